@@ -1,1 +1,1 @@
-//! placeholder, filled in by its own branch
+//! Neural networks for task 2 (to be written)

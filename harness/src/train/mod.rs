@@ -1,1 +1,1 @@
-//! placeholder, filled in by its own branch
+//! Tree models for task 1 (to be written)
