@@ -1,4 +1,97 @@
-//! Command-line types (clap derive). They end at [`crate::settings`].
-#[derive(Debug, clap::Parser)]
-#[command(name = "harness", version, about)]
-pub struct Cli {}
+//! Command-line types (clap derive). Nothing outside [`crate::settings`] sees them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Reproducible reference runs, grading and reports for the MLflow Model Registry homework.
+#[derive(Debug, Parser)]
+#[command(name = "harness", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Where harness keeps its MLflow venv and embedded server stores
+    /// [default: the per-user cache directory, e.g. ~/.cache/harness]
+    #[arg(long, env = "HARNESS_HOME", global = true, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+
+    /// No progress output (for CI and scripts)
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage the embedded MLflow server (up, down, status)
+    #[command(subcommand)]
+    Mlflow(MlflowCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MlflowCommand {
+    /// Start a server (or reuse the running one) and print MLFLOW_TRACKING_URI=… on stdout
+    Up {
+        #[command(flatten)]
+        instance: InstanceArgs,
+        /// Where the server comes from
+        #[arg(long = "mlflow", value_enum, default_value_t = UpBackend::Embedded)]
+        backend: UpBackend,
+    },
+    /// Stop the server started by `up` and everything it spawned
+    Down {
+        #[command(flatten)]
+        instance: InstanceArgs,
+    },
+    /// Say whether the server is running, where, and with which store
+    Status {
+        #[command(flatten)]
+        instance: InstanceArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InstanceArgs {
+    /// Name of the embedded server instance (each has its own store)
+    #[arg(long, default_value = "default", value_name = "NAME")]
+    pub instance: String,
+}
+
+/// Backends that `mlflow up` can leave running (a container lives only as long as its command).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UpBackend {
+    Embedded,
+}
+
+/// Where the MLflow server comes from for commands that need one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Backend {
+    /// Docker when a Docker engine answers (and harness has the `docker` feature), else embedded
+    #[default]
+    Auto,
+    /// A pinned mlflow in a venv that harness installs once and starts on a free loopback port
+    Embedded,
+    /// ghcr.io/mlflow/mlflow in Docker through testcontainers
+    Container,
+}
+
+/// How to reach MLflow, shared by every command that talks to a server.
+#[derive(Debug, Args, Clone)]
+pub struct ServerArgs {
+    /// Use this MLflow server instead of starting one; credentials come from
+    /// MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD or MLFLOW_TRACKING_TOKEN
+    #[arg(long, env = "MLFLOW_TRACKING_URI", value_name = "URI")]
+    pub tracking_uri: Option<String>,
+
+    /// Where to get a server when no --tracking-uri is given
+    #[arg(long = "mlflow", value_enum, default_value_t = Backend::Auto)]
+    pub backend: Backend,
+
+    /// Image for --mlflow container
+    #[arg(long, default_value = crate::server::DEFAULT_IMAGE, value_name = "IMAGE")]
+    pub mlflow_image: String,
+
+    /// Embedded instance to use or start
+    #[arg(long = "instance", default_value = "default", value_name = "NAME")]
+    pub instance: String,
+}

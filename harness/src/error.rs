@@ -1,11 +1,42 @@
-//! Errors.
+//! The top-level error: one variant per area, each carrying its own context.
+
+use crate::mlflow::MlflowError;
+use crate::server::ServerError;
+
 #[derive(Debug, thiserror::Error)]
-pub enum Error {}
+pub enum Error {
+    /// The command line or its environment asks for something impossible.
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    #[error(transparent)]
+    Mlflow(#[from] MlflowError),
+    #[error("writing output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
 impl Error {
+    /// 2 for usage errors (as clap uses), 1 for everything that went wrong while working.
     pub fn exit_code(&self) -> u8 {
-        2
+        match self {
+            Error::Usage(_) => 2,
+            _ => 1,
+        }
     }
 }
+
+/// The error and its causes, one per line, for the terminal.
 pub fn report(err: &Error) -> String {
-    err.to_string()
+    let mut out = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str("\n  caused by: ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
 }

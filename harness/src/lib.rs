@@ -4,11 +4,13 @@
 //! and MLflow state → snapshot → checks → grade → report. Only [`mlflow`] touches the network and
 //! only [`server`] starts processes.
 
+pub mod app;
 pub mod cli;
 pub mod data;
 pub mod error;
 pub mod mlflow;
 pub mod nn;
+pub mod progress;
 pub mod server;
 pub mod settings;
 pub mod train;
@@ -18,6 +20,15 @@ pub use error::Error;
 /// harness's own version, recorded in provenance tags and reports.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-pub fn run(_settings: settings::Settings) -> Result<std::process::ExitCode, Error> {
-    Ok(std::process::ExitCode::SUCCESS)
+/// Runs one command with its settings; output for the user goes to stdout.
+pub fn run(settings: settings::Settings) -> Result<std::process::ExitCode, Error> {
+    use settings::Action;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let s = &settings;
+    match &s.action {
+        Action::MlflowUp { instance } => app::mlflow::up(&s.home, instance, &s.python, s.quiet, &mut out),
+        Action::MlflowDown { instance } => app::mlflow::down(&s.home, instance, &mut out),
+        Action::MlflowStatus { instance } => app::mlflow::status(&s.home, instance, &mut out),
+    }
 }

@@ -1,0 +1,3 @@
+//! What each command does, on top of the library's parts. Output goes to an injected writer.
+
+pub mod mlflow;
