@@ -27,7 +27,9 @@ pub fn run(settings: settings::Settings) -> Result<std::process::ExitCode, Error
     let mut out = stdout.lock();
     let s = &settings;
     match &s.action {
-        Action::MlflowUp { instance } => app::mlflow::up(&s.home, instance, &s.python, s.quiet, &mut out),
+        Action::MlflowUp { instance } => {
+            app::mlflow::up(&s.home, instance, &s.python, s.quiet, &mut out)
+        }
         Action::MlflowDown { instance } => app::mlflow::down(&s.home, instance, &mut out),
         Action::MlflowStatus { instance } => app::mlflow::status(&s.home, instance, &mut out),
     }

@@ -27,15 +27,27 @@ pub enum Action {
 impl Settings {
     pub fn from_cli(cli: Cli) -> Result<Self, Error> {
         let home = cli.home.map(Home::new).unwrap_or_else(Home::from_env);
-        let python = std::env::var("HARNESS_PYTHON").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "python3".into());
+        let python = std::env::var("HARNESS_PYTHON")
+            .ok()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "python3".into());
         let action = match cli.command {
-            Command::Mlflow(MlflowCommand::Up { instance, .. }) => Action::MlflowUp { instance: instance.instance },
-            Command::Mlflow(MlflowCommand::Down { instance }) => Action::MlflowDown { instance: instance.instance },
-            Command::Mlflow(MlflowCommand::Status { instance }) => {
-                Action::MlflowStatus { instance: instance.instance }
-            }
+            Command::Mlflow(MlflowCommand::Up { instance, .. }) => Action::MlflowUp {
+                instance: instance.instance,
+            },
+            Command::Mlflow(MlflowCommand::Down { instance }) => Action::MlflowDown {
+                instance: instance.instance,
+            },
+            Command::Mlflow(MlflowCommand::Status { instance }) => Action::MlflowStatus {
+                instance: instance.instance,
+            },
         };
-        Ok(Settings { home, quiet: cli.quiet, python, action })
+        Ok(Settings {
+            home,
+            quiet: cli.quiet,
+            python,
+            action,
+        })
     }
 }
 
@@ -44,7 +56,10 @@ impl Settings {
 pub fn server_target(args: &ServerArgs, home: &Home, python: &str) -> Result<ServerTarget, Error> {
     if let Some(uri) = args.tracking_uri.as_deref().filter(|u| !u.is_empty()) {
         let (uri, auth_in_uri) = parse_tracking_uri(uri)?;
-        return Ok(ServerTarget::External { uri, auth: Auth::from_env().or(auth_in_uri) });
+        return Ok(ServerTarget::External {
+            uri,
+            auth: Auth::from_env().or(auth_in_uri),
+        });
     }
     let container = match args.backend {
         Backend::Container => true,
@@ -52,16 +67,27 @@ pub fn server_target(args: &ServerArgs, home: &Home, python: &str) -> Result<Ser
         Backend::Auto => docker_available(),
     };
     Ok(if container {
-        ServerTarget::Container { image: args.mlflow_image.clone() }
+        ServerTarget::Container {
+            image: args.mlflow_image.clone(),
+        }
     } else {
-        ServerTarget::Embedded { home: home.clone(), instance: args.instance.clone(), python: python.into() }
+        ServerTarget::Embedded {
+            home: home.clone(),
+            instance: args.instance.clone(),
+            python: python.into(),
+        }
     })
 }
 
 /// Parses a tracking URI, moving any `user:password@` into Basic auth so that no URL the harness
 /// prints or logs carries a credential.
 pub fn parse_tracking_uri(raw: &str) -> Result<(Url, Option<Auth>), Error> {
-    let mut url = Url::parse(raw).map_err(|e| Error::Usage(format!("--tracking-uri `{}` is not a URL: {e}", redact(raw))))?;
+    let mut url = Url::parse(raw).map_err(|e| {
+        Error::Usage(format!(
+            "--tracking-uri `{}` is not a URL: {e}",
+            redact(raw)
+        ))
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::Usage(format!(
             "--tracking-uri must be an http:// or https:// MLflow server, not `{}`; to grade a store file use --store",
@@ -95,14 +121,20 @@ mod tests {
     fn credentials_in_the_uri_become_auth_and_leave_the_url() {
         let (url, auth) = parse_tracking_uri("http://ta:s3cret@127.0.0.1:5000").unwrap();
         assert_eq!(url.as_str(), "http://127.0.0.1:5000/");
-        assert!(matches!(auth, Some(Auth::Basic { ref username, ref password }) if username == "ta" && password == "s3cret"));
+        assert!(
+            matches!(auth, Some(Auth::Basic { ref username, ref password }) if username == "ta" && password == "s3cret")
+        );
     }
 
     #[test]
     fn bad_uris_are_usage_errors_without_secrets() {
-        let err = parse_tracking_uri("sqlite:///mlflow.db").unwrap_err().to_string();
+        let err = parse_tracking_uri("sqlite:///mlflow.db")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("--store"), "{err}");
-        let err = parse_tracking_uri("ftp://u:pw@host/x").unwrap_err().to_string();
+        let err = parse_tracking_uri("ftp://u:pw@host/x")
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains("pw"), "{err}");
     }
 }

@@ -9,7 +9,13 @@ use crate::server::{self, Home};
 
 /// Starts the embedded server (or finds the running one) and leaves it running.
 /// Stdout gets exactly `MLFLOW_TRACKING_URI=…`, so `eval "$(harness mlflow up)"` works.
-pub fn up(home: &Home, instance: &str, python: &str, quiet: bool, out: &mut dyn Write) -> Result<ExitCode, Error> {
+pub fn up(
+    home: &Home,
+    instance: &str,
+    python: &str,
+    quiet: bool,
+    out: &mut dyn Write,
+) -> Result<ExitCode, Error> {
     let progress = Progress::spinner(quiet);
     let (state, started) = server::up(home, instance, python, &progress)?;
     progress.finish();
@@ -34,8 +40,16 @@ pub fn up(home: &Home, instance: &str, python: &str, quiet: bool, out: &mut dyn 
 
 pub fn down(home: &Home, instance: &str, out: &mut dyn Write) -> Result<ExitCode, Error> {
     match server::down(home, instance)? {
-        Some(state) => writeln!(out, "stopped MLflow at {} (pid {})", state.tracking_uri, state.pid)?,
-        None => writeln!(out, "no embedded MLflow server `{instance}` is recorded under {}", home.root.display())?,
+        Some(state) => writeln!(
+            out,
+            "stopped MLflow at {} (pid {})",
+            state.tracking_uri, state.pid
+        )?,
+        None => writeln!(
+            out,
+            "no embedded MLflow server `{instance}` is recorded under {}",
+            home.root.display()
+        )?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -45,13 +59,25 @@ pub fn status(home: &Home, instance: &str, out: &mut dyn Write) -> Result<ExitCo
     match server::status(home, instance)? {
         Some(s) => {
             writeln!(out, "running: MLFLOW_TRACKING_URI={}", s.tracking_uri)?;
-            writeln!(out, "pid {} · mlflow {} · store {} · artefacts {} · log {}", s.pid, s.mlflow_version, s.backend_store.display(), s.artifacts.display(), s.log.display())?;
+            writeln!(
+                out,
+                "pid {} · mlflow {} · store {} · artefacts {} · log {}",
+                s.pid,
+                s.mlflow_version,
+                s.backend_store.display(),
+                s.artifacts.display(),
+                s.log.display()
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         None => {
             let recorded = server::read_state(home, instance)?;
             match recorded {
-                Some(s) => writeln!(out, "not running (recorded pid {} at {} does not answer; `harness mlflow down` clears it)", s.pid, s.tracking_uri)?,
+                Some(s) => writeln!(
+                    out,
+                    "not running (recorded pid {} at {} does not answer; `harness mlflow down` clears it)",
+                    s.pid, s.tracking_uri
+                )?,
                 None => writeln!(out, "not running")?,
             }
             Ok(ExitCode::from(1))

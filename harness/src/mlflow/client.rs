@@ -39,7 +39,10 @@ impl Auth {
             return Some(Auth::Bearer { token });
         }
         let username = var("MLFLOW_TRACKING_USERNAME")?;
-        Some(Auth::Basic { username, password: var("MLFLOW_TRACKING_PASSWORD").unwrap_or_default() })
+        Some(Auth::Basic {
+            username,
+            password: var("MLFLOW_TRACKING_PASSWORD").unwrap_or_default(),
+        })
     }
 }
 
@@ -117,8 +120,10 @@ impl MlflowClient {
 
     /// A client with default patience for `uri`, credentials from the environment.
     pub fn connect(uri: &str) -> Result<Self> {
-        let url = Url::parse(uri)
-            .map_err(|e| MlflowError::InvalidUri { uri: uri.into(), reason: e.to_string() })?;
+        let url = Url::parse(uri).map_err(|e| MlflowError::InvalidUri {
+            uri: uri.into(),
+            reason: e.to_string(),
+        })?;
         let mut config = ClientConfig::new(url);
         config.auth = Auth::from_env();
         Self::new(config)
@@ -145,14 +150,21 @@ impl MlflowClient {
 
     /// Sends a request built by `build`, retrying refused connections, 429 and 5xx with
     /// exponential back-off, and turns non-2xx answers into [`MlflowError::Api`].
-    fn send(&self, method: Method, url: Url, build: impl Fn(RequestBuilder) -> RequestBuilder) -> Result<Response> {
+    fn send(
+        &self,
+        method: Method,
+        url: Url,
+        build: impl Fn(RequestBuilder) -> RequestBuilder,
+    ) -> Result<Response> {
         let mut attempt = 0;
         let mut delay = self.config.backoff;
         loop {
             attempt += 1;
             let mut req = self.http.request(method.clone(), url.clone());
             req = match &self.config.auth {
-                Some(Auth::Basic { username, password }) => req.basic_auth(username, Some(password)),
+                Some(Auth::Basic { username, password }) => {
+                    req.basic_auth(username, Some(password))
+                }
                 Some(Auth::Bearer { token }) => req.bearer_auth(token),
                 None => req,
             };
@@ -194,7 +206,11 @@ impl MlflowClient {
     ) -> Result<T> {
         let url = self.api_url(endpoint);
         let resp = self.send(method, url.clone(), |req| {
-            let req = if query.is_empty() { req } else { req.query(query) };
+            let req = if query.is_empty() {
+                req
+            } else {
+                req.query(query)
+            };
             match body {
                 Some(b) => req.json(b),
                 None => req,
@@ -216,7 +232,8 @@ impl MlflowClient {
     }
 
     fn delete(&self, endpoint: &str, body: Value) -> Result<()> {
-        self.call::<Value>(Method::DELETE, endpoint, &[], Some(&body)).map(drop)
+        self.call::<Value>(Method::DELETE, endpoint, &[], Some(&body))
+            .map(drop)
     }
 
     /// `GET /health`: `Ok` when the server answers "OK".
@@ -227,7 +244,11 @@ impl MlflowClient {
         if body.trim() == "OK" {
             Ok(())
         } else {
-            Err(MlflowError::Decode { url: redact_url(&url), reason: "health is not OK".into(), body_start: prefix(&body) })
+            Err(MlflowError::Decode {
+                url: redact_url(&url),
+                reason: "health is not OK".into(),
+                body_start: prefix(&body),
+            })
         }
     }
 
@@ -267,7 +288,9 @@ impl MlflowClient {
         struct R {
             experiment: Experiment,
         }
-        Ok(self.get::<R>("experiments/get", &[("experiment_id", experiment_id)])?.experiment)
+        Ok(self
+            .get::<R>("experiments/get", &[("experiment_id", experiment_id)])?
+            .experiment)
     }
 
     /// The id of experiment `name`, creating it when missing (and tolerating a concurrent create).
@@ -286,7 +309,11 @@ impl MlflowClient {
     }
 
     /// Every experiment matching `filter`, following page tokens.
-    pub fn search_experiments(&self, filter: Option<&str>, view: ViewType) -> Result<Vec<Experiment>> {
+    pub fn search_experiments(
+        &self,
+        filter: Option<&str>,
+        view: ViewType,
+    ) -> Result<Vec<Experiment>> {
         #[derive(serde::Deserialize, Default)]
         #[serde(default)]
         struct R {
@@ -313,7 +340,11 @@ impl MlflowClient {
     }
 
     pub fn delete_experiment(&self, experiment_id: &str) -> Result<()> {
-        self.post::<Value>("experiments/delete", json!({"experiment_id": experiment_id})).map(drop)
+        self.post::<Value>(
+            "experiments/delete",
+            json!({"experiment_id": experiment_id}),
+        )
+        .map(drop)
     }
 
     // ---- runs ----
@@ -331,7 +362,12 @@ impl MlflowClient {
     }
 
     /// Ends (or re-opens) a run.
-    pub fn update_run(&self, run_id: &str, status: RunStatus, end_time: Option<i64>) -> Result<RunInfo> {
+    pub fn update_run(
+        &self,
+        run_id: &str,
+        status: RunStatus,
+        end_time: Option<i64>,
+    ) -> Result<RunInfo> {
         #[derive(serde::Deserialize)]
         struct R {
             run_info: RunInfo,
@@ -352,11 +388,16 @@ impl MlflowClient {
     }
 
     pub fn delete_run(&self, run_id: &str) -> Result<()> {
-        self.post::<Value>("runs/delete", json!({"run_id": run_id})).map(drop)
+        self.post::<Value>("runs/delete", json!({"run_id": run_id}))
+            .map(drop)
     }
 
     /// One page of `runs/search`; returns the runs and the next page token, if any.
-    pub fn search_runs_page(&self, search: &RunSearch, page_token: Option<&str>) -> Result<(Vec<Run>, Option<String>)> {
+    pub fn search_runs_page(
+        &self,
+        search: &RunSearch,
+        page_token: Option<&str>,
+    ) -> Result<(Vec<Run>, Option<String>)> {
         #[derive(serde::Deserialize, Default)]
         #[serde(default)]
         struct R {
@@ -396,7 +437,11 @@ impl MlflowClient {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let mut q = vec![("run_id", run_id), ("metric_key", key), ("max_results", "25000")];
+            let mut q = vec![
+                ("run_id", run_id),
+                ("metric_key", key),
+                ("max_results", "25000"),
+            ];
             if let Some(t) = &token {
                 q.push(("page_token", t));
             }
@@ -411,7 +456,13 @@ impl MlflowClient {
 
     /// Logs any number of metrics, params and tags, split into as many `log-batch` requests as
     /// MLflow's per-request limits require. Order within each kind is preserved.
-    pub fn log_batch(&self, run_id: &str, metrics: &[Metric], params: &[KeyValue], tags: &[KeyValue]) -> Result<()> {
+    pub fn log_batch(
+        &self,
+        run_id: &str,
+        metrics: &[Metric],
+        params: &[KeyValue],
+        tags: &[KeyValue],
+    ) -> Result<()> {
         for batch in split_batches(metrics, params, tags) {
             self.post::<Value>(
                 "runs/log-batch",
@@ -428,12 +479,19 @@ impl MlflowClient {
     }
 
     pub fn log_param(&self, run_id: &str, key: &str, value: &str) -> Result<()> {
-        self.post::<Value>("runs/log-parameter", json!({"run_id": run_id, "key": key, "value": value}))
-            .map(drop)
+        self.post::<Value>(
+            "runs/log-parameter",
+            json!({"run_id": run_id, "key": key, "value": value}),
+        )
+        .map(drop)
     }
 
     pub fn set_tag(&self, run_id: &str, key: &str, value: &str) -> Result<()> {
-        self.post::<Value>("runs/set-tag", json!({"run_id": run_id, "key": key, "value": value})).map(drop)
+        self.post::<Value>(
+            "runs/set-tag",
+            json!({"run_id": run_id, "key": key, "value": value}),
+        )
+        .map(drop)
     }
 
     /// The run's description, shown in the UI as its notes.
@@ -442,13 +500,21 @@ impl MlflowClient {
     }
 
     pub fn log_inputs(&self, run_id: &str, datasets: &[DatasetInput]) -> Result<()> {
-        self.post::<Value>("runs/log-inputs", json!({"run_id": run_id, "datasets": datasets})).map(drop)
+        self.post::<Value>(
+            "runs/log-inputs",
+            json!({"run_id": run_id, "datasets": datasets}),
+        )
+        .map(drop)
     }
 
     /// Records logged models as outputs of a run (what the UI's "Logged models" column shows).
     pub fn log_outputs(&self, run_id: &str, model_ids: &[(&str, i64)]) -> Result<()> {
-        let models: Vec<Value> = model_ids.iter().map(|(id, step)| json!({"model_id": id, "step": step})).collect();
-        self.post::<Value>("runs/outputs", json!({"run_id": run_id, "models": models})).map(drop)
+        let models: Vec<Value> = model_ids
+            .iter()
+            .map(|(id, step)| json!({"model_id": id, "step": step}))
+            .collect();
+        self.post::<Value>("runs/outputs", json!({"run_id": run_id, "models": models}))
+            .map(drop)
     }
 
     // ---- logged models (MLflow 3) ----
@@ -458,7 +524,12 @@ impl MlflowClient {
         struct R {
             model: LoggedModel,
         }
-        Ok(self.post::<R>("logged-models", serde_json::to_value(model).unwrap_or_default())?.model)
+        Ok(self
+            .post::<R>(
+                "logged-models",
+                serde_json::to_value(model).unwrap_or_default(),
+            )?
+            .model)
     }
 
     pub fn get_logged_model(&self, model_id: &str) -> Result<LoggedModel> {
@@ -466,26 +537,41 @@ impl MlflowClient {
         struct R {
             model: LoggedModel,
         }
-        Ok(self.get::<R>(&format!("logged-models/{model_id}"), &[])?.model)
+        Ok(self
+            .get::<R>(&format!("logged-models/{model_id}"), &[])?
+            .model)
     }
 
     /// Marks a logged model's upload as finished (or failed).
-    pub fn finalize_logged_model(&self, model_id: &str, status: LoggedModelStatus) -> Result<LoggedModel> {
+    pub fn finalize_logged_model(
+        &self,
+        model_id: &str,
+        status: LoggedModelStatus,
+    ) -> Result<LoggedModel> {
         #[derive(serde::Deserialize)]
         struct R {
             model: LoggedModel,
         }
         let body = json!({"model_id": model_id, "status": status});
-        Ok(self.patch::<R>(&format!("logged-models/{model_id}"), body)?.model)
+        Ok(self
+            .patch::<R>(&format!("logged-models/{model_id}"), body)?
+            .model)
     }
 
     pub fn set_logged_model_tags(&self, model_id: &str, tags: &[KeyValue]) -> Result<()> {
-        self.patch::<Value>(&format!("logged-models/{model_id}/tags"), json!({"tags": tags})).map(drop)
+        self.patch::<Value>(
+            &format!("logged-models/{model_id}/tags"),
+            json!({"tags": tags}),
+        )
+        .map(drop)
     }
 
     pub fn log_logged_model_params(&self, model_id: &str, params: &[KeyValue]) -> Result<()> {
-        self.post::<Value>(&format!("logged-models/{model_id}/params"), json!({"model_id": model_id, "params": params}))
-            .map(drop)
+        self.post::<Value>(
+            &format!("logged-models/{model_id}/params"),
+            json!({"model_id": model_id, "params": params}),
+        )
+        .map(drop)
     }
 
     pub fn search_logged_models(&self, experiment_ids: &[String]) -> Result<Vec<LoggedModel>> {
@@ -513,7 +599,12 @@ impl MlflowClient {
 
     // ---- registered models ----
 
-    pub fn create_registered_model(&self, name: &str, tags: &[KeyValue], description: Option<&str>) -> Result<RegisteredModel> {
+    pub fn create_registered_model(
+        &self,
+        name: &str,
+        tags: &[KeyValue],
+        description: Option<&str>,
+    ) -> Result<RegisteredModel> {
         #[derive(serde::Deserialize)]
         struct R {
             registered_model: RegisteredModel,
@@ -522,7 +613,9 @@ impl MlflowClient {
         if let Some(d) = description {
             body["description"] = json!(d);
         }
-        Ok(self.post::<R>("registered-models/create", body)?.registered_model)
+        Ok(self
+            .post::<R>("registered-models/create", body)?
+            .registered_model)
     }
 
     pub fn get_registered_model(&self, name: &str) -> Result<RegisteredModel> {
@@ -530,7 +623,9 @@ impl MlflowClient {
         struct R {
             registered_model: RegisteredModel,
         }
-        Ok(self.get::<R>("registered-models/get", &[("name", name)])?.registered_model)
+        Ok(self
+            .get::<R>("registered-models/get", &[("name", name)])?
+            .registered_model)
     }
 
     /// The registered model called `name`, or `None` when it does not exist.
@@ -542,13 +637,20 @@ impl MlflowClient {
         }
     }
 
-    pub fn update_registered_model_description(&self, name: &str, description: &str) -> Result<RegisteredModel> {
+    pub fn update_registered_model_description(
+        &self,
+        name: &str,
+        description: &str,
+    ) -> Result<RegisteredModel> {
         #[derive(serde::Deserialize)]
         struct R {
             registered_model: RegisteredModel,
         }
         Ok(self
-            .patch::<R>("registered-models/update", json!({"name": name, "description": description}))?
+            .patch::<R>(
+                "registered-models/update",
+                json!({"name": name, "description": description}),
+            )?
             .registered_model)
     }
 
@@ -584,12 +686,18 @@ impl MlflowClient {
     }
 
     pub fn set_registered_model_tag(&self, name: &str, key: &str, value: &str) -> Result<()> {
-        self.post::<Value>("registered-models/set-tag", json!({"name": name, "key": key, "value": value}))
-            .map(drop)
+        self.post::<Value>(
+            "registered-models/set-tag",
+            json!({"name": name, "key": key, "value": value}),
+        )
+        .map(drop)
     }
 
     pub fn delete_registered_model_tag(&self, name: &str, key: &str) -> Result<()> {
-        self.delete("registered-models/delete-tag", json!({"name": name, "key": key}))
+        self.delete(
+            "registered-models/delete-tag",
+            json!({"name": name, "key": key}),
+        )
     }
 
     // ---- model versions ----
@@ -600,7 +708,10 @@ impl MlflowClient {
             model_version: ModelVersion,
         }
         Ok(self
-            .post::<R>("model-versions/create", serde_json::to_value(version).unwrap_or_default())?
+            .post::<R>(
+                "model-versions/create",
+                serde_json::to_value(version).unwrap_or_default(),
+            )?
             .model_version)
     }
 
@@ -609,10 +720,20 @@ impl MlflowClient {
         struct R {
             model_version: ModelVersion,
         }
-        Ok(self.get::<R>("model-versions/get", &[("name", name), ("version", version)])?.model_version)
+        Ok(self
+            .get::<R>(
+                "model-versions/get",
+                &[("name", name), ("version", version)],
+            )?
+            .model_version)
     }
 
-    pub fn update_model_version_description(&self, name: &str, version: &str, description: &str) -> Result<ModelVersion> {
+    pub fn update_model_version_description(
+        &self,
+        name: &str,
+        version: &str,
+        description: &str,
+    ) -> Result<ModelVersion> {
         #[derive(serde::Deserialize)]
         struct R {
             model_version: ModelVersion,
@@ -626,7 +747,10 @@ impl MlflowClient {
     }
 
     pub fn delete_model_version(&self, name: &str, version: &str) -> Result<()> {
-        self.delete("model-versions/delete", json!({"name": name, "version": version}))
+        self.delete(
+            "model-versions/delete",
+            json!({"name": name, "version": version}),
+        )
     }
 
     /// Every model version matching `filter` (e.g. `name='wine'`), following page tokens.
@@ -657,7 +781,13 @@ impl MlflowClient {
         }
     }
 
-    pub fn set_model_version_tag(&self, name: &str, version: &str, key: &str, value: &str) -> Result<()> {
+    pub fn set_model_version_tag(
+        &self,
+        name: &str,
+        version: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<()> {
         self.post::<Value>(
             "model-versions/set-tag",
             json!({"name": name, "version": version, "key": key, "value": value}),
@@ -666,7 +796,10 @@ impl MlflowClient {
     }
 
     pub fn delete_model_version_tag(&self, name: &str, version: &str, key: &str) -> Result<()> {
-        self.delete("model-versions/delete-tag", json!({"name": name, "version": version, "key": key}))
+        self.delete(
+            "model-versions/delete-tag",
+            json!({"name": name, "version": version, "key": key}),
+        )
     }
 
     /// Where a version's files live (`mlflow-artifacts:/…`).
@@ -676,19 +809,30 @@ impl MlflowClient {
             artifact_uri: String,
         }
         Ok(self
-            .get::<R>("model-versions/get-download-uri", &[("name", name), ("version", version)])?
+            .get::<R>(
+                "model-versions/get-download-uri",
+                &[("name", name), ("version", version)],
+            )?
             .artifact_uri)
     }
 
     /// Moves a version to a (deprecated but still served) stage.
-    pub fn transition_model_version_stage(&self, name: &str, version: &str, stage: Stage, archive_existing: bool) -> Result<ModelVersion> {
+    pub fn transition_model_version_stage(
+        &self,
+        name: &str,
+        version: &str,
+        stage: Stage,
+        archive_existing: bool,
+    ) -> Result<ModelVersion> {
         #[derive(serde::Deserialize)]
         struct R {
             model_version: ModelVersion,
         }
         let body = json!({"name": name, "version": version, "stage": stage.as_str(),
             "archive_existing_versions": archive_existing});
-        Ok(self.post::<R>("model-versions/transition-stage", body)?.model_version)
+        Ok(self
+            .post::<R>("model-versions/transition-stage", body)?
+            .model_version)
     }
 
     /// The newest version in each of `stages` (all stages when empty).
@@ -700,7 +844,10 @@ impl MlflowClient {
         }
         let stages: Vec<&str> = stages.iter().map(|s| s.as_str()).collect();
         Ok(self
-            .post::<R>("registered-models/get-latest-versions", json!({"name": name, "stages": stages}))?
+            .post::<R>(
+                "registered-models/get-latest-versions",
+                json!({"name": name, "stages": stages}),
+            )?
             .model_versions)
     }
 
@@ -715,7 +862,10 @@ impl MlflowClient {
     }
 
     pub fn delete_alias(&self, name: &str, alias: &str) -> Result<()> {
-        self.delete("registered-models/alias", json!({"name": name, "alias": alias}))
+        self.delete(
+            "registered-models/alias",
+            json!({"name": name, "alias": alias}),
+        )
     }
 
     /// The version `alias` points at. An unknown alias is an `INVALID_PARAMETER_VALUE` (HTTP 400).
@@ -724,14 +874,24 @@ impl MlflowClient {
         struct R {
             model_version: ModelVersion,
         }
-        Ok(self.get::<R>("registered-models/alias", &[("name", name), ("alias", alias)])?.model_version)
+        Ok(self
+            .get::<R>(
+                "registered-models/alias",
+                &[("name", name), ("alias", alias)],
+            )?
+            .model_version)
     }
 
     // ---- artefacts ----
 
     /// Uploads `bytes` as `rel_path` under `artifact_uri` (a run's, a logged model's, or any
     /// `mlflow-artifacts:` / local directory URI).
-    pub fn upload_artifact(&self, artifact_uri: &str, rel_path: &str, bytes: Vec<u8>) -> Result<()> {
+    pub fn upload_artifact(
+        &self,
+        artifact_uri: &str,
+        rel_path: &str,
+        bytes: Vec<u8>,
+    ) -> Result<()> {
         match ArtifactRoot::parse(artifact_uri)? {
             ArtifactRoot::Proxied(root) => {
                 let url = self.proxy_url(&root, rel_path);
@@ -741,26 +901,43 @@ impl MlflowClient {
             ArtifactRoot::Local(dir) => {
                 let path = dir.join(rel_path);
                 if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|source| MlflowError::Io { action: "create", path: parent.into(), source })?;
+                    std::fs::create_dir_all(parent).map_err(|source| MlflowError::Io {
+                        action: "create",
+                        path: parent.into(),
+                        source,
+                    })?;
                 }
-                std::fs::write(&path, bytes).map_err(|source| MlflowError::Io { action: "write", path, source })
+                std::fs::write(&path, bytes).map_err(|source| MlflowError::Io {
+                    action: "write",
+                    path,
+                    source,
+                })
             }
         }
     }
 
     /// Uploads a local file or directory tree under `artifact_uri`, at `rel_dir` (may be empty).
     pub fn upload_path(&self, artifact_uri: &str, rel_dir: &str, local: &Path) -> Result<()> {
-        let meta = std::fs::metadata(local)
-            .map_err(|source| MlflowError::Io { action: "read", path: local.into(), source })?;
+        let meta = std::fs::metadata(local).map_err(|source| MlflowError::Io {
+            action: "read",
+            path: local.into(),
+            source,
+        })?;
         if meta.is_file() {
-            let bytes = std::fs::read(local)
-                .map_err(|source| MlflowError::Io { action: "read", path: local.into(), source })?;
+            let bytes = std::fs::read(local).map_err(|source| MlflowError::Io {
+                action: "read",
+                path: local.into(),
+                source,
+            })?;
             let name = local.file_name().and_then(|n| n.to_str()).unwrap_or("file");
             return self.upload_artifact(artifact_uri, &join_rel(rel_dir, name), bytes);
         }
         let mut entries: Vec<_> = std::fs::read_dir(local)
-            .map_err(|source| MlflowError::Io { action: "list", path: local.into(), source })?
+            .map_err(|source| MlflowError::Io {
+                action: "list",
+                path: local.into(),
+                source,
+            })?
             .filter_map(|e| e.ok())
             .collect();
         entries.sort_by_key(|e| e.file_name());
@@ -781,15 +958,21 @@ impl MlflowClient {
             ArtifactRoot::Proxied(root) => {
                 let url = self.proxy_url(&root, rel_path);
                 let resp = self.send(Method::GET, url.clone(), |r| r)?;
-                resp.bytes().map(|b| b.to_vec()).map_err(|e| MlflowError::Transport {
-                    url: redact_url(&url),
-                    attempts: 1,
-                    reason: error_chain(&e),
-                })
+                resp.bytes()
+                    .map(|b| b.to_vec())
+                    .map_err(|e| MlflowError::Transport {
+                        url: redact_url(&url),
+                        attempts: 1,
+                        reason: error_chain(&e),
+                    })
             }
             ArtifactRoot::Local(dir) => {
                 let path = dir.join(rel_path);
-                std::fs::read(&path).map_err(|source| MlflowError::Io { action: "read", path, source })
+                std::fs::read(&path).map_err(|source| MlflowError::Io {
+                    action: "read",
+                    path,
+                    source,
+                })
             }
         }
     }
@@ -806,13 +989,18 @@ impl MlflowClient {
                 }
                 let dir = join_rel(&root, rel_dir);
                 let url = self.url("api/2.0/mlflow-artifacts/artifacts");
-                let resp = self.send(Method::GET, url.clone(), |r| r.query(&[("path", dir.as_str())]))?;
+                let resp = self.send(Method::GET, url.clone(), |r| {
+                    r.query(&[("path", dir.as_str())])
+                })?;
                 let r: R = decode(&url, resp)?;
                 Ok(r.files
                     .into_iter()
                     .map(|f| {
                         let name = f.path.rsplit('/').next().unwrap_or(&f.path).to_string();
-                        FileInfo { path: join_rel(rel_dir, &name), ..f }
+                        FileInfo {
+                            path: join_rel(rel_dir, &name),
+                            ..f
+                        }
                     })
                     .collect())
             }
@@ -823,7 +1011,11 @@ impl MlflowClient {
                 }
                 let mut out = Vec::new();
                 for entry in std::fs::read_dir(&path)
-                    .map_err(|source| MlflowError::Io { action: "list", path: path.clone(), source })?
+                    .map_err(|source| MlflowError::Io {
+                        action: "list",
+                        path: path.clone(),
+                        source,
+                    })?
                     .filter_map(|e| e.ok())
                 {
                     let meta = entry.metadata().ok();
@@ -842,7 +1034,12 @@ impl MlflowClient {
 
     /// Downloads everything under `artifact_uri`/`rel_dir` into `dest`, keeping the tree;
     /// returns the files written, relative to `dest`.
-    pub fn download_dir(&self, artifact_uri: &str, rel_dir: &str, dest: &Path) -> Result<Vec<String>> {
+    pub fn download_dir(
+        &self,
+        artifact_uri: &str,
+        rel_dir: &str,
+        dest: &Path,
+    ) -> Result<Vec<String>> {
         let mut written = Vec::new();
         let mut pending = vec![rel_dir.to_string()];
         while let Some(dir) = pending.pop() {
@@ -852,14 +1049,25 @@ impl MlflowClient {
                     continue;
                 }
                 let bytes = self.download_artifact(artifact_uri, &entry.path)?;
-                let rel = entry.path.strip_prefix(rel_dir).unwrap_or(&entry.path).trim_start_matches('/').to_string();
+                let rel = entry
+                    .path
+                    .strip_prefix(rel_dir)
+                    .unwrap_or(&entry.path)
+                    .trim_start_matches('/')
+                    .to_string();
                 let target = dest.join(&rel);
                 if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|source| MlflowError::Io { action: "create", path: parent.into(), source })?;
+                    std::fs::create_dir_all(parent).map_err(|source| MlflowError::Io {
+                        action: "create",
+                        path: parent.into(),
+                        source,
+                    })?;
                 }
-                std::fs::write(&target, bytes)
-                    .map_err(|source| MlflowError::Io { action: "write", path: target.clone(), source })?;
+                std::fs::write(&target, bytes).map_err(|source| MlflowError::Io {
+                    action: "write",
+                    path: target.clone(),
+                    source,
+                })?;
                 written.push(rel);
             }
         }
@@ -871,7 +1079,10 @@ impl MlflowClient {
         let mut url = self.url("api/2.0/mlflow-artifacts/artifacts");
         if let Ok(mut segs) = url.path_segments_mut() {
             segs.pop_if_empty();
-            for seg in join_rel(root, rel_path).split('/').filter(|s| !s.is_empty()) {
+            for seg in join_rel(root, rel_path)
+                .split('/')
+                .filter(|s| !s.is_empty())
+            {
                 segs.push(seg);
             }
         }
@@ -893,7 +1104,9 @@ impl ArtifactRoot {
         if let Some(rest) = uri.strip_prefix("mlflow-artifacts:") {
             // `mlflow-artifacts://host:port/path` names a server; we always use our own.
             let path = match rest.strip_prefix("//") {
-                Some(with_authority) => with_authority.split_once('/').map(|(_, p)| p).unwrap_or(""),
+                Some(with_authority) => {
+                    with_authority.split_once('/').map(|(_, p)| p).unwrap_or("")
+                }
                 None => rest,
             };
             return Ok(ArtifactRoot::Proxied(path.trim_matches('/').to_string()));
@@ -931,14 +1144,25 @@ pub struct Batch<'a> {
 
 /// Splits entities into requests within MLflow's limits: ≤1000 metrics, ≤100 params, ≤100 tags,
 /// ≤1000 in total. Params and tags go first, so a run's metadata lands before its metrics.
-pub fn split_batches<'a>(metrics: &'a [Metric], params: &'a [KeyValue], tags: &'a [KeyValue]) -> Vec<Batch<'a>> {
+pub fn split_batches<'a>(
+    metrics: &'a [Metric],
+    params: &'a [KeyValue],
+    tags: &'a [KeyValue],
+) -> Vec<Batch<'a>> {
     let (mut m, mut p, mut t) = (metrics, params, tags);
     let mut out = Vec::new();
     while !(m.is_empty() && p.is_empty() && t.is_empty()) {
         let np = p.len().min(MAX_BATCH_PARAMS);
         let nt = t.len().min(MAX_BATCH_TAGS);
-        let nm = m.len().min(MAX_BATCH_METRICS).min(MAX_BATCH_ENTITIES - np - nt);
-        out.push(Batch { metrics: &m[..nm], params: &p[..np], tags: &t[..nt] });
+        let nm = m
+            .len()
+            .min(MAX_BATCH_METRICS)
+            .min(MAX_BATCH_ENTITIES - np - nt);
+        out.push(Batch {
+            metrics: &m[..nm],
+            params: &p[..np],
+            tags: &t[..nt],
+        });
         m = &m[nm..];
         p = &p[np..];
         t = &t[nt..];
@@ -957,15 +1181,26 @@ fn api_error(method: &Method, url: &Url, resp: Response) -> MlflowError {
     let (error_code, message) = if is_json {
         match serde_json::from_str::<Value>(&body) {
             Ok(v) => (
-                v.get("error_code").and_then(Value::as_str).map(str::to_string),
-                v.get("message").and_then(Value::as_str).unwrap_or(&body).to_string(),
+                v.get("error_code")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                v.get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or(&body)
+                    .to_string(),
             ),
             Err(_) => (None, prefix(&body)),
         }
     } else {
         (None, prefix(body.trim()))
     };
-    MlflowError::Api { method: method.to_string(), url: redact_url(url), status, error_code, message }
+    MlflowError::Api {
+        method: method.to_string(),
+        url: redact_url(url),
+        status,
+        error_code,
+        message,
+    }
 }
 
 fn decode<T: DeserializeOwned>(url: &Url, resp: Response) -> Result<T> {
@@ -1015,14 +1250,20 @@ mod tests {
     use super::*;
 
     fn metrics(n: usize) -> Vec<Metric> {
-        (0..n).map(|i| Metric::new("m", i as f64, 0, i as i64)).collect()
+        (0..n)
+            .map(|i| Metric::new("m", i as f64, 0, i as i64))
+            .collect()
     }
 
     #[test]
     fn batches_respect_every_limit_and_keep_order() {
         let m = metrics(2500);
-        let p: Vec<_> = (0..250).map(|i| KeyValue::new(format!("p{i}"), "v")).collect();
-        let t: Vec<_> = (0..30).map(|i| KeyValue::new(format!("t{i}"), "v")).collect();
+        let p: Vec<_> = (0..250)
+            .map(|i| KeyValue::new(format!("p{i}"), "v"))
+            .collect();
+        let t: Vec<_> = (0..30)
+            .map(|i| KeyValue::new(format!("t{i}"), "v"))
+            .collect();
         let batches = split_batches(&m, &p, &t);
         for b in &batches {
             assert!(b.metrics.len() <= MAX_BATCH_METRICS);
@@ -1030,7 +1271,10 @@ mod tests {
             assert!(b.tags.len() <= MAX_BATCH_TAGS);
             assert!(b.metrics.len() + b.params.len() + b.tags.len() <= MAX_BATCH_ENTITIES);
         }
-        let steps: Vec<i64> = batches.iter().flat_map(|b| b.metrics.iter().map(|m| m.step)).collect();
+        let steps: Vec<i64> = batches
+            .iter()
+            .flat_map(|b| b.metrics.iter().map(|m| m.step))
+            .collect();
         assert_eq!(steps, (0..2500).collect::<Vec<_>>());
         assert_eq!(batches.iter().map(|b| b.params.len()).sum::<usize>(), 250);
         assert_eq!(batches.iter().map(|b| b.tags.len()).sum::<usize>(), 30);
@@ -1051,14 +1295,22 @@ mod tests {
             ArtifactRoot::parse("mlflow-artifacts://host:5000/1/models/m-1/artifacts").unwrap(),
             ArtifactRoot::Proxied("1/models/m-1/artifacts".into())
         );
-        assert_eq!(ArtifactRoot::parse("file:///tmp/a").unwrap(), ArtifactRoot::Local("/tmp/a".into()));
+        assert_eq!(
+            ArtifactRoot::parse("file:///tmp/a").unwrap(),
+            ArtifactRoot::Local("/tmp/a".into())
+        );
         assert!(ArtifactRoot::parse("s3://bucket/x").is_err());
     }
 
     #[test]
     fn auth_debug_hides_secrets() {
-        let basic = Auth::Basic { username: "ta".into(), password: "hunter2".into() };
-        let bearer = Auth::Bearer { token: "tok-secret".into() };
+        let basic = Auth::Basic {
+            username: "ta".into(),
+            password: "hunter2".into(),
+        };
+        let bearer = Auth::Bearer {
+            token: "tok-secret".into(),
+        };
         assert!(!format!("{basic:?}").contains("hunter2"));
         assert!(!format!("{bearer:?}").contains("tok-secret"));
     }

@@ -9,8 +9,8 @@ pub mod types;
 mod uri;
 
 pub use client::{
-    ArtifactRoot, Auth, Batch, ClientConfig, MAX_BATCH_ENTITIES, MAX_BATCH_METRICS, MAX_BATCH_PARAMS,
-    MAX_BATCH_TAGS, MlflowClient, NewRun, now_ms, redact_url, split_batches,
+    ArtifactRoot, Auth, Batch, ClientConfig, MAX_BATCH_ENTITIES, MAX_BATCH_METRICS,
+    MAX_BATCH_PARAMS, MAX_BATCH_TAGS, MlflowClient, NewRun, now_ms, redact_url, split_batches,
 };
 pub use error::{MlflowError, Result};
 pub use types::*;

@@ -15,7 +15,10 @@ pub struct KeyValue {
 
 impl KeyValue {
     pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
-        Self { key: key.into(), value: value.into() }
+        Self {
+            key: key.into(),
+            value: value.into(),
+        }
     }
 }
 
@@ -23,7 +26,10 @@ impl KeyValue {
 pub fn key_values<K: Into<String>, V: Into<String>>(
     pairs: impl IntoIterator<Item = (K, V)>,
 ) -> Vec<KeyValue> {
-    pairs.into_iter().map(|(k, v)| KeyValue::new(k, v)).collect()
+    pairs
+        .into_iter()
+        .map(|(k, v)| KeyValue::new(k, v))
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -78,7 +84,12 @@ pub struct Metric {
 
 impl Metric {
     pub fn new(key: impl Into<String>, value: f64, timestamp: i64, step: i64) -> Self {
-        Self { key: key.into(), value, timestamp, step }
+        Self {
+            key: key.into(),
+            value,
+            timestamp,
+            step,
+        }
     }
 }
 
@@ -162,13 +173,20 @@ impl Run {
         find(&self.data.tags, key)
     }
     pub fn metric(&self, key: &str) -> Option<f64> {
-        self.data.metrics.iter().find(|m| m.key == key).map(|m| m.value)
+        self.data
+            .metrics
+            .iter()
+            .find(|m| m.key == key)
+            .map(|m| m.value)
     }
 }
 
 /// Looks a key up in a tag or param list.
 pub fn find<'a>(pairs: &'a [KeyValue], key: &str) -> Option<&'a str> {
-    pairs.iter().find(|kv| kv.key == key).map(|kv| kv.value.as_str())
+    pairs
+        .iter()
+        .find(|kv| kv.key == key)
+        .map(|kv| kv.value.as_str())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -273,7 +291,10 @@ impl RegisteredModel {
     }
     /// The version an alias points at, if the alias exists.
     pub fn alias(&self, alias: &str) -> Option<&str> {
-        self.aliases.iter().find(|a| a.alias == alias).map(|a| a.version.as_str())
+        self.aliases
+            .iter()
+            .find(|a| a.alias == alias)
+            .map(|a| a.version.as_str())
     }
 }
 
@@ -336,9 +357,14 @@ impl Stage {
 
     /// Parses a stage name case-insensitively, as MLflow does in `models:/NAME/Stage`.
     pub fn parse(s: &str) -> Option<Stage> {
-        [Stage::None, Stage::Staging, Stage::Production, Stage::Archived]
-            .into_iter()
-            .find(|st| st.as_str().eq_ignore_ascii_case(s))
+        [
+            Stage::None,
+            Stage::Staging,
+            Stage::Production,
+            Stage::Archived,
+        ]
+        .into_iter()
+        .find(|st| st.as_str().eq_ignore_ascii_case(s))
     }
 }
 

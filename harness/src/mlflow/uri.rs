@@ -23,14 +23,20 @@ pub enum ModelUri {
 
 impl ModelUri {
     pub fn parse(uri: &str) -> Result<ModelUri> {
-        let invalid = |reason: &str| MlflowError::InvalidUri { uri: uri.into(), reason: reason.into() };
+        let invalid = |reason: &str| MlflowError::InvalidUri {
+            uri: uri.into(),
+            reason: reason.into(),
+        };
         if let Some(rest) = uri.strip_prefix("runs:/") {
             let rest = rest.trim_start_matches('/');
             let (run_id, path) = rest.split_once('/').unwrap_or((rest, ""));
             if run_id.is_empty() {
                 return Err(invalid("expected runs:/RUN_ID/path"));
             }
-            return Ok(ModelUri::Run { run_id: run_id.into(), path: path.trim_matches('/').into() });
+            return Ok(ModelUri::Run {
+                run_id: run_id.into(),
+                path: path.trim_matches('/').into(),
+            });
         }
         let rest = uri
             .strip_prefix("models:/")
@@ -40,22 +46,36 @@ impl ModelUri {
             if name.is_empty() || alias.is_empty() {
                 return Err(invalid("expected models:/NAME@ALIAS"));
             }
-            return Ok(ModelUri::Alias { name: name.into(), alias: alias.into() });
+            return Ok(ModelUri::Alias {
+                name: name.into(),
+                alias: alias.into(),
+            });
         }
         match rest.split_once('/') {
             Some((name, suffix)) if !name.is_empty() && !suffix.is_empty() => {
                 if suffix.chars().all(|c| c.is_ascii_digit()) {
-                    Ok(ModelUri::Version { name: name.into(), version: suffix.into() })
+                    Ok(ModelUri::Version {
+                        name: name.into(),
+                        version: suffix.into(),
+                    })
                 } else if suffix.eq_ignore_ascii_case("latest") {
-                    Ok(ModelUri::Stage { name: name.into(), stage: None })
+                    Ok(ModelUri::Stage {
+                        name: name.into(),
+                        stage: None,
+                    })
                 } else {
                     let stage = Stage::parse(suffix).ok_or_else(|| {
                         invalid("the part after the name must be a version number, a stage (None, Staging, Production, Archived) or `latest`")
                     })?;
-                    Ok(ModelUri::Stage { name: name.into(), stage: Some(stage) })
+                    Ok(ModelUri::Stage {
+                        name: name.into(),
+                        stage: Some(stage),
+                    })
                 }
             }
-            None if rest.starts_with("m-") => Ok(ModelUri::LoggedModel { model_id: rest.into() }),
+            None if rest.starts_with("m-") => Ok(ModelUri::LoggedModel {
+                model_id: rest.into(),
+            }),
             _ => Err(invalid("missing model name, version, stage or alias")),
         }
     }
@@ -75,11 +95,18 @@ impl MlflowClient {
     pub fn resolve_model_uri(&self, uri: &ModelUri) -> Result<ResolvedModel> {
         let from_version = |mv: ModelVersion| -> Result<ResolvedModel> {
             let artifact_uri = self.get_model_version_download_uri(&mv.name, &mv.version)?;
-            Ok(ResolvedModel { artifact_uri, version: Some(mv) })
+            Ok(ResolvedModel {
+                artifact_uri,
+                version: Some(mv),
+            })
         };
         match uri {
-            ModelUri::Alias { name, alias } => from_version(self.get_model_version_by_alias(name, alias)?),
-            ModelUri::Version { name, version } => from_version(self.get_model_version(name, version)?),
+            ModelUri::Alias { name, alias } => {
+                from_version(self.get_model_version_by_alias(name, alias)?)
+            }
+            ModelUri::Version { name, version } => {
+                from_version(self.get_model_version(name, version)?)
+            }
             ModelUri::Stage { name, stage } => {
                 let stages: Vec<Stage> = stage.iter().copied().collect();
                 let newest = self
@@ -87,20 +114,33 @@ impl MlflowClient {
                     .into_iter()
                     .max_by_key(|v| v.version.parse::<u64>().unwrap_or(0))
                     .ok_or_else(|| MlflowError::InvalidUri {
-                        uri: format!("models:/{name}/{}", stage.map(Stage::as_str).unwrap_or("latest")),
+                        uri: format!(
+                            "models:/{name}/{}",
+                            stage.map(Stage::as_str).unwrap_or("latest")
+                        ),
                         reason: "no version is in that stage".into(),
                     })?;
                 from_version(newest)
             }
             ModelUri::LoggedModel { model_id } => {
                 let m = self.get_logged_model(model_id)?;
-                Ok(ResolvedModel { artifact_uri: m.info.artifact_uri, version: None })
+                Ok(ResolvedModel {
+                    artifact_uri: m.info.artifact_uri,
+                    version: None,
+                })
             }
             ModelUri::Run { run_id, path } => {
                 let run = self.get_run(run_id)?;
                 let base = run.info.artifact_uri.trim_end_matches('/');
-                let artifact_uri = if path.is_empty() { base.to_string() } else { format!("{base}/{path}") };
-                Ok(ResolvedModel { artifact_uri, version: None })
+                let artifact_uri = if path.is_empty() {
+                    base.to_string()
+                } else {
+                    format!("{base}/{path}")
+                };
+                Ok(ResolvedModel {
+                    artifact_uri,
+                    version: None,
+                })
             }
         }
     }
@@ -121,30 +161,56 @@ mod tests {
     fn parses_every_documented_form() {
         assert_eq!(
             ModelUri::parse("models:/wine@champion").unwrap(),
-            ModelUri::Alias { name: "wine".into(), alias: "champion".into() }
+            ModelUri::Alias {
+                name: "wine".into(),
+                alias: "champion".into()
+            }
         );
         assert_eq!(
             ModelUri::parse("models:/wine/3").unwrap(),
-            ModelUri::Version { name: "wine".into(), version: "3".into() }
+            ModelUri::Version {
+                name: "wine".into(),
+                version: "3".into()
+            }
         );
         assert_eq!(
             ModelUri::parse("models:/wine/production").unwrap(),
-            ModelUri::Stage { name: "wine".into(), stage: Some(Stage::Production) }
+            ModelUri::Stage {
+                name: "wine".into(),
+                stage: Some(Stage::Production)
+            }
         );
-        assert_eq!(ModelUri::parse("models:/wine/latest").unwrap(), ModelUri::Stage { name: "wine".into(), stage: None });
+        assert_eq!(
+            ModelUri::parse("models:/wine/latest").unwrap(),
+            ModelUri::Stage {
+                name: "wine".into(),
+                stage: None
+            }
+        );
         assert_eq!(
             ModelUri::parse("models:/m-0123abcd").unwrap(),
-            ModelUri::LoggedModel { model_id: "m-0123abcd".into() }
+            ModelUri::LoggedModel {
+                model_id: "m-0123abcd".into()
+            }
         );
         assert_eq!(
             ModelUri::parse("runs:/abc/model/MLmodel").unwrap(),
-            ModelUri::Run { run_id: "abc".into(), path: "model/MLmodel".into() }
+            ModelUri::Run {
+                run_id: "abc".into(),
+                path: "model/MLmodel".into()
+            }
         );
     }
 
     #[test]
     fn rejects_malformed_uris_with_the_reason() {
-        for bad in ["wine@champion", "models:/", "models:/@x", "models:/wine/Shipping", "runs:/"] {
+        for bad in [
+            "wine@champion",
+            "models:/",
+            "models:/@x",
+            "models:/wine/Shipping",
+            "runs:/",
+        ] {
             let err = ModelUri::parse(bad).unwrap_err().to_string();
             assert!(err.contains(bad), "{err}");
         }

@@ -46,13 +46,17 @@ mod imp {
         let container = GenericImage::new(name, tag)
             .with_exposed_port(5000.tcp())
             .with_wait_for(WaitFor::http(
-                HttpWaitStrategy::new("/health").with_port(5000.tcp()).with_expected_status_code(200u16),
+                HttpWaitStrategy::new("/health")
+                    .with_port(5000.tcp())
+                    .with_expected_status_code(200u16),
             ))
             .with_cmd(["mlflow", "server", "--host", "0.0.0.0", "--port", "5000"])
             .with_startup_timeout(super::super::HEALTH_TIMEOUT)
             .start()
             .map_err(|e| ServerError::Container(e.to_string()))?;
-        let host = container.get_host().map_err(|e| ServerError::Container(e.to_string()))?;
+        let host = container
+            .get_host()
+            .map_err(|e| ServerError::Container(e.to_string()))?;
         let port = container
             .get_host_port_ipv4(5000.tcp())
             .map_err(|e| ServerError::Container(e.to_string()))?;
@@ -62,7 +66,10 @@ mod imp {
         };
         let uri = url::Url::parse(&format!("http://{host}:{port}"))
             .map_err(|e| ServerError::Container(e.to_string()))?;
-        Ok(Running { uri, _container: container })
+        Ok(Running {
+            uri,
+            _container: container,
+        })
     }
 }
 

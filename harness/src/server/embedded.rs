@@ -37,7 +37,11 @@ impl Home {
     pub fn from_env() -> Self {
         match std::env::var_os("HARNESS_HOME").filter(|v| !v.is_empty()) {
             Some(dir) => Self::new(dir),
-            None => Self::new(dirs::cache_dir().unwrap_or_else(std::env::temp_dir).join("harness")),
+            None => Self::new(
+                dirs::cache_dir()
+                    .unwrap_or_else(std::env::temp_dir)
+                    .join("harness"),
+            ),
         }
     }
 
@@ -119,8 +123,12 @@ pub fn ensure_venv(home: &Home, python: &str, progress: &Progress) -> Result<Pat
     let venv = home.venv();
     let spec = format!("mlflow=={MLFLOW_VERSION}");
     let step = |name: &str, cmd: &mut Command| -> Result<(), ServerError> {
-        let out = log.try_clone().map_err(ServerError::io("write", &log_path))?;
-        let err = log.try_clone().map_err(ServerError::io("write", &log_path))?;
+        let out = log
+            .try_clone()
+            .map_err(ServerError::io("write", &log_path))?;
+        let err = log
+            .try_clone()
+            .map_err(ServerError::io("write", &log_path))?;
         let status = cmd.stdout(out).stderr(err).stdin(Stdio::null()).status();
         match status {
             Ok(s) if s.success() => Ok(()),
@@ -131,10 +139,14 @@ pub fn ensure_venv(home: &Home, python: &str, progress: &Progress) -> Result<Pat
                 log: log_path.clone(),
                 tail: tail(&log_path, 15),
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Err(ServerError::PythonMissing { program: cmd.get_program().to_string_lossy().into() })
-            }
-            Err(e) => Err(ServerError::Io { action: "run", path: cmd.get_program().into(), source: e }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ServerError::PythonMissing {
+                program: cmd.get_program().to_string_lossy().into(),
+            }),
+            Err(e) => Err(ServerError::Io {
+                action: "run",
+                path: cmd.get_program().into(),
+                source: e,
+            }),
         }
     };
     if venv.exists() {
@@ -149,18 +161,35 @@ pub fn ensure_venv(home: &Home, python: &str, progress: &Progress) -> Result<Pat
     ));
     match uv {
         Some(uv) => {
-            step("uv venv", Command::new(&uv).args(["venv", "--quiet", "--python", python]).arg(&venv))?;
+            step(
+                "uv venv",
+                Command::new(&uv)
+                    .args(["venv", "--quiet", "--python", python])
+                    .arg(&venv),
+            )?;
             step(
                 "uv pip install",
-                Command::new(&uv).args(["pip", "install", "--quiet", "--python"]).arg(home.python_bin()).arg(&spec),
+                Command::new(&uv)
+                    .args(["pip", "install", "--quiet", "--python"])
+                    .arg(home.python_bin())
+                    .arg(&spec),
             )?;
         }
         None => {
-            step("python3 -m venv", Command::new(python).args(["-m", "venv"]).arg(&venv))?;
+            step(
+                "python3 -m venv",
+                Command::new(python).args(["-m", "venv"]).arg(&venv),
+            )?;
             step(
                 "pip install",
-                Command::new(home.python_bin())
-                    .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", &spec]),
+                Command::new(home.python_bin()).args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    &spec,
+                ]),
             )?;
         }
     }
@@ -178,7 +207,9 @@ fn which(program: &str) -> Option<PathBuf> {
 
 /// The last `n` lines of a log file, for error messages.
 pub fn tail(path: &Path, n: usize) -> String {
-    let Ok(mut file) = File::open(path) else { return String::new() };
+    let Ok(mut file) = File::open(path) else {
+        return String::new();
+    };
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let _ = file.seek(SeekFrom::Start(len.saturating_sub(16 * 1024)));
     let lines: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
@@ -195,9 +226,16 @@ pub fn read_state(home: &Home, instance: &str) -> Result<Option<ServerState>, Se
     match fs::read(&path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .map(Some)
-            .map_err(|e| ServerError::State { path, reason: e.to_string() }),
+            .map_err(|e| ServerError::State {
+                path,
+                reason: e.to_string(),
+            }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(ServerError::Io { action: "read", path, source: e }),
+        Err(e) => Err(ServerError::Io {
+            action: "read",
+            path,
+            source: e,
+        }),
     }
 }
 
@@ -219,7 +257,9 @@ fn signal_group(pgid: u32, signal: libc::c_int) {
 }
 
 fn healthy(uri: &str) -> bool {
-    let Ok(url) = url::Url::parse(uri) else { return false };
+    let Ok(url) = url::Url::parse(uri) else {
+        return false;
+    };
     let mut config = ClientConfig::new(url);
     config.timeout = Duration::from_secs(3);
     config.max_retries = 0;
@@ -232,8 +272,12 @@ pub fn status(home: &Home, instance: &str) -> Result<Option<ServerState>, Server
 }
 
 fn free_loopback_port() -> Result<u16, ServerError> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(ServerError::io("bind", "127.0.0.1:0"))?;
-    listener.local_addr().map(|a| a.port()).map_err(ServerError::io("bind", "127.0.0.1:0"))
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(ServerError::io("bind", "127.0.0.1:0"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(ServerError::io("bind", "127.0.0.1:0"))
 }
 
 /// A server this process started; [`Started::stop`] (or drop) ends its whole process group.
@@ -295,7 +339,12 @@ fn reap(pid: u32) {
 
 /// The running instance, or a new one started and waited for. Returns `(state, Some(started))`
 /// when this call started it. Concurrent callers (parallel test processes) share one server.
-pub fn up(home: &Home, instance: &str, python: &str, progress: &Progress) -> Result<(ServerState, Option<Started>), ServerError> {
+pub fn up(
+    home: &Home,
+    instance: &str,
+    python: &str,
+    progress: &Progress,
+) -> Result<(ServerState, Option<Started>), ServerError> {
     let dir = home.instance_dir(instance);
     let _lock = Lock::acquire(&dir.join("lock"))?;
     if let Some(state) = status(home, instance)? {
@@ -314,16 +363,27 @@ pub fn up(home: &Home, instance: &str, python: &str, progress: &Progress) -> Res
     let log = dir.join("server.log");
     let port = free_loopback_port()?;
     let log_file = File::create(&log).map_err(ServerError::io("create", &log))?;
-    let log_err = log_file.try_clone().map_err(ServerError::io("create", &log))?;
+    let log_err = log_file
+        .try_clone()
+        .map_err(ServerError::io("create", &log))?;
     let tracking_uri = format!("http://127.0.0.1:{port}");
-    progress.set_message(format!("starting MLflow {MLFLOW_VERSION} at {tracking_uri}"));
+    progress.set_message(format!(
+        "starting MLflow {MLFLOW_VERSION} at {tracking_uri}"
+    ));
     let child = Command::new(&mlflow)
         .arg("server")
         .arg("--backend-store-uri")
         .arg(format!("sqlite:///{}", backend_store.display()))
         .arg("--artifacts-destination")
         .arg(&artifacts)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--workers", "2"])
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--workers",
+            "2",
+        ])
         // The job runner (a dozen huey consumers) serves only GenAI features; on a 2-core
         // machine it slows start-up and every test.
         .env("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
@@ -346,21 +406,34 @@ pub fn up(home: &Home, instance: &str, python: &str, progress: &Progress) -> Res
         mlflow_version: MLFLOW_VERSION.into(),
         started_at_ms: crate::mlflow::now_ms(),
     };
-    let mut started = Started { state: state.clone(), child: Some(child), home: home.clone(), instance: instance.into() };
+    let mut started = Started {
+        state: state.clone(),
+        child: Some(child),
+        home: home.clone(),
+        instance: instance.into(),
+    };
     let began = Instant::now();
     loop {
         if let Some(child) = started.child.as_mut()
             && let Ok(Some(exit)) = child.try_wait()
         {
             started.child = None;
-            return Err(ServerError::EarlyExit { status: exit.to_string(), log: log.clone(), tail: tail(&log, 20) });
+            return Err(ServerError::EarlyExit {
+                status: exit.to_string(),
+                log: log.clone(),
+                tail: tail(&log, 20),
+            });
         }
         if healthy(&tracking_uri) {
             break;
         }
         if began.elapsed() > HEALTH_TIMEOUT {
             started.stop();
-            return Err(ServerError::HealthTimeout { uri: tracking_uri, secs: HEALTH_TIMEOUT.as_secs(), log });
+            return Err(ServerError::HealthTimeout {
+                uri: tracking_uri,
+                secs: HEALTH_TIMEOUT.as_secs(),
+                log,
+            });
         }
         progress.set_message(format!(
             "waiting for MLflow at {tracking_uri} ({} s)",
@@ -379,7 +452,9 @@ pub fn up(home: &Home, instance: &str, python: &str, progress: &Progress) -> Res
 pub fn down(home: &Home, instance: &str) -> Result<Option<ServerState>, ServerError> {
     let dir = home.instance_dir(instance);
     let _lock = Lock::acquire(&dir.join("lock"))?;
-    let Some(state) = read_state(home, instance)? else { return Ok(None) };
+    let Some(state) = read_state(home, instance)? else {
+        return Ok(None);
+    };
     if group_alive(state.pid) {
         stop_group(state.pid);
     }
@@ -395,7 +470,10 @@ mod tests {
     #[test]
     fn home_layout_is_versioned() {
         let home = Home::new("/x");
-        assert_eq!(home.mlflow_bin(), Path::new("/x/mlflow-3.17.2/venv/bin/mlflow"));
+        assert_eq!(
+            home.mlflow_bin(),
+            Path::new("/x/mlflow-3.17.2/venv/bin/mlflow")
+        );
         assert_eq!(home.instance_dir("e2e"), Path::new("/x/servers/e2e"));
     }
 
@@ -403,7 +481,11 @@ mod tests {
     fn tail_keeps_the_last_lines() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("log");
-        fs::write(&p, (0..100).map(|i| format!("line {i}\n")).collect::<String>()).unwrap();
+        fs::write(
+            &p,
+            (0..100).map(|i| format!("line {i}\n")).collect::<String>(),
+        )
+        .unwrap();
         assert_eq!(tail(&p, 2), "line 98\nline 99");
         assert_eq!(tail(&dir.path().join("missing"), 2), "");
     }
@@ -411,9 +493,17 @@ mod tests {
     #[test]
     fn missing_python_is_reported_by_name() {
         let dir = tempfile::tempdir().unwrap();
-        let err = ensure_venv(&Home::new(dir.path()), "/nonexistent/python3", &Progress::hidden()).unwrap_err();
+        let err = ensure_venv(
+            &Home::new(dir.path()),
+            "/nonexistent/python3",
+            &Progress::hidden(),
+        )
+        .unwrap_err();
         let msg = err.to_string();
         // With uv on PATH, uv itself reports the missing interpreter through the install log.
-        assert!(msg.contains("/nonexistent/python3") || msg.contains("uv venv"), "{msg}");
+        assert!(
+            msg.contains("/nonexistent/python3") || msg.contains("uv venv"),
+            "{msg}"
+        );
     }
 }

@@ -4,14 +4,34 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("`{program}` was not found on PATH; the embedded MLflow server needs Python 3.9+ with the `venv` module (Debian: `apt-get install python3 python3-venv`), or give --tracking-uri to use a server you run yourself")]
+    #[error(
+        "`{program}` was not found on PATH; the embedded MLflow server needs Python 3.9+ with the `venv` module (Debian: `apt-get install python3 python3-venv`), or give --tracking-uri to use a server you run yourself"
+    )]
     PythonMissing { program: String },
-    #[error("installing mlflow=={version} into {venv} failed ({step}); last lines of {log}:\n{tail}")]
-    Install { version: String, venv: PathBuf, step: String, log: PathBuf, tail: String },
-    #[error("MLflow server exited before it became healthy (exit status {status}); last lines of {log}:\n{tail}")]
-    EarlyExit { status: String, log: PathBuf, tail: String },
+    #[error(
+        "installing mlflow=={version} into {venv} failed ({step}); last lines of {log}:\n{tail}"
+    )]
+    Install {
+        version: String,
+        venv: PathBuf,
+        step: String,
+        log: PathBuf,
+        tail: String,
+    },
+    #[error(
+        "MLflow server exited before it became healthy (exit status {status}); last lines of {log}:\n{tail}"
+    )]
+    EarlyExit {
+        status: String,
+        log: PathBuf,
+        tail: String,
+    },
     #[error("MLflow server at {uri} did not answer /health within {secs} s; its log is {log}")]
-    HealthTimeout { uri: String, secs: u64, log: PathBuf },
+    HealthTimeout {
+        uri: String,
+        secs: u64,
+        log: PathBuf,
+    },
     #[error("{action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -26,8 +46,15 @@ pub enum ServerError {
 }
 
 impl ServerError {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> ServerError {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> ServerError {
         let path = path.into();
-        move |source| ServerError::Io { action, path, source }
+        move |source| ServerError::Io {
+            action,
+            path,
+            source,
+        }
     }
 }

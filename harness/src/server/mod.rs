@@ -6,7 +6,10 @@ mod embedded;
 mod error;
 
 pub use container::{DEFAULT_IMAGE, docker_available};
-pub use embedded::{HEALTH_TIMEOUT, Home, MLFLOW_VERSION, ServerState, Started, down, ensure_venv, read_state, status, tail, up};
+pub use embedded::{
+    HEALTH_TIMEOUT, Home, MLFLOW_VERSION, ServerState, Started, down, ensure_venv, read_state,
+    status, tail, up,
+};
 pub use error::ServerError;
 
 use url::Url;
@@ -20,7 +23,11 @@ pub enum ServerTarget {
     /// A server someone else runs.
     External { uri: Url, auth: Option<Auth> },
     /// The embedded server instance `instance` under `home`.
-    Embedded { home: Home, instance: String, python: String },
+    Embedded {
+        home: Home,
+        instance: String,
+        python: String,
+    },
     /// A throwaway container of `image` (needs a Docker engine and the `docker` feature).
     Container { image: String },
 }
@@ -57,7 +64,12 @@ impl TrackingServer {
 
     /// A handle for a server that is already running and owned elsewhere.
     pub fn external(uri: Url, auth: Option<Auth>) -> Self {
-        Self { uri, auth, kind: "external", _guard: Guard::None }
+        Self {
+            uri,
+            auth,
+            kind: "external",
+            _guard: Guard::None,
+        }
     }
 
     /// Whether dropping this handle stops the server.
@@ -70,11 +82,19 @@ impl TrackingServer {
 /// already up, else started for the lifetime of the returned handle), or a new container.
 pub fn connect(target: &ServerTarget, progress: &Progress) -> Result<TrackingServer, ServerError> {
     match target {
-        ServerTarget::External { uri, auth } => Ok(TrackingServer::external(uri.clone(), auth.clone())),
-        ServerTarget::Embedded { home, instance, python } => {
+        ServerTarget::External { uri, auth } => {
+            Ok(TrackingServer::external(uri.clone(), auth.clone()))
+        }
+        ServerTarget::Embedded {
+            home,
+            instance,
+            python,
+        } => {
             let (state, started) = up(home, instance, python, progress)?;
-            let uri = Url::parse(&state.tracking_uri)
-                .map_err(|e| ServerError::State { path: home.instance_dir(instance), reason: e.to_string() })?;
+            let uri = Url::parse(&state.tracking_uri).map_err(|e| ServerError::State {
+                path: home.instance_dir(instance),
+                reason: e.to_string(),
+            })?;
             Ok(TrackingServer {
                 uri,
                 auth: None,
