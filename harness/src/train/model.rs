@@ -174,7 +174,7 @@ impl TreeModel {
     /// If `x.len()` is not a multiple of `n_features()`.
     pub fn predict_rows(&self, x: &[f64]) -> Vec<usize> {
         let nf = self.n_features();
-        assert!(x.len() % nf == 0, "predict_rows: ragged matrix");
+        assert!(x.len().is_multiple_of(nf), "predict_rows: ragged matrix");
         x.chunks_exact(nf).map(|row| self.predict(row)).collect()
     }
 }
