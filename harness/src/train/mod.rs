@@ -65,6 +65,8 @@ pub enum TrainError {
     },
     #[error("row index {index} is out of range for a dataset of {n_samples} rows")]
     RowOutOfRange { index: usize, n_samples: usize },
+    #[error("a row has {found} values, the model expects {expected} features")]
+    RowLength { expected: usize, found: usize },
     #[error("gradient boosting needs at least 2 classes, got {n_classes}")]
     TooFewClasses { n_classes: usize },
     #[error("invalid hyperparameter {name}={value}: {reason}")]

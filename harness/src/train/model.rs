@@ -144,6 +144,81 @@ impl TreeModel {
         }
     }
 
+    /// Checks the internal consistency of a model read from a file, so that predicting with it
+    /// cannot index out of bounds or loop.
+    ///
+    /// # Errors
+    /// A message naming the first inconsistency (e.g. `trees[3]: node 5: …`).
+    pub fn validate(&self) -> Result<(), String> {
+        let (nf, nc) = (self.n_features(), self.n_classes());
+        if nf == 0 || nc == 0 {
+            return Err("n_features and n_classes must be at least 1".into());
+        }
+        match self {
+            Self::DecisionTree(m) => m.tree.validate(nf, nc).map_err(|e| format!("tree: {e}")),
+            Self::RandomForest(m) => {
+                if m.trees.is_empty() {
+                    return Err("trees: the forest has no trees".into());
+                }
+                for (i, t) in m.trees.iter().enumerate() {
+                    t.validate(nf, nc).map_err(|e| format!("trees[{i}]: {e}"))?;
+                }
+                Ok(())
+            }
+            Self::GradientBoosting(m) => {
+                let cols = if nc == 2 { 1 } else { nc };
+                if nc < 2 {
+                    return Err("gradient boosting needs at least 2 classes".into());
+                }
+                if m.init.len() != cols || m.init.iter().any(|v| !v.is_finite()) {
+                    return Err(format!("init: expected {cols} finite values"));
+                }
+                if !(m.params.learning_rate.is_finite() && m.params.learning_rate > 0.0) {
+                    return Err("params.learning_rate must be a positive number".into());
+                }
+                for (i, stage) in m.stages.iter().enumerate() {
+                    if stage.len() != cols {
+                        return Err(format!("stages[{i}]: expected {cols} trees"));
+                    }
+                    for (k, t) in stage.iter().enumerate() {
+                        t.validate(nf, 1)
+                            .map_err(|e| format!("stages[{i}][{k}]: {e}"))?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// [`Self::predict`] for rows from outside (user input): checks the length first.
+    ///
+    /// # Errors
+    /// [`TrainError::RowLength`] if `row` does not have `n_features()` values.
+    pub fn try_predict(&self, row: &[f64]) -> Result<usize, TrainError> {
+        self.check_row(row)?;
+        Ok(self.predict(row))
+    }
+
+    /// [`Self::predict_proba`] with the row length checked.
+    ///
+    /// # Errors
+    /// [`TrainError::RowLength`] if `row` does not have `n_features()` values.
+    pub fn try_predict_proba(&self, row: &[f64]) -> Result<Vec<f64>, TrainError> {
+        self.check_row(row)?;
+        Ok(self.predict_proba(row))
+    }
+
+    fn check_row(&self, row: &[f64]) -> Result<(), TrainError> {
+        if row.len() == self.n_features() {
+            Ok(())
+        } else {
+            Err(TrainError::RowLength {
+                expected: self.n_features(),
+                found: row.len(),
+            })
+        }
+    }
+
     /// Predicted class of one row of `n_features()` values.
     ///
     /// # Panics
@@ -229,12 +304,27 @@ pub enum ModelFileError {
 impl ModelFile {
     /// Wraps a fitted model with the dataset's names and digest.
     pub fn new(model: TreeModel, dataset: &Dataset) -> Self {
+        Self::with_names(
+            model,
+            dataset.feature_names.clone(),
+            dataset.class_names.clone(),
+            dataset.digest().to_owned(),
+        )
+    }
+
+    /// Wraps a fitted model with explicit names (for data that is not a [`Dataset`]).
+    pub fn with_names(
+        model: TreeModel,
+        feature_names: Vec<String>,
+        class_names: Vec<String>,
+        dataset_sha256: String,
+    ) -> Self {
         Self {
             format: MODEL_FORMAT.to_owned(),
             format_version: MODEL_FORMAT_VERSION,
-            feature_names: dataset.feature_names.clone(),
-            class_names: dataset.class_names.clone(),
-            dataset_sha256: dataset.digest().to_owned(),
+            feature_names,
+            class_names,
+            dataset_sha256,
             model,
         }
     }
@@ -264,10 +354,42 @@ impl ModelFile {
         }
         // Deserialize from the text (not the Value) to keep float round-trip precision.
         let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| ModelFileError::Invalid {
-            path: e.path().to_string(),
-            message: e.inner().to_string(),
-        })
+        let file: Self =
+            serde_path_to_error::deserialize(de).map_err(|e| ModelFileError::Invalid {
+                path: e.path().to_string(),
+                message: e.inner().to_string(),
+            })?;
+        file.validate()?;
+        Ok(file)
+    }
+
+    /// Checks that names match the model's shape and the model itself is consistent.
+    fn validate(&self) -> Result<(), ModelFileError> {
+        let invalid = |path: &str, message: String| ModelFileError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        if self.feature_names.len() != self.model.n_features() {
+            return Err(invalid(
+                "feature_names",
+                format!(
+                    "{} names for a model with {} features",
+                    self.feature_names.len(),
+                    self.model.n_features()
+                ),
+            ));
+        }
+        if self.class_names.len() != self.model.n_classes() {
+            return Err(invalid(
+                "class_names",
+                format!(
+                    "{} names for a model with {} classes",
+                    self.class_names.len(),
+                    self.model.n_classes()
+                ),
+            ));
+        }
+        self.model.validate().map_err(|m| invalid("model", m))
     }
 
     /// Writes the JSON to `path`.
@@ -291,5 +413,126 @@ impl ModelFile {
             source,
         })?;
         Self::from_json(&text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::tree::{Node, Tree};
+
+    fn small_model() -> ModelFile {
+        // 1-D, two classes: x <= 6.5 → class 0.
+        let x = [1.0, 2.0, 3.0, 10.0, 11.0];
+        let y = [0, 0, 0, 1, 1];
+        let hp = Hyperparameters::default_for(Algorithm::DecisionTree);
+        let model = TreeModel::fit(&hp, &x, 1, &y, 2, 0).unwrap();
+        ModelFile::with_names(
+            model,
+            vec!["x".into()],
+            vec!["a".into(), "b".into()],
+            "d".into(),
+        )
+    }
+
+    #[test]
+    fn tiny_tree_predicts_by_hand() {
+        let file = small_model();
+        let m = &file.model;
+        assert_eq!(m.predict(&[6.5]), 0);
+        assert_eq!(m.predict(&[6.6]), 1);
+        assert_eq!(m.predict_proba(&[0.0]), [1.0, 0.0]);
+        assert_eq!(
+            m.try_predict(&[1.0, 2.0]),
+            Err(TrainError::RowLength {
+                expected: 1,
+                found: 2
+            })
+        );
+        assert_eq!(m.try_predict_proba(&[20.0]), Ok(vec![0.0, 1.0]));
+        let TreeModel::DecisionTree(dt) = m else {
+            panic!("a decision tree")
+        };
+        assert_eq!(
+            dt.tree.nodes[0],
+            Node::Split {
+                feature: 0,
+                threshold: 6.5,
+                left: 1,
+                right: 2
+            }
+        );
+    }
+
+    #[test]
+    fn foreign_and_broken_files_are_refused() {
+        assert!(matches!(
+            ModelFile::from_json("nope"),
+            Err(ModelFileError::NotJson(_))
+        ));
+        assert!(matches!(
+            ModelFile::from_json(r#"{"format": "other"}"#),
+            Err(ModelFileError::WrongFormat { found: Some(_) })
+        ));
+        assert!(matches!(
+            ModelFile::from_json(r#"{"format": "harness-tree-model", "format_version": 99}"#),
+            Err(ModelFileError::UnsupportedVersion { found: Some(99) })
+        ));
+        let good = small_model();
+        // Missing field: the error names where.
+        let mut v: serde_json::Value = serde_json::from_str(&good.to_json()).unwrap();
+        v["model"].as_object_mut().unwrap().remove("tree");
+        match ModelFile::from_json(&v.to_string()) {
+            Err(ModelFileError::Invalid { message, .. }) => {
+                assert!(message.contains("tree"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // A structurally valid file whose tree loops is refused before it can hang a prediction.
+        let mut bad = good.clone();
+        if let TreeModel::DecisionTree(dt) = &mut bad.model {
+            dt.tree = Tree {
+                nodes: vec![Node::Split {
+                    feature: 0,
+                    threshold: 1.0,
+                    left: 0,
+                    right: 0,
+                }],
+            };
+        }
+        match ModelFile::from_json(&bad.to_json()) {
+            Err(ModelFileError::Invalid { path, message }) => {
+                assert_eq!(path, "model");
+                assert!(message.contains("node 0"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Names must match the model's shape.
+        let mut bad = good;
+        bad.class_names.pop();
+        assert!(matches!(
+            ModelFile::from_json(&bad.to_json()),
+            Err(ModelFileError::Invalid { path, .. }) if path == "class_names"
+        ));
+    }
+
+    #[test]
+    fn hyperparameters_read_from_json_refuse_unknown_keys() {
+        let hp: Hyperparameters =
+            serde_json::from_str(r#"{"algorithm": "RandomForest", "n_estimators": 10}"#).unwrap();
+        assert_eq!(
+            hp,
+            Hyperparameters::RandomForest(crate::train::RandomForestParams {
+                n_estimators: 10,
+                ..Default::default()
+            })
+        );
+        assert!(
+            serde_json::from_str::<Hyperparameters>(
+                r#"{"algorithm": "RandomForest", "n_trees": 10}"#
+            )
+            .is_err()
+        );
+        assert_eq!(hp.algorithm(), Algorithm::RandomForest);
     }
 }

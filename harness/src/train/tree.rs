@@ -102,6 +102,56 @@ impl Tree {
         go(&self.nodes, 0)
     }
 
+    /// Checks a tree read from a file: children point forward (so walks end), features are in
+    /// range, thresholds are not NaN, leaves hold `value_len` finite numbers.
+    ///
+    /// # Errors
+    /// A message naming the first bad node.
+    pub fn validate(&self, n_features: usize, value_len: usize) -> Result<(), String> {
+        if self.nodes.is_empty() {
+            return Err("tree has no nodes".into());
+        }
+        let n = self.nodes.len();
+        for (i, node) in self.nodes.iter().enumerate() {
+            match node {
+                Node::Split {
+                    feature,
+                    threshold,
+                    left,
+                    right,
+                } => {
+                    if *feature >= n_features {
+                        return Err(format!(
+                            "node {i}: feature {feature} is out of range for {n_features} features"
+                        ));
+                    }
+                    if threshold.is_nan() {
+                        return Err(format!("node {i}: threshold is NaN"));
+                    }
+                    for child in [left, right] {
+                        if *child <= i || *child >= n {
+                            return Err(format!(
+                                "node {i}: child {child} must lie after the node and before {n}"
+                            ));
+                        }
+                    }
+                }
+                Node::Leaf { value } => {
+                    if value.len() != value_len {
+                        return Err(format!(
+                            "node {i}: leaf holds {} values, expected {value_len}",
+                            value.len()
+                        ));
+                    }
+                    if value.iter().any(|v| !v.is_finite()) {
+                        return Err(format!("node {i}: leaf value is not finite"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Number of leaves.
     pub fn n_leaves(&self) -> usize {
         self.nodes
@@ -511,6 +561,54 @@ mod tests {
             );
             assert_eq!(t.nodes.len(), 3);
         }
+    }
+
+    #[test]
+    fn validate_catches_broken_trees() {
+        let leaf = || Node::Leaf { value: vec![1.0] };
+        let split = |left, right| Node::Split {
+            feature: 0,
+            threshold: 0.5,
+            left,
+            right,
+        };
+        assert!(
+            Tree {
+                nodes: vec![split(1, 2), leaf(), leaf()]
+            }
+            .validate(1, 1)
+            .is_ok()
+        );
+        assert!(Tree { nodes: vec![] }.validate(1, 1).is_err());
+        // A cycle back to the root.
+        assert!(
+            Tree {
+                nodes: vec![split(0, 2), leaf(), leaf()]
+            }
+            .validate(1, 1)
+            .is_err()
+        );
+        assert!(
+            Tree {
+                nodes: vec![split(1, 3), leaf(), leaf()]
+            }
+            .validate(1, 1)
+            .is_err()
+        );
+        assert!(
+            Tree {
+                nodes: vec![split(1, 2), leaf(), leaf()]
+            }
+            .validate(0, 1)
+            .is_err()
+        );
+        assert!(
+            Tree {
+                nodes: vec![split(1, 2), leaf(), leaf()]
+            }
+            .validate(1, 2)
+            .is_err()
+        );
     }
 
     #[test]
