@@ -535,4 +535,60 @@ mod tests {
         );
         assert_eq!(hp.algorithm(), Algorithm::RandomForest);
     }
+
+    /// Small random data sets: rows with distinct values in column 0, labels in 0..3.
+    fn small_data() -> impl proptest::strategy::Strategy<Value = (Vec<f64>, Vec<usize>)> {
+        use proptest::prelude::*;
+        (3usize..25).prop_flat_map(|n| {
+            (
+                proptest::collection::vec(-100i32..100, n * 2),
+                proptest::collection::vec(0usize..3, n),
+            )
+                .prop_map(move |(cells, y)| {
+                    // Column 0 is the row index (distinct), column 1 random.
+                    let x = (0..n)
+                        .flat_map(|i| [i as f64 * 0.5, f64::from(cells[2 * i + 1]) / 7.0])
+                        .collect();
+                    (x, y)
+                })
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// A fully grown tree separates distinct rows, so it reproduces its training labels.
+        #[test]
+        fn full_tree_fits_distinct_rows((x, y) in small_data(), seed in 0u64..1000) {
+            let hp = Hyperparameters::default_for(Algorithm::DecisionTree);
+            let m = TreeModel::fit(&hp, &x, 2, &y, 3, seed).unwrap();
+            proptest::prop_assert_eq!(m.predict_rows(&x), y);
+        }
+
+        /// Every model's probabilities are a distribution whose argmax is the prediction.
+        #[test]
+        fn probabilities_are_distributions((x, y) in small_data(), seed in 0u64..1000) {
+            let hps = [
+                Hyperparameters::default_for(Algorithm::DecisionTree),
+                Hyperparameters::RandomForest(crate::train::RandomForestParams {
+                    n_estimators: 5,
+                    ..Default::default()
+                }),
+                Hyperparameters::GradientBoosting(crate::train::GradientBoostingParams {
+                    n_estimators: 5,
+                    ..Default::default()
+                }),
+            ];
+            for hp in hps {
+                let m = TreeModel::fit(&hp, &x, 2, &y, 3, seed).unwrap();
+                for row in x.chunks(2) {
+                    let p = m.predict_proba(row);
+                    proptest::prop_assert_eq!(p.len(), 3);
+                    proptest::prop_assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+                    proptest::prop_assert!(p.iter().all(|v| (0.0..=1.0).contains(v)));
+                    proptest::prop_assert_eq!(m.predict(row), crate::train::argmax(&p));
+                }
+            }
+        }
+    }
 }
