@@ -2,7 +2,7 @@
 //! tree, the forest and gradient boosting.
 //!
 //! Fidelity points, each a place where a naive tree (or linfa) differs from scikit-learn:
-//! - scikit-learn casts `X` to float32 before fitting and predicting; [`grid`] does the same so
+//! - scikit-learn casts `X` to float32 before fitting and predicting; `grid` does the same so
 //!   thresholds and comparisons see the same numbers.
 //! - candidate thresholds sit between consecutive distinct sorted values (distinct meaning more
 //!   than 1e-7 apart), at the midpoint `a/2 + b/2` (or `a` if that rounds up to `b`);
