@@ -329,8 +329,9 @@ impl ModelFile {
         }
     }
 
-    /// Compact JSON (a 100-tree forest is a few hundred kB).
+    /// Compact JSON (on wine: tree ≈1 kB, forest ≈110 kB, boosting ≈270 kB).
     pub fn to_json(&self) -> String {
+        // Cannot fail: plain structs and finite floats (fit rejects non-finite input).
         serde_json::to_string(self).expect("a model file always serializes")
     }
 
