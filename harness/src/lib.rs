@@ -11,6 +11,7 @@ pub mod mlflow;
 pub mod nn;
 pub mod server;
 pub mod settings;
+pub mod task;
 pub mod train;
 
 pub use error::Error;
