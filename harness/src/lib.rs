@@ -11,6 +11,8 @@ pub mod mlflow;
 pub mod nn;
 pub mod server;
 pub mod settings;
+pub mod snapshot;
+pub mod source;
 pub mod task;
 pub mod train;
 
