@@ -4,9 +4,11 @@
 //! and MLflow state → snapshot → checks → grade → report. Only [`mlflow`] touches the network and
 //! only [`server`] starts processes.
 
+pub mod checks;
 pub mod cli;
 pub mod data;
 pub mod error;
+pub mod grade;
 pub mod mlflow;
 pub mod nn;
 pub mod server;
