@@ -8,6 +8,7 @@
 //! `/home/alice/hw/mlartifacts/1/…`, `file:///…/mlruns/1/…`). [`ArtifactLocator`] maps them
 //! under the submission folder without any network, so the artefact checks work offline.
 
+pub mod mlruns;
 pub mod sqlite;
 
 use std::path::{Component, Path, PathBuf};
