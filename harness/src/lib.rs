@@ -5,14 +5,19 @@
 //! only [`server`] starts processes.
 
 pub mod app;
+pub mod checks;
 pub mod cli;
 pub mod data;
 pub mod error;
+pub mod grade;
 pub mod mlflow;
 pub mod nn;
 pub mod progress;
 pub mod server;
 pub mod settings;
+pub mod snapshot;
+pub mod source;
+pub mod task;
 pub mod train;
 
 pub use error::Error;

@@ -1,0 +1,482 @@
+//! Grades: rubric points from check results, with partial credit per item.
+//!
+//! An item earns the weights of its passing checks; manual checks earn nothing until a TA
+//! scores them. A store that could not be read turns every automatic check into `error`
+//! (with the reason) instead of failing the whole run, so one broken submission never stops
+//! a class being graded. By construction points never exceed maxima: a check earns at most
+//! its weight, and task files are validated so weights add up to the item's points.
+
+use serde::{Deserialize, Serialize};
+
+use crate::checks::{CheckResult, CheckStatus, Context, evaluate};
+use crate::snapshot::Snapshot;
+use crate::task::{RubricItem, TaskSpec};
+
+/// `results.json` for one submission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Grade {
+    pub submission: String,
+    pub tasks: Vec<TaskGrade>,
+    pub points: u32,
+    pub max_points: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskGrade {
+    pub task: String,
+    pub points: u32,
+    pub max_points: u32,
+    pub items: Vec<ItemGrade>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemStatus {
+    Pass,
+    Partial,
+    Fail,
+    Manual,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemGrade {
+    pub id: String,
+    pub title: String,
+    pub points: u32,
+    pub max_points: u32,
+    pub status: ItemStatus,
+    pub checks: Vec<CheckResult>,
+}
+
+/// Grades one task against a snapshot, or against the reason the store could not be read.
+pub fn grade_task(spec: &TaskSpec, snapshot: Result<&Snapshot, &str>) -> TaskGrade {
+    let ctx = snapshot.ok().map(|s| Context::new(spec, s));
+    let items: Vec<ItemGrade> = spec
+        .rubric
+        .iter()
+        .map(|item| grade_item(item, ctx.as_ref(), snapshot.err()))
+        .collect();
+    TaskGrade {
+        task: spec.id.clone(),
+        points: items.iter().map(|i| i.points).sum(),
+        max_points: items.iter().map(|i| i.max_points).sum(),
+        items,
+    }
+}
+
+fn grade_item(item: &RubricItem, ctx: Option<&Context<'_>>, error: Option<&str>) -> ItemGrade {
+    let mut points = 0u32;
+    let checks: Vec<CheckResult> = item
+        .checks
+        .iter()
+        .map(|c| {
+            let r = match ctx {
+                Some(ctx) => evaluate(c, ctx),
+                None if c.is_manual() => manual_without_store(c),
+                None => CheckResult {
+                    id: c.id(),
+                    status: CheckStatus::Error,
+                    message: format!(
+                        "the store could not be read: {}",
+                        error.unwrap_or("no snapshot")
+                    ),
+                    evidence: Vec::new(),
+                },
+            };
+            if r.status == CheckStatus::Pass {
+                points = points.saturating_add(c.weight());
+            }
+            r
+        })
+        .collect();
+    let max_points = item.points;
+    let points = points.min(max_points);
+    let status = item_status(&checks, points, max_points);
+    ItemGrade {
+        id: item.id.clone(),
+        title: item.title.clone(),
+        points,
+        max_points,
+        status,
+        checks,
+    }
+}
+
+fn manual_without_store(c: &crate::task::CheckSpec) -> CheckResult {
+    let note = match c {
+        crate::task::CheckSpec::Manual { note, .. } => note.as_str(),
+        _ => "",
+    };
+    CheckResult {
+        id: c.id(),
+        status: CheckStatus::Manual,
+        message: format!("for the TA: {note}"),
+        evidence: Vec::new(),
+    }
+}
+
+fn item_status(checks: &[CheckResult], points: u32, max_points: u32) -> ItemStatus {
+    if checks.iter().any(|c| c.status == CheckStatus::Error) {
+        ItemStatus::Error
+    } else if checks.iter().all(|c| c.status == CheckStatus::Manual) {
+        ItemStatus::Manual
+    } else if points >= max_points {
+        ItemStatus::Pass
+    } else if points == 0 {
+        // Every automatic check failed (a TA may still award the manual part).
+        ItemStatus::Fail
+    } else {
+        ItemStatus::Partial
+    }
+}
+
+/// Grades every task for one submission.
+pub fn grade(submission: &str, tasks: &[TaskSpec], snapshot: Result<&Snapshot, &str>) -> Grade {
+    let tasks: Vec<TaskGrade> = tasks.iter().map(|t| grade_task(t, snapshot)).collect();
+    Grade {
+        submission: submission.to_string(),
+        points: tasks.iter().map(|t| t.points).sum(),
+        max_points: tasks.iter().map(|t| t.max_points).sum(),
+        tasks,
+    }
+}
+
+impl Grade {
+    /// True when no automatic check failed or errored (manual ones are the TA's).
+    pub fn all_automatic_passed(&self) -> bool {
+        self.checks()
+            .all(|c| matches!(c.status, CheckStatus::Pass | CheckStatus::Manual))
+    }
+
+    /// Exit status for `harness check`: 0 when every automatic check passed, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        if self.all_automatic_passed() { 0 } else { 1 }
+    }
+
+    pub fn checks(&self) -> impl Iterator<Item = &CheckResult> {
+        self.tasks
+            .iter()
+            .flat_map(|t| &t.items)
+            .flat_map(|i| &i.checks)
+    }
+
+    pub fn task(&self, id: &str) -> Option<&TaskGrade> {
+        self.tasks.iter().find(|t| t.task == id)
+    }
+}
+
+impl TaskGrade {
+    pub fn item(&self, id: &str) -> Option<&ItemGrade> {
+        self.items.iter().find(|i| i.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::snapshot::{MetricPoint, ModelVersion, RegisteredModel, Run};
+    use crate::source::sqlite;
+
+    fn tasks() -> Vec<TaskSpec> {
+        TaskSpec::load_all(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks")).unwrap()
+    }
+
+    fn db(scenario: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/submissions")
+            .join(scenario)
+            .join("mlflow.db")
+    }
+
+    fn grade_fixture(scenario: &str) -> Grade {
+        let snap = sqlite::load(&db(scenario)).map_err(|e| e.to_string());
+        match &snap {
+            Ok(s) => grade(scenario, &tasks(), Ok(s)),
+            Err(e) => grade(scenario, &tasks(), Err(e.as_str())),
+        }
+    }
+
+    /// Points per item of one task, in rubric order.
+    fn items(g: &Grade, task: &str) -> Vec<u32> {
+        g.task(task)
+            .unwrap()
+            .items
+            .iter()
+            .map(|i| i.points)
+            .collect()
+    }
+
+    fn check<'g>(g: &'g Grade, task: &str, item: &str, check: &str) -> &'g CheckResult {
+        g.task(task)
+            .unwrap()
+            .item(item)
+            .unwrap()
+            .checks
+            .iter()
+            .find(|c| c.id == check)
+            .unwrap_or_else(|| panic!("no check {check} in {item}"))
+    }
+
+    // Automatic points: wine and mnist each have 70 points of which 18 are manual (data 3,
+    // loading 5, code quality 10), so a perfect store earns 52 + 52; overall is all manual.
+    const PERFECT_WINE: [u32; 7] = [7, 10, 10, 10, 10, 5, 0];
+
+    #[test]
+    fn perfect_submission_earns_every_automatic_point() {
+        let g = grade_fixture("perfect");
+        assert_eq!(items(&g, "wine"), PERFECT_WINE);
+        assert_eq!(items(&g, "mnist"), [7, 10, 10, 10, 10, 5, 0]);
+        assert_eq!(items(&g, "overall"), [0, 0, 0]);
+        assert_eq!((g.points, g.max_points), (104, 170));
+        assert!(
+            g.all_automatic_passed(),
+            "{:#?}",
+            g.checks()
+                .filter(|c| c.status == CheckStatus::Fail)
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(g.exit_code(), 0);
+        let overall = g.task("overall").unwrap();
+        assert!(overall.items.iter().all(|i| i.status == ItemStatus::Manual));
+        let wine = g.task("wine").unwrap();
+        assert_eq!(wine.item("wine.model1").unwrap().status, ItemStatus::Pass);
+        assert_eq!(wine.item("wine.data").unwrap().status, ItemStatus::Partial);
+    }
+
+    #[test]
+    fn staging_on_either_side_of_the_tie_is_correct() {
+        for scenario in ["staging-v1", "staging-v3"] {
+            let g = grade_fixture(scenario);
+            assert_eq!(items(&g, "wine"), PERFECT_WINE, "{scenario}");
+            let staging = check(&g, "wine", "wine.registry", "alias:staging");
+            assert_eq!(staging.status, CheckStatus::Pass, "{scenario}");
+            assert!(
+                staging.evidence.iter().any(|e| e.contains("tie: v1 or v3")),
+                "{scenario}: {:?}",
+                staging.evidence
+            );
+        }
+    }
+
+    #[test]
+    fn homework_expected_champion_v3_is_wrong_on_the_real_split() {
+        let g = grade_fixture("champion-hardcoded-v3");
+        // champion → v3 (0.9444 < RF's 1.0) and staging → v2 (RF is rank 1): both lose 1.
+        assert_eq!(items(&g, "wine"), [7, 10, 10, 10, 8, 5, 0]);
+        let champ = check(&g, "wine", "wine.registry", "alias:champion");
+        assert_eq!(champ.status, CheckStatus::Fail);
+        assert!(champ.message.contains("v2"), "{}", champ.message);
+        assert_eq!(g.exit_code(), 1);
+    }
+
+    #[test]
+    fn missing_description_and_tags_cost_registry_points() {
+        let g = grade_fixture("missing-description");
+        assert_eq!(items(&g, "wine"), [7, 10, 10, 10, 8, 5, 0]);
+        assert_eq!(
+            check(&g, "wine", "wine.registry", "description").status,
+            CheckStatus::Fail
+        );
+        let g = grade_fixture("missing-tags");
+        // Versions are still recognised through run names and params.
+        assert_eq!(items(&g, "wine"), [7, 10, 10, 10, 6, 5, 0]);
+        let tags = check(&g, "wine", "wine.registry", "model_tags");
+        assert!(
+            tags.message.contains("task, dataset, team"),
+            "{}",
+            tags.message
+        );
+    }
+
+    #[test]
+    fn version_without_artifact_loses_artifact_and_loading() {
+        let g = grade_fixture("model-never-logged");
+        // RF is re-registered as v4 without files: its artefact (2) and the champion load (5).
+        assert_eq!(items(&g, "wine"), [7, 10, 8, 10, 10, 0, 0]);
+        let reg = check(&g, "wine", "wine.model2", "version_registered:rf");
+        assert!(
+            reg.evidence[0].starts_with("v4 matched"),
+            "{:?}",
+            reg.evidence
+        );
+        let art = check(&g, "wine", "wine.model2", "model_artifact:rf");
+        assert!(
+            art.message.contains("no readable MLmodel"),
+            "{}",
+            art.message
+        );
+    }
+
+    #[test]
+    fn percent_accuracy_is_normalised_and_noted() {
+        let g = grade_fixture("accuracy-percent");
+        assert_eq!(items(&g, "wine"), PERFECT_WINE);
+        assert_eq!(items(&g, "mnist"), [7, 10, 10, 10, 10, 5, 0]);
+        let m = check(&g, "wine", "wine.model2", "run_metrics:rf");
+        assert!(
+            m.evidence.iter().any(|e| e.contains("read as percent")),
+            "{:?}",
+            m.evidence
+        );
+    }
+
+    #[test]
+    fn renamed_experiment_loses_only_the_experiment_check() {
+        let g = grade_fixture("renamed-experiment");
+        assert_eq!(items(&g, "wine"), [3, 10, 10, 10, 10, 5, 0]);
+        let e = check(&g, "wine", "wine.data", "experiment_exists");
+        assert!(
+            e.evidence[0].contains("`wine-homework` (3 runs)"),
+            "{:?}",
+            e.evidence
+        );
+    }
+
+    #[test]
+    fn unreadable_store_is_error_not_panic() {
+        let g = grade_fixture("corrupted");
+        assert_eq!(g.points, 0);
+        assert_eq!(g.max_points, 170);
+        let wine = g.task("wine").unwrap();
+        assert!(wine.items.iter().all(|i| i.status != ItemStatus::Pass));
+        assert_eq!(wine.item("wine.model1").unwrap().status, ItemStatus::Error);
+        assert_eq!(
+            wine.item("wine.code_quality").unwrap().status,
+            ItemStatus::Manual
+        );
+        assert_eq!(g.exit_code(), 1);
+    }
+
+    #[test]
+    fn results_json_has_the_documented_shape() {
+        let g = grade_fixture("perfect");
+        let v = serde_json::to_value(&g).unwrap();
+        let keys =
+            |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(&v), ["max_points", "points", "submission", "tasks"]);
+        assert_eq!(
+            keys(&v["tasks"][0]),
+            ["items", "max_points", "points", "task"]
+        );
+        let item = &v["tasks"][0]["items"][0];
+        assert_eq!(
+            keys(item),
+            ["checks", "id", "max_points", "points", "status", "title"]
+        );
+        assert_eq!(
+            keys(&item["checks"][0]),
+            ["evidence", "id", "message", "status"]
+        );
+        assert_eq!(item["status"], "partial");
+    }
+
+    // ----- property tests: arbitrary snapshots never panic and never exceed maxima.
+
+    fn arb_version(model: &'static str) -> impl Strategy<Value = (ModelVersion, Run)> {
+        (
+            1u32..6,
+            prop::sample::select(vec!["DecisionTree", "rf", "GB", "shallow", "deep", "x"]),
+            prop::option::of(0.0f64..120.0),
+            any::<bool>(),
+            0usize..4,
+        )
+            .prop_map(move |(n, kind, acc, tagged, epochs)| {
+                let run_id = format!("r{n}");
+                let mut run = Run {
+                    id: run_id.clone(),
+                    experiment_id: "1".into(),
+                    name: Some(format!("{kind}-{n}")),
+                    ..Run::default()
+                };
+                if let Some(a) = acc {
+                    run.metrics.insert("accuracy".into(), a);
+                    run.metrics.insert("final_test_accuracy".into(), a);
+                }
+                run.params.insert("num_epochs".into(), epochs.to_string());
+                run.histories.insert(
+                    "train_loss".into(),
+                    (0..epochs as i64)
+                        .map(|s| MetricPoint {
+                            step: s,
+                            timestamp: 0,
+                            value: 1.0,
+                        })
+                        .collect(),
+                );
+                let mut v = ModelVersion {
+                    name: model.into(),
+                    version: n,
+                    run_id: Some(run_id),
+                    ..ModelVersion::default()
+                };
+                if tagged {
+                    v.tags.insert("model_type".into(), kind.into());
+                    v.tags.insert("status".into(), String::new());
+                }
+                (v, run)
+            })
+    }
+
+    fn arb_snapshot() -> impl Strategy<Value = Snapshot> {
+        (
+            prop::collection::vec(arb_version("wine-quality-classifier"), 0..5),
+            prop::collection::vec(arb_version("mnist-digit-classifier"), 0..4),
+            prop::collection::btree_map(
+                prop::sample::select(vec!["baseline", "champion", "staging", "x"]),
+                0u32..7,
+                0..4,
+            ),
+            any::<bool>(),
+        )
+            .prop_map(|(wine, mnist, aliases, stages)| {
+                let mut s = Snapshot::default();
+                for (name, vs) in [
+                    ("wine-quality-classifier", wine),
+                    ("mnist-digit-classifier", mnist),
+                ] {
+                    s.registered_models.push(RegisteredModel {
+                        name: name.into(),
+                        description: Some("DecisionTree RandomForest shallow deep".into()),
+                        aliases: aliases
+                            .iter()
+                            .map(|(a, v)| (a.to_string(), *v))
+                            .collect::<BTreeMap<_, _>>(),
+                        ..RegisteredModel::default()
+                    });
+                    for (mut v, r) in vs {
+                        if stages {
+                            v.current_stage = Some("Production".into());
+                        }
+                        s.model_versions.push(v);
+                        s.runs.push(r);
+                    }
+                }
+                s.normalize();
+                s
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn grading_never_panics_and_stays_within_maxima(snap in arb_snapshot()) {
+            let tasks = tasks();
+            let g = grade("prop", &tasks, Ok(&snap));
+            prop_assert!(g.points <= g.max_points);
+            prop_assert_eq!(g.max_points, 170);
+            for t in &g.tasks {
+                prop_assert!(t.points <= t.max_points);
+                for i in &t.items {
+                    prop_assert!(i.points <= i.max_points);
+                    prop_assert!(i.checks.iter().all(|c| c.status != CheckStatus::Error));
+                }
+            }
+            prop_assert_eq!(g.points, g.tasks.iter().map(|t| t.points).sum::<u32>());
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! Sources turn an MLflow state into a [`Snapshot`](crate::snapshot::Snapshot).
+//!
+//! - [`sqlite`]: a submitted `mlflow.db`, opened strictly read-only.
+//! - [`mlruns`]: a submitted `mlruns/` file store.
+//! - `rest` (lead): a live tracking server.
+//!
+//! Submissions carry artefact URIs from the student's machine (`mlflow-artifacts:/1/…`,
+//! `/home/alice/hw/mlartifacts/1/…`, `file:///…/mlruns/1/…`). [`ArtifactLocator`] maps them
+//! under the submission folder without any network, so the artefact checks work offline.
+
+pub mod mlruns;
+pub mod sqlite;
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::snapshot::{ArtifactSummary, MlModelSummary, Snapshot};
+
+/// Errors reading a submitted store.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot open {path} as an SQLite database: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{path} is not a readable MLflow store (reading `{table}`): {source}")]
+    Query {
+        path: PathBuf,
+        table: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{path} is not an MLflow store: {reason}")]
+    NotMlflow { path: PathBuf, reason: String },
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot parse `{key}`: {message}")]
+    Parse {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+}
+
+/// Finds model artefacts of a submission on disk.
+#[derive(Debug, Clone)]
+pub struct ArtifactLocator {
+    root: PathBuf,
+}
+
+/// Folder names MLflow writes artefacts under; a student's absolute path is re-rooted at the
+/// last of these it contains.
+const ARTIFACT_ROOTS: [&str; 2] = ["mlartifacts", "mlruns"];
+
+impl ArtifactLocator {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Directory under the root that `uri` most plausibly means, if one exists.
+    pub fn locate(&self, uri: &str) -> Option<PathBuf> {
+        self.candidates(uri).into_iter().find(|p| p.is_dir())
+    }
+
+    /// Candidate directories, most specific first. Never leaves the root (`..` refused).
+    fn candidates(&self, uri: &str) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let push = |out: &mut Vec<PathBuf>, rel: &str| {
+            let rel = Path::new(rel.trim_start_matches('/'));
+            if rel.components().all(|c| matches!(c, Component::Normal(_))) {
+                out.push(self.root.join(rel));
+            }
+        };
+        if let Some(rest) = uri.strip_prefix("mlflow-artifacts:") {
+            // `mlflow-artifacts:/1/…` or `mlflow-artifacts://host:5000/api/…/artifacts/1/…`.
+            let rest = match rest.strip_prefix("//") {
+                Some(hosted) => hosted
+                    .split_once("/mlflow-artifacts/artifacts/")
+                    .map(|(_, r)| r)
+                    .or_else(|| hosted.split_once('/').map(|(_, r)| r))
+                    .unwrap_or(""),
+                None => rest,
+            };
+            for base in ARTIFACT_ROOTS {
+                push(
+                    &mut out,
+                    &format!("{base}/{}", rest.trim_start_matches('/')),
+                );
+            }
+            push(&mut out, rest);
+            return out;
+        }
+        let path = match uri.strip_prefix("file://") {
+            Some(p) => p.to_string(),
+            None if uri.contains("://")
+                || uri.starts_with("models:")
+                || uri.starts_with("runs:") =>
+            {
+                return out;
+            }
+            None => uri.to_string(),
+        };
+        let path = percent_decode(&path).replace('\\', "/");
+        let parts: Vec<&str> = path
+            .split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .collect();
+        if let Some(i) = parts.iter().rposition(|p| ARTIFACT_ROOTS.contains(p)) {
+            push(&mut out, &parts[i..].join("/"));
+        }
+        if !path.starts_with('/') {
+            push(&mut out, &parts.join("/"));
+        }
+        out
+    }
+
+    /// Locates `uri`, lists its files and parses its `MLmodel`.
+    pub fn summarize(&self, uri: &str) -> ArtifactSummary {
+        let mut s = ArtifactSummary {
+            uri: Some(uri.to_string()),
+            ..ArtifactSummary::default()
+        };
+        let Some(dir) = self.locate(uri) else {
+            s.problem = Some(format!(
+                "no directory under {} matches {uri}",
+                self.root.display()
+            ));
+            return s;
+        };
+        s.location = Some(
+            dir.strip_prefix(&self.root)
+                .unwrap_or(&dir)
+                .to_string_lossy()
+                .into_owned(),
+        );
+        s.files = list_files(&dir);
+        match std::fs::read_to_string(dir.join("MLmodel")) {
+            Ok(text) => match MlModelSummary::parse(&text) {
+                Ok(m) => s.mlmodel = Some(m),
+                Err(e) => s.problem = Some(e),
+            },
+            Err(e) => s.problem = Some(format!("no readable MLmodel in {}: {e}", dir.display())),
+        }
+        s
+    }
+
+    /// Fills every model version's artefact summary from its source, resolving `models:/m-…`
+    /// through logged models and `runs:/<id>/path` through the run's artefact URI.
+    pub fn fill(&self, snapshot: &mut Snapshot) {
+        let resolved: Vec<Option<String>> = snapshot
+            .model_versions
+            .iter()
+            .map(|v| artifact_uri_of(snapshot, v))
+            .collect();
+        for (v, uri) in snapshot.model_versions.iter_mut().zip(resolved) {
+            v.artifact = match uri {
+                Some(uri) => self.summarize(&uri),
+                None => ArtifactSummary {
+                    uri: v.source.clone(),
+                    problem: Some(match &v.source {
+                        Some(src) => format!("cannot resolve source {src} to an artefact location"),
+                        None => "version has no source".into(),
+                    }),
+                    ..ArtifactSummary::default()
+                },
+            };
+        }
+    }
+}
+
+/// The artefact URI a version's files live at, as MLflow would resolve it.
+pub fn artifact_uri_of(snapshot: &Snapshot, v: &crate::snapshot::ModelVersion) -> Option<String> {
+    let source = v.source.as_deref()?;
+    if let Some(id) = source
+        .strip_prefix("models:/")
+        .filter(|s| s.starts_with("m-"))
+    {
+        let id = id.split('/').next().unwrap_or(id);
+        return snapshot
+            .logged_model(id)
+            .map(|m| m.artifact_location.clone())
+            .or_else(|| v.storage_location.clone());
+    }
+    if let Some(rest) = source.strip_prefix("runs:/") {
+        let (run_id, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let base = snapshot.run(run_id)?.artifact_uri.clone()?;
+        return Some(if path.is_empty() {
+            base
+        } else {
+            format!("{}/{}", base.trim_end_matches('/'), path.trim_matches('/'))
+        });
+    }
+    if source.starts_with("models:/") {
+        return v.storage_location.clone();
+    }
+    Some(source.to_string())
+}
+
+fn list_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(p),
+                Ok(t) if t.is_file() => {
+                    if let Ok(rel) = p.strip_prefix(dir) {
+                        out.push(rel.to_string_lossy().replace('\\', "/"));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("mlartifacts/1/models/m-abc/artifacts");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("MLmodel"), "flavors:\n  sklearn: {}\n").unwrap();
+        std::fs::write(d.join("model.pkl"), b"x").unwrap();
+        let r = t.path().join("mlruns/2/abcd/artifacts/model");
+        std::fs::create_dir_all(&r).unwrap();
+        t
+    }
+
+    #[test]
+    fn relocates_student_paths_under_the_submission() {
+        let t = tree();
+        let loc = ArtifactLocator::new(t.path());
+        let want = t.path().join("mlartifacts/1/models/m-abc/artifacts");
+        for uri in [
+            "mlflow-artifacts:/1/models/m-abc/artifacts",
+            "mlflow-artifacts://127.0.0.1:5000/api/2.0/mlflow-artifacts/artifacts/1/models/m-abc/artifacts",
+            "/home/alice/hw/mlartifacts/1/models/m-abc/artifacts",
+            "file:///C:/Users/bob/hw/mlartifacts/1/models/m-abc/artifacts",
+        ] {
+            assert_eq!(loc.locate(uri), Some(want.clone()), "{uri}");
+        }
+        assert_eq!(
+            loc.locate("file:///home/alice/my%20hw/mlruns/2/abcd/artifacts/model"),
+            Some(t.path().join("mlruns/2/abcd/artifacts/model"))
+        );
+    }
+
+    #[test]
+    fn refuses_escapes_and_remote_stores() {
+        let t = tree();
+        let loc = ArtifactLocator::new(t.path().join("mlartifacts"));
+        assert_eq!(loc.locate("mlflow-artifacts:/../mlruns/2"), None);
+        assert_eq!(loc.locate("s3://bucket/1/models/m-abc/artifacts"), None);
+        assert_eq!(loc.locate("/etc"), None);
+    }
+
+    #[test]
+    fn summary_lists_files_and_parses_mlmodel() {
+        let t = tree();
+        let s =
+            ArtifactLocator::new(t.path()).summarize("mlflow-artifacts:/1/models/m-abc/artifacts");
+        assert_eq!(s.files, ["MLmodel", "model.pkl"]);
+        assert_eq!(s.mlmodel.unwrap().flavors, ["sklearn"]);
+        assert_eq!(
+            s.location.as_deref(),
+            Some("mlartifacts/1/models/m-abc/artifacts")
+        );
+        let missing = ArtifactLocator::new(t.path()).summarize("mlflow-artifacts:/9/x");
+        assert!(missing.problem.unwrap().contains("no directory"));
+        let no_mlmodel =
+            ArtifactLocator::new(t.path()).summarize("/x/mlruns/2/abcd/artifacts/model");
+        assert!(no_mlmodel.problem.unwrap().contains("no readable MLmodel"));
+    }
+}

@@ -1,0 +1,666 @@
+//! Reads a submitted `mlflow.db` (any file name) into a [`Snapshot`].
+//!
+//! The file is the student's evidence, so it is opened strictly read-only with `immutable=1`:
+//! SQLite then neither writes nor creates `-wal`/`-shm` files, and the graded file stays
+//! byte-identical. Schemas differ between MLflow 2.x and 3.17 (`logged_models`, `inputs`,
+//! aliases, `workspace` columns come and go), so tables and columns are detected rather than
+//! assumed; a missing optional table just yields empty data.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, Row};
+
+use super::{ArtifactLocator, SourceError};
+use crate::snapshot::{
+    DatasetInput, Experiment, LoggedModel, MetricPoint, ModelVersion, RegisteredModel, Run,
+    Snapshot, latest_metrics,
+};
+
+/// Loads `db`, locating artefacts under the folder that contains it (the submission root).
+pub fn load(db: &Path) -> Result<Snapshot, SourceError> {
+    let root = db
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    load_with_root(db, root)
+}
+
+/// Loads `db`, locating artefacts under `root`.
+pub fn load_with_root(db: &Path, root: &Path) -> Result<Snapshot, SourceError> {
+    let store = Store::open(db)?;
+    let mut snap = store.read()?;
+    ArtifactLocator::new(root).fill(&mut snap);
+    snap.normalize();
+    Ok(snap)
+}
+
+struct Store {
+    path: PathBuf,
+    conn: Connection,
+    tables: BTreeSet<String>,
+}
+
+impl Store {
+    fn open(db: &Path) -> Result<Self, SourceError> {
+        let path = db.to_path_buf();
+        let abs = std::fs::canonicalize(db).map_err(|source| SourceError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        if !abs.is_file() {
+            return Err(SourceError::NotMlflow {
+                path,
+                reason: "not a file".into(),
+            });
+        }
+        let mut uri = url::Url::from_file_path(&abs).map_err(|()| SourceError::NotMlflow {
+            path: path.clone(),
+            reason: "path cannot be written as a file: URI".into(),
+        })?;
+        uri.set_query(Some("mode=ro&immutable=1"));
+        let conn = Connection::open_with_flags(
+            uri.as_str(),
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| SourceError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        let mut store = Self {
+            path,
+            conn,
+            tables: BTreeSet::new(),
+        };
+        store.tables = store
+            .strings(
+                "sqlite_master",
+                "SELECT name FROM sqlite_master WHERE type = 'table'",
+            )?
+            .into_iter()
+            .collect();
+        for required in ["experiments", "runs"] {
+            if !store.tables.contains(required) {
+                return Err(SourceError::NotMlflow {
+                    path: store.path.clone(),
+                    reason: format!("no `{required}` table"),
+                });
+            }
+        }
+        Ok(store)
+    }
+
+    fn query_err(&self, table: &str) -> impl Fn(rusqlite::Error) -> SourceError + '_ {
+        let table = table.to_string();
+        move |source| SourceError::Query {
+            path: self.path.clone(),
+            table: table.clone(),
+            source,
+        }
+    }
+
+    fn strings(&self, table: &str, sql: &str) -> Result<Vec<String>, SourceError> {
+        self.rows(table, sql, |r| r.get::<_, String>(0))
+    }
+
+    fn rows<T>(
+        &self,
+        table: &str,
+        sql: &str,
+        f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, SourceError> {
+        let err = self.query_err(table);
+        let mut stmt = self.conn.prepare(sql).map_err(&err)?;
+        let rows = stmt.query_map([], f).map_err(&err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(err)
+    }
+
+    fn columns(&self, table: &str) -> Result<BTreeSet<String>, SourceError> {
+        if !self.tables.contains(table) {
+            return Ok(BTreeSet::new());
+        }
+        self.rows(table, &format!("PRAGMA table_info(\"{table}\")"), |r| {
+            r.get::<_, String>(1)
+        })
+        .map(|v| v.into_iter().collect())
+    }
+
+    /// `col` if the table has it, else `NULL`, so one query works across schema versions.
+    fn col(&self, cols: &BTreeSet<String>, col: &str) -> String {
+        if cols.contains(col) {
+            format!("\"{col}\"")
+        } else {
+            "NULL".into()
+        }
+    }
+
+    fn read(&self) -> Result<Snapshot, SourceError> {
+        let mut snap = Snapshot {
+            origin: format!("sqlite:{}", self.path.display()),
+            experiments: self.experiments()?,
+            runs: self.runs()?,
+            ..Snapshot::default()
+        };
+        snap.logged_models = self.logged_models()?;
+        let (models, versions) = self.registry()?;
+        snap.registered_models = models;
+        snap.model_versions = versions;
+        Ok(snap)
+    }
+
+    fn experiments(&self) -> Result<Vec<Experiment>, SourceError> {
+        let c = self.columns("experiments")?;
+        let sql = format!(
+            "SELECT CAST(experiment_id AS TEXT), name, {}, {} FROM experiments",
+            self.col(&c, "artifact_location"),
+            self.col(&c, "lifecycle_stage")
+        );
+        let mut exps = self.rows("experiments", &sql, |r| {
+            Ok(Experiment {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                artifact_location: r.get(2)?,
+                lifecycle_stage: r
+                    .get::<_, Option<String>>(3)?
+                    .unwrap_or_else(|| "active".into()),
+                tags: BTreeMap::new(),
+            })
+        })?;
+        if self.tables.contains("experiment_tags") {
+            let tags = self.rows(
+                "experiment_tags",
+                "SELECT CAST(experiment_id AS TEXT), key, value FROM experiment_tags",
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        opt_text(r, 2)?,
+                    ))
+                },
+            )?;
+            for (id, k, v) in tags {
+                if let Some(e) = exps.iter_mut().find(|e| e.id == id) {
+                    e.tags.insert(k, v);
+                }
+            }
+        }
+        Ok(exps)
+    }
+
+    fn runs(&self) -> Result<Vec<Run>, SourceError> {
+        let c = self.columns("runs")?;
+        let sql = format!(
+            "SELECT run_uuid, CAST(experiment_id AS TEXT), {}, {}, {}, {}, {}, {} FROM runs",
+            self.col(&c, "name"),
+            self.col(&c, "status"),
+            self.col(&c, "start_time"),
+            self.col(&c, "end_time"),
+            self.col(&c, "lifecycle_stage"),
+            self.col(&c, "artifact_uri"),
+        );
+        let mut runs: BTreeMap<String, Run> = self
+            .rows("runs", &sql, |r| {
+                Ok(Run {
+                    id: r.get(0)?,
+                    experiment_id: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    name: r.get(2)?,
+                    status: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                    start_time: r.get(4)?,
+                    end_time: r.get(5)?,
+                    lifecycle_stage: r
+                        .get::<_, Option<String>>(6)?
+                        .unwrap_or_else(|| "active".into()),
+                    artifact_uri: r.get(7)?,
+                    ..Run::default()
+                })
+            })?
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
+        if self.tables.contains("params") {
+            for (id, k, v) in
+                self.rows("params", "SELECT run_uuid, key, value FROM params", |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        opt_text(r, 2)?,
+                    ))
+                })?
+            {
+                if let Some(run) = runs.get_mut(&id) {
+                    run.params.insert(k, v);
+                }
+            }
+        }
+        if self.tables.contains("tags") {
+            for (id, k, v) in self.rows("tags", "SELECT run_uuid, key, value FROM tags", |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    opt_text(r, 2)?,
+                ))
+            })? {
+                if let Some(run) = runs.get_mut(&id) {
+                    run.tags.insert(k, v);
+                }
+            }
+        }
+        if self.tables.contains("metrics") {
+            let mc = self.columns("metrics")?;
+            let sql = format!(
+                "SELECT run_uuid, key, value, timestamp, {}, {} FROM metrics",
+                self.col(&mc, "step"),
+                self.col(&mc, "is_nan")
+            );
+            for (id, key, point) in self.rows("metrics", &sql, |r| {
+                let is_nan = r.get::<_, Option<bool>>(5)?.unwrap_or(false);
+                let value: f64 = r.get(2)?;
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    MetricPoint {
+                        step: r.get::<_, Option<i64>>(4)?.unwrap_or(0),
+                        timestamp: r.get::<_, Option<i64>>(3)?.unwrap_or(0),
+                        value: if is_nan { f64::NAN } else { value },
+                    },
+                ))
+            })? {
+                if let Some(run) = runs.get_mut(&id) {
+                    run.histories.entry(key).or_default().push(point);
+                }
+            }
+        }
+        self.inputs(&mut runs)?;
+        let mut out: Vec<Run> = runs.into_values().collect();
+        for run in &mut out {
+            run.metrics = latest_metrics(&run.histories);
+            if run.name.as_deref().is_none_or(str::is_empty) {
+                run.name = run.tags.get("mlflow.runName").cloned();
+            }
+        }
+        Ok(out)
+    }
+
+    /// Dataset inputs (MLflow ≥ 2.4): `inputs` links a dataset to a run, `input_tags` holds the
+    /// context.
+    fn inputs(&self, runs: &mut BTreeMap<String, Run>) -> Result<(), SourceError> {
+        if !(self.tables.contains("inputs") && self.tables.contains("datasets")) {
+            return Ok(());
+        }
+        let mut contexts: BTreeMap<String, String> = BTreeMap::new();
+        if self.tables.contains("input_tags") {
+            for (id, v) in self.rows(
+                "input_tags",
+                "SELECT input_uuid, value FROM input_tags WHERE name = 'mlflow.data.context'",
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )? {
+                contexts.insert(id, v);
+            }
+        }
+        let rows = self.rows(
+            "inputs",
+            "SELECT i.input_uuid, i.destination_id, d.name, d.digest, d.dataset_source_type \
+             FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id \
+             WHERE i.source_type = 'DATASET' AND i.destination_type = 'RUN'",
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    DatasetInput {
+                        name: r.get(2)?,
+                        digest: r.get(3)?,
+                        source_type: r.get(4)?,
+                        context: None,
+                    },
+                ))
+            },
+        )?;
+        for (input_id, run_id, mut input) in rows {
+            input.context = contexts.get(&input_id).cloned();
+            if let Some(run) = runs.get_mut(&run_id) {
+                run.inputs.push(input);
+            }
+        }
+        Ok(())
+    }
+
+    fn logged_models(&self) -> Result<Vec<LoggedModel>, SourceError> {
+        if !self.tables.contains("logged_models") {
+            return Ok(Vec::new());
+        }
+        let mut models: BTreeMap<String, LoggedModel> = self
+            .rows(
+                "logged_models",
+                "SELECT model_id, CAST(experiment_id AS TEXT), name, artifact_location, \
+                 source_run_id, status FROM logged_models",
+                |r| {
+                    Ok(LoggedModel {
+                        id: r.get(0)?,
+                        experiment_id: r.get(1)?,
+                        name: r.get(2)?,
+                        artifact_location: r.get(3)?,
+                        source_run_id: r.get(4)?,
+                        status: r.get::<_, Option<i64>>(5)?.map(logged_model_status),
+                        tags: BTreeMap::new(),
+                    })
+                },
+            )?
+            .into_iter()
+            .map(|m| (m.id.clone(), m))
+            .collect();
+        if self.tables.contains("logged_model_tags") {
+            for (id, k, v) in self.rows(
+                "logged_model_tags",
+                "SELECT model_id, tag_key, tag_value FROM logged_model_tags",
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        opt_text(r, 2)?,
+                    ))
+                },
+            )? {
+                if let Some(m) = models.get_mut(&id) {
+                    m.tags.insert(k, v);
+                }
+            }
+        }
+        Ok(models.into_values().collect())
+    }
+
+    fn registry(&self) -> Result<(Vec<RegisteredModel>, Vec<ModelVersion>), SourceError> {
+        if !self.tables.contains("registered_models") {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let mut models: BTreeMap<String, RegisteredModel> = self
+            .rows(
+                "registered_models",
+                "SELECT name, description FROM registered_models",
+                |r| {
+                    Ok(RegisteredModel {
+                        name: r.get(0)?,
+                        description: r.get(1)?,
+                        ..RegisteredModel::default()
+                    })
+                },
+            )?
+            .into_iter()
+            .map(|m| (m.name.clone(), m))
+            .collect();
+        if self.tables.contains("registered_model_tags") {
+            for (name, k, v) in self.rows(
+                "registered_model_tags",
+                "SELECT name, key, value FROM registered_model_tags",
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        opt_text(r, 2)?,
+                    ))
+                },
+            )? {
+                if let Some(m) = models.get_mut(&name) {
+                    m.tags.insert(k, v);
+                }
+            }
+        }
+        if self.tables.contains("registered_model_aliases") {
+            for (name, alias, version) in self.rows(
+                "registered_model_aliases",
+                "SELECT name, alias, version FROM registered_model_aliases",
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                },
+            )? {
+                if let (Some(m), Ok(v)) = (models.get_mut(&name), u32::try_from(version)) {
+                    m.aliases.insert(alias, v);
+                }
+            }
+        }
+        let mut versions = Vec::new();
+        if self.tables.contains("model_versions") {
+            let c = self.columns("model_versions")?;
+            let sql = format!(
+                "SELECT name, version, {}, {}, {}, {}, {}, {}, {} FROM model_versions",
+                self.col(&c, "source"),
+                self.col(&c, "run_id"),
+                self.col(&c, "model_id"),
+                self.col(&c, "current_stage"),
+                self.col(&c, "status"),
+                self.col(&c, "description"),
+                self.col(&c, "storage_location"),
+            );
+            let rows = self.rows("model_versions", &sql, |r| {
+                let source: Option<String> = r.get(2)?;
+                let model_id: Option<String> = r.get::<_, Option<String>>(4)?.or_else(|| {
+                    source
+                        .as_deref()
+                        .and_then(|s| s.strip_prefix("models:/"))
+                        .filter(|s| s.starts_with("m-"))
+                        .map(|s| s.split('/').next().unwrap_or(s).to_string())
+                });
+                Ok((
+                    ModelVersion {
+                        name: r.get(0)?,
+                        version: u32::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                        source,
+                        run_id: r.get(3)?,
+                        model_id,
+                        current_stage: r.get(5)?,
+                        status: r.get(6)?,
+                        description: r.get(7)?,
+                        ..ModelVersion::default()
+                    },
+                    r.get::<_, Option<String>>(8)?,
+                ))
+            })?;
+            // MLflow soft-deletes versions: the row stays with stage `Deleted_Internal` and a
+            // redacted source and run id. They are not part of the registry a student sees.
+            versions = rows
+                .into_iter()
+                .filter(|(v, _)| v.current_stage.as_deref() != Some("Deleted_Internal"))
+                .map(|(mut v, storage)| {
+                    v.storage_location = storage;
+                    v
+                })
+                .collect();
+            if self.tables.contains("model_version_tags") {
+                for (name, version, k, v) in self.rows(
+                    "model_version_tags",
+                    "SELECT name, version, key, value FROM model_version_tags",
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, String>(2)?,
+                            opt_text(r, 3)?,
+                        ))
+                    },
+                )? {
+                    if let Some(mv) = versions
+                        .iter_mut()
+                        .find(|mv| mv.name == name && i64::from(mv.version) == version)
+                    {
+                        mv.tags.insert(k, v);
+                    }
+                }
+            }
+        }
+        Ok((models.into_values().collect(), versions))
+    }
+}
+
+/// Tag and param values may be NULL in older schemas; treat that as empty text.
+fn opt_text(r: &Row<'_>, i: usize) -> rusqlite::Result<String> {
+    Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
+}
+
+/// `LoggedModelStatus` numbers as MLflow 3 stores them.
+fn logged_model_status(n: i64) -> String {
+    match n {
+        1 => "PENDING",
+        2 => "READY",
+        3 => "FAILED",
+        _ => "UNSPECIFIED",
+    }
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    pub(crate) fn fixture(scenario: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/submissions")
+            .join(scenario)
+            .join("mlflow.db")
+    }
+
+    fn sha256(p: &Path) -> String {
+        hex::encode(Sha256::digest(std::fs::read(p).unwrap()))
+    }
+
+    #[test]
+    fn perfect_store_reads_runs_registry_and_artifacts() {
+        let snap = load(&fixture("perfect")).unwrap();
+        let names: Vec<_> = snap.experiments.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["Default", "wine-quality-homework", "mnist-pytorch-homework"]
+        );
+        let wine = snap.experiment_by_name("wine-quality-homework").unwrap();
+        let runs: Vec<_> = snap.runs_in(&wine.id).collect();
+        let run_names: Vec<_> = runs.iter().map(|r| r.name.as_deref().unwrap()).collect();
+        assert_eq!(
+            run_names,
+            [
+                "wine-v1-DecisionTree",
+                "wine-v2-RandomForest",
+                "wine-v3-GradientBoosting"
+            ]
+        );
+        assert_eq!(runs[1].params["n_estimators"], "100");
+        assert_eq!(runs[0].inputs[0].context.as_deref(), Some("training"));
+
+        let rm = snap.registered_model("wine-quality-classifier").unwrap();
+        assert_eq!(
+            rm.tags.keys().collect::<Vec<_>>(),
+            ["dataset", "task", "team"]
+        );
+        assert!(rm.description.as_deref().unwrap().contains("RandomForest"));
+        // The generator ranks by measured accuracy: RF 1.0, then DT (tie with GB, first wins).
+        assert_eq!(rm.aliases.get("champion"), Some(&2));
+        assert_eq!(rm.aliases.get("staging"), Some(&1));
+        assert_eq!(rm.aliases.get("baseline"), Some(&1));
+
+        let versions: Vec<_> = snap.versions_of("wine-quality-classifier").collect();
+        assert_eq!(versions.len(), 3);
+        for v in &versions {
+            let run = snap.run(v.run_id.as_deref().unwrap()).unwrap();
+            assert!(v.model_id.as_deref().unwrap().starts_with("m-"));
+            let mlmodel = v
+                .artifact
+                .mlmodel
+                .as_ref()
+                .unwrap_or_else(|| panic!("{v:?}"));
+            assert_eq!(mlmodel.flavors, ["python_function", "sklearn"]);
+            assert!(mlmodel.signature.is_some());
+            assert_eq!(mlmodel.run_id.as_deref(), Some(run.id.as_str()));
+            assert!(v.artifact.files.iter().any(|f| f == "model.pkl"));
+        }
+        let acc: Vec<f64> = versions
+            .iter()
+            .map(|v| snap.run(v.run_id.as_deref().unwrap()).unwrap().metrics["accuracy"])
+            .collect();
+        assert!(
+            (acc[0] - 34.0 / 36.0).abs() < 1e-12 && acc[1] == 1.0,
+            "{acc:?}"
+        );
+        assert!((acc[2] - 34.0 / 36.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn mnist_fixture_has_epoch_series() {
+        let snap = load(&fixture("perfect")).unwrap();
+        let exp = snap.experiment_by_name("mnist-pytorch-homework").unwrap();
+        for run in snap.runs_in(&exp.id) {
+            let epochs: usize = run.params["num_epochs"].parse().unwrap();
+            assert_eq!(run.histories["train_loss"].len(), epochs);
+            let steps: Vec<i64> = run.histories["test_accuracy"]
+                .iter()
+                .map(|p| p.step)
+                .collect();
+            assert_eq!(steps, [0, 5]);
+        }
+    }
+
+    #[test]
+    fn reading_leaves_the_store_byte_identical() {
+        let db = fixture("perfect");
+        let before = sha256(&db);
+        let dir = db.parent().unwrap();
+        let first = load(&db).unwrap();
+        let second = load(&db).unwrap();
+        assert_eq!(sha256(&db), before);
+        for side in ["mlflow.db-wal", "mlflow.db-shm", "mlflow.db-journal"] {
+            assert!(!dir.join(side).exists(), "{side} was created");
+        }
+        // Deterministic: same state, same serialisation.
+        assert_eq!(
+            serde_json::to_string(&first).unwrap(),
+            serde_json::to_string(&second).unwrap()
+        );
+    }
+
+    #[test]
+    fn corrupted_store_is_a_typed_error() {
+        let err = load(&fixture("corrupted")).unwrap_err();
+        assert!(
+            matches!(err, SourceError::Query { .. } | SourceError::Open { .. }),
+            "{err:?}"
+        );
+        let t = tempfile::tempdir().unwrap();
+        let garbage = t.path().join("submission.db");
+        std::fs::write(&garbage, b"this is not a database, just text").unwrap();
+        assert!(load(&garbage).is_err());
+        let empty = t.path().join("empty.db");
+        std::fs::write(&empty, b"").unwrap();
+        assert!(matches!(load(&empty), Err(SourceError::NotMlflow { .. })));
+        assert!(matches!(
+            load(&t.path().join("missing.db")),
+            Err(SourceError::Io { .. })
+        ));
+    }
+
+    #[test]
+    fn version_without_artifact_says_why() {
+        let snap = load(&fixture("model-never-logged")).unwrap();
+        let v4 = snap
+            .versions_of("wine-quality-classifier")
+            .find(|v| v.version == 4)
+            .unwrap();
+        assert!(v4.artifact.mlmodel.is_none());
+        // v2 was deleted: MLflow keeps a `Deleted_Internal` row that must not show up.
+        let numbers: Vec<u32> = snap
+            .versions_of("wine-quality-classifier")
+            .map(|v| v.version)
+            .collect();
+        assert_eq!(numbers, [1, 3, 4]);
+        assert!(
+            v4.artifact
+                .problem
+                .as_deref()
+                .unwrap()
+                .contains("no directory"),
+            "{v4:?}"
+        );
+    }
+}
