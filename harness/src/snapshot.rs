@@ -213,6 +213,13 @@ impl Snapshot {
                 h.sort_by_key(|a| (a.step, a.timestamp));
             }
         }
+        // An empty description is no description, whichever way a source reports it.
+        for m in &mut self.registered_models {
+            m.description = m.description.take().filter(|d| !d.is_empty());
+        }
+        for v in &mut self.model_versions {
+            v.description = v.description.take().filter(|d| !d.is_empty());
+        }
         self.registered_models.sort_by(|a, b| a.name.cmp(&b.name));
         self.model_versions
             .sort_by(|a, b| (&a.name, a.version).cmp(&(&b.name, b.version)));

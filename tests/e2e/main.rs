@@ -5,4 +5,5 @@ mod artifacts;
 mod failures;
 mod registry;
 mod server_lifecycle;
+mod sources;
 mod tracking;

@@ -9,6 +9,7 @@
 //! under the submission folder without any network, so the artefact checks work offline.
 
 pub mod mlruns;
+pub mod rest;
 pub mod sqlite;
 
 use std::path::{Component, Path, PathBuf};

@@ -1,0 +1,235 @@
+//! A live tracking server → [`Snapshot`], through read-only REST calls only.
+
+use std::collections::BTreeMap;
+
+use crate::mlflow::{self, MlflowClient, MlflowError, RunSearch, ViewType};
+use crate::snapshot::{
+    ArtifactSummary, DatasetInput, Experiment, LoggedModel, MetricPoint, MlModelSummary,
+    ModelVersion, RegisteredModel, Run, Snapshot, latest_metrics,
+};
+
+/// What to read; `None` reads everything on the server. Grading a big course server should name
+/// the task's experiments and models so unrelated work is never downloaded.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub experiments: Option<Vec<String>>,
+    pub registered_models: Option<Vec<String>>,
+}
+
+/// Reads the server into a snapshot: experiments, runs with full metric histories, registered
+/// models, versions, logged models, and each version's artefacts (file list and `MLmodel`).
+pub fn load(client: &MlflowClient, scope: &Scope) -> Result<Snapshot, MlflowError> {
+    let mut snap = Snapshot {
+        origin: mlflow::redact_url(client.tracking_uri()),
+        ..Snapshot::default()
+    };
+
+    let experiments = client.search_experiments(None, ViewType::All)?;
+    let wanted = |name: &str| {
+        scope
+            .experiments
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == name))
+    };
+    for e in experiments.into_iter().filter(|e| wanted(&e.name)) {
+        snap.experiments.push(Experiment {
+            id: e.experiment_id,
+            name: e.name,
+            artifact_location: Some(e.artifact_location).filter(|s| !s.is_empty()),
+            lifecycle_stage: e.lifecycle_stage,
+            tags: e.tags.into_iter().map(|t| (t.key, t.value)).collect(),
+        });
+    }
+    let ids: Vec<String> = snap.experiments.iter().map(|e| e.id.clone()).collect();
+    if !ids.is_empty() {
+        let search = RunSearch {
+            experiment_ids: ids.clone(),
+            run_view_type: ViewType::All,
+            ..Default::default()
+        };
+        for r in client.search_runs(&search)? {
+            snap.runs.push(run(client, r)?);
+        }
+        for m in client.search_logged_models(&ids)? {
+            snap.logged_models.push(LoggedModel {
+                id: m.info.model_id,
+                experiment_id: m.info.experiment_id,
+                name: m.info.name,
+                artifact_location: m.info.artifact_uri,
+                source_run_id: Some(m.info.source_run_id).filter(|s| !s.is_empty()),
+                status: Some(logged_model_status(m.info.status)),
+                tags: m.info.tags.into_iter().map(|t| (t.key, t.value)).collect(),
+            });
+        }
+    }
+
+    let models = match &scope.registered_models {
+        None => client.search_registered_models(None)?,
+        Some(names) => {
+            let mut found = Vec::new();
+            for name in names {
+                if let Some(m) = client.find_registered_model(name)? {
+                    found.push(m);
+                }
+            }
+            found
+        }
+    };
+    for m in models {
+        for v in client
+            .search_model_versions(Some(&format!("name='{}'", m.name.replace('\'', "\\'"))))?
+        {
+            let artifact = artifact_summary(client, &v.name, &v.version);
+            let model_id = Some(v.model_id)
+                .filter(|s| !s.is_empty())
+                .or_else(|| model_id_of_source(&v.source));
+            snap.model_versions.push(ModelVersion {
+                name: v.name,
+                version: v.version.parse().unwrap_or(0),
+                source: Some(v.source).filter(|s| !s.is_empty()),
+                run_id: Some(v.run_id).filter(|s| !s.is_empty()),
+                // Search results leave model_id out; a `models:/m-…` source names it.
+                model_id,
+                current_stage: Some(v.current_stage).filter(|s| !s.is_empty()),
+                status: Some(v.status).filter(|s| !s.is_empty()),
+                description: Some(v.description).filter(|s| !s.is_empty()),
+                tags: v.tags.into_iter().map(|t| (t.key, t.value)).collect(),
+                storage_location: None,
+                artifact,
+            });
+        }
+        snap.registered_models.push(RegisteredModel {
+            name: m.name,
+            description: Some(m.description).filter(|s| !s.is_empty()),
+            tags: m.tags.into_iter().map(|t| (t.key, t.value)).collect(),
+            aliases: m
+                .aliases
+                .into_iter()
+                .filter_map(|a| Some((a.alias, a.version.parse().ok()?)))
+                .collect(),
+        });
+    }
+    snap.normalize();
+    Ok(snap)
+}
+
+fn model_id_of_source(source: &str) -> Option<String> {
+    let id = source.strip_prefix("models:/")?.split('/').next()?;
+    id.starts_with("m-").then(|| id.to_string())
+}
+
+/// The same words the SQLite source uses for MLflow's stored status numbers.
+fn logged_model_status(status: mlflow::LoggedModelStatus) -> String {
+    match status {
+        mlflow::LoggedModelStatus::Pending => "PENDING",
+        mlflow::LoggedModelStatus::Ready => "READY",
+        mlflow::LoggedModelStatus::UploadFailed => "FAILED",
+        mlflow::LoggedModelStatus::Unspecified => "UNSPECIFIED",
+    }
+    .to_string()
+}
+
+fn run(client: &MlflowClient, r: mlflow::Run) -> Result<Run, MlflowError> {
+    let mut histories: BTreeMap<String, Vec<MetricPoint>> = BTreeMap::new();
+    for m in &r.data.metrics {
+        if histories.contains_key(&m.key) {
+            continue;
+        }
+        let points = client
+            .get_metric_history(&r.info.run_id, &m.key)?
+            .into_iter()
+            .map(|p| MetricPoint {
+                step: p.step,
+                timestamp: p.timestamp,
+                value: p.value,
+            })
+            .collect();
+        histories.insert(m.key.clone(), points);
+    }
+    let tags: BTreeMap<String, String> =
+        r.data.tags.into_iter().map(|t| (t.key, t.value)).collect();
+    let name = Some(r.info.run_name)
+        .filter(|s| !s.is_empty())
+        .or_else(|| tags.get("mlflow.runName").cloned());
+    Ok(Run {
+        id: r.info.run_id,
+        experiment_id: r.info.experiment_id,
+        name,
+        status: format!("{:?}", r.info.status).to_uppercase(),
+        start_time: Some(r.info.start_time).filter(|t| *t != 0),
+        end_time: r.info.end_time,
+        lifecycle_stage: r.info.lifecycle_stage,
+        artifact_uri: Some(r.info.artifact_uri).filter(|s| !s.is_empty()),
+        params: r
+            .data
+            .params
+            .into_iter()
+            .map(|p| (p.key, p.value))
+            .collect(),
+        metrics: latest_metrics(&histories),
+        histories,
+        tags,
+        inputs: r
+            .inputs
+            .dataset_inputs
+            .into_iter()
+            .map(|d| DatasetInput {
+                context: mlflow::find(&d.tags, "mlflow.data.context").map(str::to_string),
+                name: d.dataset.name,
+                digest: d.dataset.digest,
+                source_type: d.dataset.source_type,
+            })
+            .collect(),
+    })
+}
+
+/// Lists a version's files and parses its `MLmodel`; problems become part of the summary, so one
+/// broken version never hides the rest of the state.
+fn artifact_summary(client: &MlflowClient, name: &str, version: &str) -> ArtifactSummary {
+    let uri = match client.get_model_version_download_uri(name, version) {
+        Ok(uri) => uri,
+        Err(e) => {
+            return ArtifactSummary {
+                problem: Some(format!("no download URI: {e}")),
+                ..Default::default()
+            };
+        }
+    };
+    let mut summary = ArtifactSummary {
+        uri: Some(uri.clone()),
+        location: Some(uri.clone()),
+        ..Default::default()
+    };
+    let mut pending = vec![String::new()];
+    while let Some(dir) = pending.pop() {
+        match client.list_artifacts(&uri, &dir) {
+            Ok(entries) => {
+                for e in entries {
+                    if e.is_dir {
+                        pending.push(e.path);
+                    } else {
+                        summary.files.push(e.path);
+                    }
+                }
+            }
+            Err(e) => {
+                summary.problem = Some(format!("cannot list {uri}: {e}"));
+                return summary;
+            }
+        }
+    }
+    summary.files.sort();
+    if summary.files.is_empty() {
+        summary.location = None;
+        summary.problem = Some(format!("no files at {uri}"));
+        return summary;
+    }
+    match client.download_artifact(&uri, "MLmodel") {
+        Ok(bytes) => match MlModelSummary::parse(&String::from_utf8_lossy(&bytes)) {
+            Ok(m) => summary.mlmodel = Some(m),
+            Err(e) => summary.problem = Some(e),
+        },
+        Err(e) => summary.problem = Some(format!("no readable MLmodel at {uri}: {e}")),
+    }
+    summary
+}
