@@ -26,6 +26,59 @@ pub enum Command {
     /// Manage the embedded MLflow server (up, down, status)
     #[command(subcommand)]
     Mlflow(MlflowCommand),
+    /// Grade an MLflow state against the rubric: a live server, a store file, an mlruns/ folder,
+    /// or a folder with one sub-folder per student
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").args(["store", "mlruns", "submissions"]).multiple(false)))]
+pub struct CheckArgs {
+    /// Task to grade: a name in the tasks folder (wine, mnist, overall), `all`, or a path to a .toml
+    #[arg(long, default_value = "all", value_name = "TASK")]
+    pub task: String,
+
+    /// Folder with the task files [default: ./tasks if present, else the built-in copies]
+    #[arg(long, value_name = "DIR")]
+    pub tasks_dir: Option<PathBuf>,
+
+    /// A submitted MLflow SQLite store (any file name); opened read-only
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
+
+    /// A submitted mlruns/ file store
+    #[arg(long, value_name = "DIR")]
+    pub mlruns: Option<PathBuf>,
+
+    /// A folder with one sub-folder per student (each with an mlflow.db or mlruns/)
+    #[arg(long, value_name = "DIR")]
+    pub submissions: Option<PathBuf>,
+
+    /// What to print on stdout
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+
+    /// Also write results.json, Gradescope results and (for batches) gradebook.csv here
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Student self-check view: what is wrong, without the grader's evidence
+    #[arg(long)]
+    pub student: bool,
+
+    /// Without --store/--mlruns/--submissions: the live server to grade
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// A readable table
+    Text,
+    /// The results JSON (one object, or an array for --submissions)
+    Json,
+    /// Gradescope autograder results.json
+    Gradescope,
 }
 
 #[derive(Debug, Subcommand)]

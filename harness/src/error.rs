@@ -12,6 +12,8 @@ pub enum Error {
     Server(#[from] ServerError),
     #[error(transparent)]
     Mlflow(#[from] MlflowError),
+    #[error(transparent)]
+    Task(#[from] crate::task::TaskError),
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -20,7 +22,7 @@ impl Error {
     /// 2 for usage errors (as clap uses), 1 for everything that went wrong while working.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) => 2,
+            Error::Usage(_) | Error::Task(_) => 2,
             _ => 1,
         }
     }

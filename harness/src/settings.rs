@@ -2,10 +2,16 @@
 
 use url::Url;
 
-use crate::cli::{Backend, Cli, Command, MlflowCommand, ServerArgs};
+use std::path::PathBuf;
+
+use crate::app::check::{CheckOptions, Format};
+use crate::app::tasks::TaskSource;
+use crate::cli::{Backend, CheckFormat, Cli, Command, MlflowCommand, ServerArgs};
 use crate::error::Error;
 use crate::mlflow::Auth;
+use crate::output::text::Audience;
 use crate::server::{Home, ServerTarget, docker_available};
+use crate::task::TaskSpec;
 
 /// Everything a command needs, decided once.
 #[derive(Debug)]
@@ -19,9 +25,29 @@ pub struct Settings {
 
 #[derive(Debug)]
 pub enum Action {
-    MlflowUp { instance: String },
-    MlflowDown { instance: String },
-    MlflowStatus { instance: String },
+    MlflowUp {
+        instance: String,
+    },
+    MlflowDown {
+        instance: String,
+    },
+    MlflowStatus {
+        instance: String,
+    },
+    Check {
+        tasks: Vec<TaskSpec>,
+        target: CheckTarget,
+        options: CheckOptions,
+    },
+}
+
+/// What `check` reads.
+#[derive(Debug)]
+pub enum CheckTarget {
+    Server(ServerTarget),
+    Store(PathBuf),
+    Mlruns(PathBuf),
+    Submissions(PathBuf),
 }
 
 impl Settings {
@@ -41,6 +67,51 @@ impl Settings {
             Command::Mlflow(MlflowCommand::Status { instance }) => Action::MlflowStatus {
                 instance: instance.instance,
             },
+            Command::Check(args) => {
+                let tasks = TaskSource::detect(args.tasks_dir.as_deref()).resolve(&args.task)?;
+                let existing = |p: PathBuf, what: &str| -> Result<PathBuf, Error> {
+                    if p.exists() {
+                        Ok(p)
+                    } else {
+                        Err(Error::Usage(format!(
+                            "{what} {}: no such file or folder",
+                            p.display()
+                        )))
+                    }
+                };
+                let target = if let Some(p) = args.store {
+                    CheckTarget::Store(existing(p, "--store")?)
+                } else if let Some(p) = args.mlruns {
+                    CheckTarget::Mlruns(existing(p, "--mlruns")?)
+                } else if let Some(p) = args.submissions {
+                    CheckTarget::Submissions(existing(p, "--submissions")?)
+                } else if args.server.tracking_uri.is_some() {
+                    CheckTarget::Server(server_target(&args.server, &home, &python)?)
+                } else {
+                    return Err(Error::Usage(
+                        "say what to grade: --tracking-uri URI, --store FILE, --mlruns DIR or --submissions DIR".into(),
+                    ));
+                };
+                let format = match args.format {
+                    CheckFormat::Text => Format::Text,
+                    CheckFormat::Json => Format::Json,
+                    CheckFormat::Gradescope => Format::Gradescope,
+                };
+                let audience = if args.student {
+                    Audience::Student
+                } else {
+                    Audience::Grader
+                };
+                Action::Check {
+                    tasks,
+                    target,
+                    options: CheckOptions {
+                        format,
+                        audience,
+                        out_dir: args.out,
+                    },
+                }
+            }
         };
         Ok(Settings {
             home,

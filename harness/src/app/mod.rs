@@ -1,3 +1,5 @@
 //! What each command does, on top of the library's parts. Output goes to an injected writer.
 
+pub mod check;
 pub mod mlflow;
+pub mod tasks;

@@ -1,0 +1,232 @@
+//! `harness check`: grade one MLflow state, or a folder of submissions.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::error::Error;
+use crate::grade::{self, Grade};
+use crate::mlflow::MlflowClient;
+use crate::output::{gradebook, gradescope, text};
+use crate::server::TrackingServer;
+use crate::snapshot::Snapshot;
+use crate::source::rest;
+use crate::submission::{self, Identity, Submission};
+use crate::task::TaskSpec;
+
+/// What to grade.
+#[derive(Debug)]
+pub enum Target {
+    /// A live server (read-only calls only).
+    Server(TrackingServer),
+    /// A submitted `mlflow.db` (any name), opened read-only; artefacts under its folder.
+    Store(PathBuf),
+    /// A submitted `mlruns/` folder.
+    Mlruns(PathBuf),
+    /// One sub-folder per student.
+    Submissions(PathBuf),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Gradescope,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    pub format: Format,
+    pub audience: text::Audience,
+    pub out_dir: Option<PathBuf>,
+}
+
+/// One graded submission with who it belongs to.
+#[derive(Debug, Clone)]
+pub struct Graded {
+    pub submission: String,
+    pub identity: Identity,
+    pub grade: Grade,
+    pub snapshot: Option<Snapshot>,
+    pub problem: Option<String>,
+}
+
+/// Grades `target` against `tasks`; writes the chosen format to `out` and files to `out_dir`.
+/// Exit 0 when every automatic check of every submission passes, 1 otherwise.
+pub fn check(
+    tasks: &[TaskSpec],
+    target: Target,
+    opts: &CheckOptions,
+    out: &mut dyn Write,
+) -> Result<ExitCode, Error> {
+    let graded = grade_target(tasks, target)?;
+    for g in &graded {
+        match opts.format {
+            Format::Text => {
+                text::render(&g.grade, opts.audience, out)?;
+                writeln!(out)?;
+            }
+            Format::Json => {}
+            Format::Gradescope => {
+                serde_json::to_writer_pretty(&mut *out, &gradescope::results(&g.grade))
+                    .map_err(std::io::Error::from)?;
+                writeln!(out)?;
+            }
+        }
+    }
+    if opts.format == Format::Json {
+        let value = match graded.as_slice() {
+            [one] => serde_json::to_value(&one.grade),
+            many => serde_json::to_value(many.iter().map(|g| &g.grade).collect::<Vec<_>>()),
+        }
+        .map_err(std::io::Error::from)?;
+        serde_json::to_writer_pretty(&mut *out, &value).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+    }
+    if let Some(dir) = &opts.out_dir {
+        write_files(&graded, dir)?;
+    }
+    if opts.format == Format::Text && graded.len() > 1 {
+        for g in &graded {
+            writeln!(
+                out,
+                "{:<30} {:>3}/{:<3} {}",
+                g.submission,
+                g.grade.points,
+                g.grade.max_points,
+                g.problem.as_deref().unwrap_or("")
+            )?;
+        }
+    }
+    let ok = graded.iter().all(|g| g.grade.all_automatic_passed());
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Grades everything the target holds; an unreadable store becomes a graded submission whose
+/// automatic items are `error`, never an early exit.
+pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, Error> {
+    let one = |name: String, identity: Identity, snapshot: Result<Snapshot, String>| {
+        let grade = grade::grade(&name, tasks, snapshot.as_ref().map_err(String::as_str));
+        let (snapshot, problem) = match snapshot {
+            Ok(s) => (Some(s), None),
+            Err(e) => (None, Some(e)),
+        };
+        Graded {
+            submission: name,
+            identity,
+            grade,
+            snapshot,
+            problem,
+        }
+    };
+    Ok(match target {
+        Target::Server(server) => {
+            let client: MlflowClient = server.client()?;
+            let scope = rest::Scope {
+                experiments: Some(tasks.iter().filter_map(|t| t.experiment.clone()).collect()),
+                registered_models: Some(
+                    tasks
+                        .iter()
+                        .filter_map(|t| t.registered_model.clone())
+                        .collect(),
+                ),
+            };
+            let snapshot = rest::load(&client, &scope).map_err(|e| e.to_string());
+            vec![one(
+                crate::mlflow::redact_url(&server.uri),
+                Identity::default(),
+                snapshot,
+            )]
+        }
+        Target::Store(path) => {
+            let s = submission_for_file(&path);
+            vec![one(s.name.clone(), s.identity.clone(), s.snapshot())]
+        }
+        Target::Mlruns(dir) => {
+            let root = dir
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| ".".into());
+            let mut s = Submission::at(&root);
+            s.store = submission::Store::Mlruns(dir);
+            vec![one(s.name.clone(), s.identity.clone(), s.snapshot())]
+        }
+        Target::Submissions(dir) => {
+            let subs = submission::discover(&dir)
+                .map_err(|e| Error::Usage(format!("--submissions {}: {e}", dir.display())))?;
+            if subs.is_empty() {
+                return Err(Error::Usage(format!(
+                    "--submissions {}: no sub-folders (one per student expected)",
+                    dir.display()
+                )));
+            }
+            subs.into_iter()
+                .map(|s| one(s.name.clone(), s.identity.clone(), s.snapshot()))
+                .collect()
+        }
+    })
+}
+
+fn submission_for_file(db: &Path) -> Submission {
+    let root = db
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut s = Submission::at(root);
+    s.store = submission::Store::Sqlite(db.to_path_buf());
+    s
+}
+
+/// `results.json` (and Gradescope's) per submission; for batches one folder each plus
+/// `gradebook.csv`.
+fn write_files(graded: &[Graded], dir: &Path) -> Result<(), Error> {
+    let io =
+        |e: std::io::Error, p: &Path| Error::Usage(format!("cannot write {}: {e}", p.display()));
+    std::fs::create_dir_all(dir).map_err(|e| io(e, dir))?;
+    let batch = graded.len() > 1;
+    for g in graded {
+        let folder = if batch {
+            dir.join(safe_name(&g.submission))
+        } else {
+            dir.to_path_buf()
+        };
+        std::fs::create_dir_all(&folder).map_err(|e| io(e, &folder))?;
+        let results = folder.join("results.json");
+        let json = serde_json::to_vec_pretty(&g.grade).map_err(std::io::Error::from)?;
+        std::fs::write(&results, json).map_err(|e| io(e, &results))?;
+        let gs = folder.join("gradescope-results.json");
+        let json = serde_json::to_vec_pretty(&gradescope::results(&g.grade))
+            .map_err(std::io::Error::from)?;
+        std::fs::write(&gs, json).map_err(|e| io(e, &gs))?;
+    }
+    let rows: Vec<gradebook::Row<'_>> = graded
+        .iter()
+        .map(|g| gradebook::Row {
+            submission: &g.submission,
+            identity: &g.identity,
+            grade: Some(&g.grade),
+            problem: g.problem.as_deref(),
+        })
+        .collect();
+    let csv_path = dir.join("gradebook.csv");
+    let mut file = std::fs::File::create(&csv_path).map_err(|e| io(e, &csv_path))?;
+    gradebook::write(&rows, &mut file).map_err(|e| io(e, &csv_path))?;
+    Ok(())
+}
+
+/// A folder name from a submission name (URLs and odd characters become `_`).
+fn safe_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

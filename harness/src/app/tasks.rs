@@ -1,0 +1,83 @@
+//! Which task files a command uses: a path, a name in the tasks folder, or `all`.
+//!
+//! The tasks folder is `--tasks-dir`, else `./tasks` when it exists (a checkout), else the copies
+//! built into the binary, so an installed `harness` works from any directory.
+
+use std::path::{Path, PathBuf};
+
+use crate::task::{TaskError, TaskSpec};
+
+/// The task files as shipped, for use outside a checkout.
+const BUILTIN: [(&str, &str); 3] = [
+    ("mnist", include_str!("../../../tasks/mnist.toml")),
+    ("overall", include_str!("../../../tasks/overall.toml")),
+    ("wine", include_str!("../../../tasks/wine.toml")),
+];
+
+/// Where task files come from.
+#[derive(Debug, Clone)]
+pub enum TaskSource {
+    Dir(PathBuf),
+    Builtin,
+}
+
+impl TaskSource {
+    pub fn detect(explicit: Option<&Path>) -> TaskSource {
+        match explicit {
+            Some(dir) => TaskSource::Dir(dir.to_path_buf()),
+            None if Path::new("tasks").join("wine.toml").is_file() => {
+                TaskSource::Dir("tasks".into())
+            }
+            None => TaskSource::Builtin,
+        }
+    }
+
+    /// Resolves `selector`: `all`, a task name, or a path to a `.toml` file.
+    pub fn resolve(&self, selector: &str) -> Result<Vec<TaskSpec>, TaskError> {
+        let as_path = Path::new(selector);
+        if selector.ends_with(".toml") || as_path.components().count() > 1 {
+            return Ok(vec![TaskSpec::load(as_path)?]);
+        }
+        match self {
+            TaskSource::Dir(dir) if selector == "all" => TaskSpec::load_all(dir),
+            TaskSource::Dir(dir) => Ok(vec![TaskSpec::load(&TaskSpec::find(dir, selector)?)?]),
+            TaskSource::Builtin if selector == "all" => BUILTIN
+                .iter()
+                .map(|(name, text)| TaskSpec::parse(text, &format!("built-in {name}.toml")))
+                .collect(),
+            TaskSource::Builtin => match BUILTIN.iter().find(|(name, _)| *name == selector) {
+                Some((name, text)) => Ok(vec![TaskSpec::parse(
+                    text,
+                    &format!("built-in {name}.toml"),
+                )?]),
+                None => Err(TaskError::NotFound {
+                    name: selector.into(),
+                    dir: "(built-in tasks)".into(),
+                    available: BUILTIN.iter().map(|(n, _)| n.to_string()).collect(),
+                }),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_tasks_match_the_shipped_files_and_parse() {
+        let all = TaskSource::Builtin.resolve("all").unwrap();
+        assert_eq!(
+            all.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+            ["mnist", "overall", "wine"]
+        );
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks");
+        assert_eq!(TaskSource::Dir(dir).resolve("all").unwrap(), all);
+    }
+
+    #[test]
+    fn unknown_task_lists_the_choices() {
+        let err = TaskSource::Builtin.resolve("wnie").unwrap_err().to_string();
+        assert!(err.contains("wine") && err.contains("mnist"), "{err}");
+    }
+}
