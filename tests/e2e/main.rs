@@ -2,6 +2,7 @@
 //! see `harness_e2e`). Every test uses names of its own.
 
 mod artifacts;
+mod check_cli;
 mod failures;
 mod registry;
 mod server_lifecycle;

@@ -1,0 +1,187 @@
+//! `harness check` as a TA runs it, on stores made by the real Python MLflow client.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use harness_e2e::{harness_bin, sha256};
+
+fn submissions() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/submissions")
+}
+
+fn check(args: &[&str]) -> Output {
+    Command::new(harness_bin())
+        .arg("check")
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .output()
+        .unwrap()
+}
+
+/// sha256 of every file under `dir`, by relative path.
+fn digests(dir: &Path) -> BTreeMap<PathBuf, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    sha256(&std::fs::read(&p).unwrap()),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn batch_grading_writes_gradebook_and_results_and_modifies_nothing() {
+    let before = digests(&submissions());
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = check(&[
+        "--task",
+        "all",
+        "--submissions",
+        submissions().to_str().unwrap(),
+        "--out",
+        out_dir.path().to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(
+        digests(&submissions()),
+        before,
+        "a graded store was modified"
+    );
+    // Some fixtures are faulty on purpose, so not every automatic check passes.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let csv = std::fs::read_to_string(out_dir.path().join("gradebook.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    let n_subs = std::fs::read_dir(submissions()).unwrap().count();
+    assert_eq!(lines.len(), n_subs + 1, "{csv}");
+    assert!(lines[0].starts_with("submission,name,student_id,"));
+    assert!(
+        lines[0].contains("wine.registry") && lines[0].contains("mnist.model3"),
+        "{}",
+        lines[0]
+    );
+    let corrupted = lines.iter().find(|l| l.starts_with("corrupted,")).unwrap();
+    assert!(
+        corrupted.contains("not a readable MLflow store"),
+        "{corrupted}"
+    );
+    let perfect = lines.iter().find(|l| l.starts_with("perfect,")).unwrap();
+    assert!(
+        perfect.contains("6400000000"),
+        "identity from the script header: {perfect}"
+    );
+
+    let results: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out_dir.path().join("perfect/results.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(results["submission"], "perfect");
+    let tasks: Vec<&str> = results["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["task"].as_str().unwrap())
+        .collect();
+    assert_eq!(tasks, ["mnist", "overall", "wine"]);
+    let gs: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out_dir.path().join("perfect/gradescope-results.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(gs["score"].as_f64(), results["points"].as_f64());
+    assert_eq!(
+        gs["tests"].as_array().unwrap().len(),
+        17,
+        "one Gradescope test per rubric item"
+    );
+}
+
+#[test]
+fn json_output_follows_the_results_schema() {
+    let db = submissions().join("perfect/mlflow.db");
+    let out = check(&[
+        "--task",
+        "wine",
+        "--store",
+        db.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["submission", "tasks", "points", "max_points"] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    let item = &v["tasks"][0]["items"][0];
+    for key in ["id", "title", "points", "max_points", "status", "checks"] {
+        assert!(item.get(key).is_some(), "item lacks {key}: {item}");
+    }
+    let check = &item["checks"][0];
+    for key in ["id", "status", "message", "evidence"] {
+        assert!(check.get(key).is_some(), "check lacks {key}: {check}");
+    }
+    assert_eq!(v["max_points"], 70);
+}
+
+#[test]
+fn student_view_hides_evidence_and_shows_what_to_fix() {
+    let db = submissions().join("missing-tags/mlflow.db");
+    let grader =
+        String::from_utf8(check(&["--task", "wine", "--store", db.to_str().unwrap()]).stdout)
+            .unwrap();
+    let student = String::from_utf8(
+        check(&[
+            "--task",
+            "wine",
+            "--store",
+            db.to_str().unwrap(),
+            "--student",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert!(student.contains('✗'), "{student}");
+    assert!(
+        !student.contains('✓'),
+        "passing checks are not listed for students: {student}"
+    );
+    assert!(student.len() < grader.len());
+}
+
+#[test]
+fn usage_errors_exit_2_and_say_what_to_do() {
+    let out = check(&["--task", "wine"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--store FILE"));
+    let out = check(&["--task", "wnie", "--store", "x.db"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = check(&["--task", "wine", "--store", "/nonexistent/mlflow.db"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/mlflow.db"));
+    let bad = tempfile::NamedTempFile::with_suffix(".toml").unwrap();
+    std::fs::write(
+        bad.path(),
+        "id = 'x'\ntitle = 't'\nrubric = []\nbogus_key = 1\n",
+    )
+    .unwrap();
+    let out = check(&["--task", bad.path().to_str().unwrap(), "--store", "x.db"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bogus_key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
