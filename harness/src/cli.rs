@@ -66,6 +66,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub student: bool,
 
+    /// Recompute each champion's test accuracy from its files and compare with the logged one
+    /// (Python models load only in a sandboxed subprocess: no network, memory and time limits)
+    #[arg(long)]
+    pub rescore: bool,
+
     /// Without --store/--mlruns/--submissions: the live server to grade
     #[command(flatten)]
     pub server: ServerArgs,

@@ -14,6 +14,7 @@ pub mod mlflow;
 pub mod nn;
 pub mod output;
 pub mod progress;
+pub mod rescore;
 pub mod server;
 pub mod settings;
 pub mod snapshot;
@@ -39,23 +40,8 @@ pub fn run(settings: settings::Settings) -> Result<std::process::ExitCode, Error
         }
         Action::MlflowDown { instance } => app::mlflow::down(&s.home, instance, &mut out),
         Action::MlflowStatus { instance } => app::mlflow::status(&s.home, instance, &mut out),
-        Action::Check {
-            tasks,
-            target,
-            options,
-        } => {
-            let target = match target {
-                settings::CheckTarget::Server(t) => {
-                    let progress = progress::Progress::spinner(s.quiet);
-                    let server = server::connect(t, &progress)?;
-                    progress.finish();
-                    app::check::Target::Server(server)
-                }
-                settings::CheckTarget::Store(p) => app::check::Target::Store(p.clone()),
-                settings::CheckTarget::Mlruns(p) => app::check::Target::Mlruns(p.clone()),
-                settings::CheckTarget::Submissions(p) => app::check::Target::Submissions(p.clone()),
-            };
-            app::check::check(tasks, target, options, &mut out)
+        Action::Check { tasks, target, options, rescore } => {
+            app::check::execute(s, tasks, target, options, *rescore, &mut out)
         }
     }
 }

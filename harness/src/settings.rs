@@ -38,6 +38,8 @@ pub enum Action {
         tasks: Vec<TaskSpec>,
         target: CheckTarget,
         options: CheckOptions,
+        /// Provision the rescoring sandbox before grading (`--rescore`).
+        rescore: bool,
     },
 }
 
@@ -105,11 +107,8 @@ impl Settings {
                 Action::Check {
                     tasks,
                     target,
-                    options: CheckOptions {
-                        format,
-                        audience,
-                        out_dir: args.out,
-                    },
+                    options: CheckOptions { format, audience, out_dir: args.out, rescore: None },
+                    rescore: args.rescore,
                 }
             }
         };

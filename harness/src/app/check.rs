@@ -39,6 +39,8 @@ pub struct CheckOptions {
     pub format: Format,
     pub audience: text::Audience,
     pub out_dir: Option<PathBuf>,
+    /// Recompute champions' accuracy (`--rescore`), with this sandbox for Python models.
+    pub rescore: Option<crate::rescore::Sandbox>,
 }
 
 /// One graded submission with who it belongs to.
@@ -49,6 +51,45 @@ pub struct Graded {
     pub grade: Grade,
     pub snapshot: Option<Snapshot>,
     pub problem: Option<String>,
+    /// Where the model files are, for `--rescore`.
+    pub files: ModelFiles,
+}
+
+/// Where a graded state's model artefacts can be read.
+#[derive(Debug, Clone)]
+pub enum ModelFiles {
+    /// Under a submission folder (artefact summaries hold paths relative to it).
+    Local(PathBuf),
+    /// Through a live server's artefact proxy.
+    Remote(MlflowClient),
+}
+
+/// `harness check` from its settings: connects to a server when one is the target, prepares the
+/// rescoring sandbox when asked, then [`check`]s.
+pub fn execute(
+    settings: &crate::settings::Settings,
+    tasks: &[TaskSpec],
+    target: &crate::settings::CheckTarget,
+    options: &CheckOptions,
+    rescore: bool,
+    out: &mut dyn Write,
+) -> Result<ExitCode, Error> {
+    use crate::settings::CheckTarget;
+    let progress = crate::progress::Progress::spinner(settings.quiet);
+    let target = match target {
+        CheckTarget::Server(t) => Target::Server(crate::server::connect(t, &progress)?),
+        CheckTarget::Store(p) => Target::Store(p.clone()),
+        CheckTarget::Mlruns(p) => Target::Mlruns(p.clone()),
+        CheckTarget::Submissions(p) => Target::Submissions(p.clone()),
+    };
+    let mut options = options.clone();
+    if rescore {
+        let sandbox = crate::rescore::Sandbox::provision(&settings.home, &settings.python, &progress)
+            .map_err(|e| Error::Usage(format!("--rescore: {e}")))?;
+        options.rescore = Some(sandbox);
+    }
+    progress.finish();
+    check(tasks, target, &options, out)
 }
 
 /// Grades `target` against `tasks`; writes the chosen format to `out` and files to `out_dir`.
@@ -59,7 +100,12 @@ pub fn check(
     opts: &CheckOptions,
     out: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
-    let graded = grade_target(tasks, target)?;
+    let mut graded = grade_target(tasks, target)?;
+    if let Some(sandbox) = &opts.rescore {
+        for g in &mut graded {
+            super::rescore::rescore(tasks, g, sandbox);
+        }
+    }
     for g in &graded {
         match opts.format {
             Format::Text => {
@@ -109,7 +155,7 @@ pub fn check(
 /// Grades everything the target holds; an unreadable store becomes a graded submission whose
 /// automatic items are `error`, never an early exit.
 pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, Error> {
-    let one = |name: String, identity: Identity, snapshot: Result<Snapshot, String>| {
+    let one = |name: String, identity: Identity, snapshot: Result<Snapshot, String>, files: ModelFiles| {
         let grade = grade::grade(&name, tasks, snapshot.as_ref().map_err(String::as_str));
         let (snapshot, problem) = match snapshot {
             Ok(s) => (Some(s), None),
@@ -121,6 +167,7 @@ pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, E
             grade,
             snapshot,
             problem,
+            files,
         }
     };
     Ok(match target {
@@ -140,11 +187,12 @@ pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, E
                 crate::mlflow::redact_url(&server.uri),
                 Identity::default(),
                 snapshot,
+                ModelFiles::Remote(client),
             )]
         }
         Target::Store(path) => {
             let s = submission_for_file(&path);
-            vec![one(s.name.clone(), s.identity.clone(), s.snapshot())]
+            vec![one(s.name.clone(), s.identity.clone(), s.snapshot(), ModelFiles::Local(s.root.clone()))]
         }
         Target::Mlruns(dir) => {
             let root = dir
@@ -153,7 +201,7 @@ pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, E
                 .unwrap_or_else(|| ".".into());
             let mut s = Submission::at(&root);
             s.store = submission::Store::Mlruns(dir);
-            vec![one(s.name.clone(), s.identity.clone(), s.snapshot())]
+            vec![one(s.name.clone(), s.identity.clone(), s.snapshot(), ModelFiles::Local(s.root.clone()))]
         }
         Target::Submissions(dir) => {
             let subs = submission::discover(&dir)
@@ -165,7 +213,7 @@ pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, E
                 )));
             }
             subs.into_iter()
-                .map(|s| one(s.name.clone(), s.identity.clone(), s.snapshot()))
+                .map(|s| one(s.name.clone(), s.identity.clone(), s.snapshot(), ModelFiles::Local(s.root.clone())))
                 .collect()
         }
     })

@@ -2,4 +2,5 @@
 
 pub mod check;
 pub mod mlflow;
+pub mod rescore;
 pub mod tasks;
