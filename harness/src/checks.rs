@@ -1123,6 +1123,144 @@ mod tests {
         assert_eq!(rank_candidates(&a, 2, &[], 0.0), BTreeSet::from([2, 3]));
     }
 
+    fn perfect() -> Snapshot {
+        let db = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/submissions/perfect/mlflow.db");
+        crate::source::sqlite::load(&db).unwrap()
+    }
+
+    fn task(name: &str) -> TaskSpec {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks");
+        TaskSpec::load(&TaskSpec::find(&dir, name).unwrap()).unwrap()
+    }
+
+    fn run_check(spec: &TaskSpec, snap: &Snapshot, check: &str) -> CheckResult {
+        let c = spec
+            .rubric
+            .iter()
+            .flat_map(|i| &i.checks)
+            .find(|c| c.id() == check)
+            .unwrap_or_else(|| panic!("no check {check}"));
+        evaluate(c, &Context::new(spec, snap))
+    }
+
+    #[test]
+    fn stages_are_accepted_where_the_task_allows_them() {
+        let spec = task("wine");
+        let mut snap = perfect();
+        let rm = snap
+            .registered_models
+            .iter_mut()
+            .find(|m| m.name == "wine-quality-classifier")
+            .unwrap();
+        rm.aliases.retain(|a, _| a == "baseline");
+        for v in &mut snap.model_versions {
+            if v.name == "wine-quality-classifier" {
+                v.current_stage = Some(match v.version {
+                    2 => "Production".into(),
+                    3 => "Staging".into(),
+                    _ => "None".into(),
+                });
+            }
+        }
+        for id in ["alias:champion", "alias:staging", "alias_loadable:champion"] {
+            let r = run_check(&spec, &snap, id);
+            assert_eq!(r.status, CheckStatus::Pass, "{id}: {}", r.message);
+            assert!(r.message.contains("stage"), "{id}: {}", r.message);
+        }
+        // A wrong stage is still wrong.
+        for v in &mut snap.model_versions {
+            if v.name == "wine-quality-classifier" && v.version == 3 {
+                v.current_stage = Some("Production".into());
+            }
+            if v.name == "wine-quality-classifier" && v.version == 2 {
+                v.current_stage = Some("Archived".into());
+            }
+        }
+        assert_eq!(
+            run_check(&spec, &snap, "alias:champion").status,
+            CheckStatus::Fail
+        );
+    }
+
+    #[test]
+    fn unnamed_versions_fall_back_to_their_number_and_say_so() {
+        let spec = task("wine");
+        let mut snap = perfect();
+        let runs: BTreeSet<String> = snap
+            .versions_of("wine-quality-classifier")
+            .filter_map(|v| v.run_id.clone())
+            .collect();
+        for v in &mut snap.model_versions {
+            v.tags.clear();
+        }
+        for r in &mut snap.runs {
+            if runs.contains(&r.id) {
+                r.name = Some("bold-cat-42".into());
+                r.params.remove("model_type");
+                r.tags.clear();
+            }
+        }
+        let r = run_check(&spec, &snap, "version_registered:gb");
+        assert_eq!(r.status, CheckStatus::Pass);
+        assert!(
+            r.evidence[0].contains("by its number only"),
+            "{:?}",
+            r.evidence
+        );
+        assert_eq!(
+            run_check(&spec, &snap, "version_tags").status,
+            CheckStatus::Fail
+        );
+    }
+
+    #[test]
+    fn short_epoch_series_fails_and_names_the_metric() {
+        let spec = task("mnist");
+        let mut snap = perfect();
+        let deep_run = snap
+            .versions_of("mnist-digit-classifier")
+            .find(|v| v.version == 3)
+            .and_then(|v| v.run_id.clone())
+            .unwrap();
+        let run = snap.runs.iter_mut().find(|r| r.id == deep_run).unwrap();
+        run.histories.get_mut("train_loss").unwrap().truncate(3);
+        let r = run_check(&spec, &snap, "metric_history:deep");
+        assert_eq!(r.status, CheckStatus::Fail);
+        assert!(r.message.contains("train_loss"), "{}", r.message);
+        assert!(
+            r.evidence
+                .iter()
+                .any(|e| e == "train_loss: 3 steps (at least 6)"),
+            "{:?}",
+            r.evidence
+        );
+        assert_eq!(
+            run_check(&spec, &snap, "metric_history:shallow").status,
+            CheckStatus::Pass
+        );
+    }
+
+    #[test]
+    fn missing_accuracy_makes_rank_aliases_undeterminable() {
+        let spec = task("wine");
+        let mut snap = perfect();
+        for r in &mut snap.runs {
+            r.metrics.remove("accuracy");
+        }
+        let m = run_check(&spec, &snap, "run_metrics:dt");
+        assert_eq!(m.status, CheckStatus::Fail);
+        assert!(m.message.contains("no accuracy"), "{}", m.message);
+        let a = run_check(&spec, &snap, "alias:champion");
+        assert_eq!(a.status, CheckStatus::Fail);
+        assert!(a.message.contains("not determinable"), "{}", a.message);
+        // The fixed-version alias does not need accuracies.
+        assert_eq!(
+            run_check(&spec, &snap, "alias:baseline").status,
+            CheckStatus::Pass
+        );
+    }
+
     /// Brute force: every ordering by non-increasing accuracy, `fixed` first, `v` at `rank`.
     fn oracle(a: &BTreeMap<u32, f64>, rank: usize, fixed: &[u32]) -> BTreeSet<u32> {
         fn perms(items: Vec<u32>) -> Vec<Vec<u32>> {
