@@ -339,6 +339,28 @@ mod tests {
     }
 
     #[test]
+    fn mlflow2_stores_grade_like_the_3x_one() {
+        for scenario in ["mlflow2-sqlite", "mlflow2-mlruns"] {
+            let dir = db(scenario).parent().unwrap().to_path_buf();
+            let snap = crate::source::load_submission(&dir).unwrap();
+            assert!(
+                snap.logged_models.is_empty(),
+                "{scenario}: 2.x has no logged models"
+            );
+            let g = grade(scenario, &tasks(), Ok(&snap));
+            assert_eq!(items(&g, "wine"), PERFECT_WINE, "{scenario}");
+            // Task 2 was not run in these stores: its automatic checks fail, nothing panics.
+            assert_eq!(g.task("mnist").unwrap().points, 0, "{scenario}");
+            let art = check(&g, "wine", "wine.model2", "model_artifact:rf");
+            assert!(
+                art.evidence.iter().any(|e| e.starts_with("found at ml")),
+                "{scenario}: {:?}",
+                art.evidence
+            );
+        }
+    }
+
+    #[test]
     fn unreadable_store_is_error_not_panic() {
         let g = grade_fixture("corrupted");
         assert_eq!(g.points, 0);

@@ -312,10 +312,25 @@ fn read_logged_models(
 fn read_registered_model(dir: &Path, snap: &mut Snapshot) -> Result<(), SourceError> {
     let meta = read_yaml(&dir.join("meta.yaml"))?;
     let name = text(&meta, "name").unwrap_or_else(|| name_of(dir));
-    let aliases = key_files(&dir.join("aliases"))?
-        .into_iter()
-        .filter_map(|(alias, v)| v.trim().parse().ok().map(|n| (alias, n)))
-        .collect();
+    // Aliases live in `aliases/<alias>` files; 2.x also mirrors them in meta.yaml.
+    let mut aliases: BTreeMap<String, u32> = BTreeMap::new();
+    if let Some(m) = meta.get("aliases").and_then(Value::as_mapping) {
+        for (k, v) in m {
+            let n = match v {
+                Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            };
+            if let (Some(k), Some(n)) = (k.as_str(), n) {
+                aliases.insert(k.to_string(), n);
+            }
+        }
+    }
+    for (alias, v) in key_files(&dir.join("aliases"))? {
+        if let Ok(n) = v.trim().parse() {
+            aliases.insert(alias, n);
+        }
+    }
     snap.registered_models.push(RegisteredModel {
         name: name.clone(),
         description: text(&meta, "description"),
