@@ -398,6 +398,177 @@ mod tests {
         assert_eq!(item["status"], "partial");
     }
 
+    /// What `harness run` is expected to leave behind if it logs what the task files say:
+    /// this is the contract between the reference run and the grader.
+    fn reference_like(spec: &TaskSpec, accs: &[f64]) -> Snapshot {
+        use crate::snapshot::{ArtifactSummary, Experiment, MlModelSummary, Signature};
+        use crate::task::Training;
+        let model = spec.registered_model.clone().unwrap();
+        let mut s = Snapshot::default();
+        s.experiments.push(Experiment {
+            id: "1".into(),
+            name: spec.experiment.clone().unwrap(),
+            lifecycle_stage: "active".into(),
+            ..Experiment::default()
+        });
+        let (setup, versions): (_, Vec<(String, String, BTreeMap<String, String>, Run)>) =
+            match spec.training.as_ref().unwrap() {
+                Training::Sklearn(t) => (
+                    t.registered_model.clone(),
+                    t.versions
+                        .iter()
+                        .zip(accs)
+                        .map(|(v, acc)| {
+                            let mut run = Run::default();
+                            run.params
+                                .insert("algorithm".into(), v.algorithm.as_str().into());
+                            run.params
+                                .insert("test_size".into(), t.test_size.to_string());
+                            if let Some(n) = v.n_estimators {
+                                run.params.insert("n_estimators".into(), n.to_string());
+                            }
+                            run.metrics.insert("accuracy".into(), *acc);
+                            run.metrics.insert("f1".into(), *acc);
+                            (v.key.clone(), v.run_name.clone(), v.tags.clone(), run)
+                        })
+                        .collect(),
+                ),
+                Training::Mlp(t) => (
+                    t.registered_model.clone(),
+                    t.versions
+                        .iter()
+                        .zip(accs)
+                        .map(|(v, acc)| {
+                            let epochs = t.epochs_for("quick", &v.key).unwrap();
+                            let mut run = Run::default();
+                            for (j, h) in v.hidden.iter().enumerate() {
+                                run.params
+                                    .insert(format!("hidden_size_{}", j + 1), h.to_string());
+                            }
+                            for (k, val) in [
+                                ("dropout_rate", v.dropout[0].to_string()),
+                                ("learning_rate", v.learning_rate.to_string()),
+                                ("batch_size", v.batch_size.to_string()),
+                                ("num_epochs", epochs.to_string()),
+                                ("optimizer", t.optimizer.clone()),
+                                ("loss_function", t.loss.clone()),
+                                ("train_samples", "7000".into()),
+                            ] {
+                                run.params.insert(k.into(), val);
+                            }
+                            let series = |every: u32| -> Vec<MetricPoint> {
+                                (0..i64::from(epochs))
+                                    .filter(|e| e % i64::from(every) == 0)
+                                    .map(|step| MetricPoint {
+                                        step,
+                                        timestamp: step,
+                                        value: *acc,
+                                    })
+                                    .collect()
+                            };
+                            for k in ["train_loss", "train_accuracy"] {
+                                run.histories.insert(k.into(), series(1));
+                            }
+                            for k in ["test_loss", "test_accuracy"] {
+                                run.histories.insert(k.into(), series(t.test_every));
+                            }
+                            run.metrics = crate::snapshot::latest_metrics(&run.histories);
+                            for k in ["final_test_accuracy", "final_test_loss", "model_size_mb"] {
+                                run.metrics.insert(k.into(), *acc);
+                            }
+                            let tags = v
+                                .tags
+                                .iter()
+                                .map(|(k, val)| (k.clone(), val.replace('{', "").replace('}', "")))
+                                .collect();
+                            (v.key.clone(), v.run_name.clone(), tags, run)
+                        })
+                        .collect(),
+                ),
+            };
+        let mut rm = RegisteredModel {
+            name: model.clone(),
+            description: Some(setup.description),
+            tags: setup.tags,
+            ..RegisteredModel::default()
+        };
+        let mut acc_by_version = BTreeMap::new();
+        for (i, (_key, run_name, tags, mut run)) in versions.into_iter().enumerate() {
+            let n = i as u32 + 1;
+            run.id = format!("run{n}");
+            run.experiment_id = "1".into();
+            run.name = Some(run_name);
+            run.lifecycle_stage = "active".into();
+            acc_by_version.insert(n, accs[i]);
+            s.model_versions.push(ModelVersion {
+                name: model.clone(),
+                version: n,
+                run_id: Some(run.id.clone()),
+                tags,
+                status: Some("READY".into()),
+                artifact: ArtifactSummary {
+                    mlmodel: Some(MlModelSummary {
+                        flavors: vec!["onnx".into(), "python_function".into()],
+                        loader_module: Some("mlflow.onnx".into()),
+                        signature: Some(Signature {
+                            inputs: Some("[]".into()),
+                            outputs: Some("[]".into()),
+                        }),
+                        ..MlModelSummary::default()
+                    }),
+                    ..ArtifactSummary::default()
+                },
+                ..ModelVersion::default()
+            });
+            s.runs.push(run);
+        }
+        let baseline = spec
+            .alias_rule("baseline")
+            .unwrap()
+            .version
+            .clone()
+            .unwrap();
+        let base_n = spec
+            .versions
+            .iter()
+            .position(|v| v.key == baseline)
+            .unwrap() as u32
+            + 1;
+        rm.aliases.insert("baseline".into(), base_n);
+        let champion = *crate::checks::rank_candidates(&acc_by_version, 1, &[], 1e-9)
+            .first()
+            .unwrap();
+        let staging = *crate::checks::rank_candidates(&acc_by_version, 2, &[champion], 1e-9)
+            .last()
+            .unwrap();
+        rm.aliases.insert("champion".into(), champion);
+        rm.aliases.insert("staging".into(), staging);
+        s.registered_models.push(rm);
+        s.normalize();
+        s
+    }
+
+    #[test]
+    fn a_run_that_follows_the_task_files_earns_every_automatic_point() {
+        let all = tasks();
+        for (name, accs) in [
+            ("wine", [34.0 / 36.0, 1.0, 34.0 / 36.0]),
+            ("mnist", [0.95, 0.97, 0.98]),
+        ] {
+            let spec = all.iter().find(|t| t.id == name).unwrap();
+            let snap = reference_like(spec, &accs);
+            let g = grade_task(spec, Ok(&snap));
+            let failed: Vec<_> = g
+                .items
+                .iter()
+                .flat_map(|i| &i.checks)
+                .filter(|c| c.status != CheckStatus::Pass && c.status != CheckStatus::Manual)
+                .collect();
+            assert!(failed.is_empty(), "{name}: {failed:#?}");
+            assert_eq!((g.points, g.max_points), (52, 70), "{name}");
+        }
+    }
+
     // ----- property tests: arbitrary snapshots never panic and never exceed maxima.
 
     fn arb_version(model: &'static str) -> impl Strategy<Value = (ModelVersion, Run)> {
