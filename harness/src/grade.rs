@@ -398,6 +398,9 @@ mod tests {
         assert_eq!(item["status"], "partial");
     }
 
+    /// (key, run name, version tags, run) of one reference version.
+    type RefVersion = (String, String, BTreeMap<String, String>, Run);
+
     /// What `harness run` is expected to leave behind if it logs what the task files say:
     /// this is the contract between the reference run and the grader.
     fn reference_like(spec: &TaskSpec, accs: &[f64]) -> Snapshot {
@@ -411,81 +414,80 @@ mod tests {
             lifecycle_stage: "active".into(),
             ..Experiment::default()
         });
-        let (setup, versions): (_, Vec<(String, String, BTreeMap<String, String>, Run)>) =
-            match spec.training.as_ref().unwrap() {
-                Training::Sklearn(t) => (
-                    t.registered_model.clone(),
-                    t.versions
-                        .iter()
-                        .zip(accs)
-                        .map(|(v, acc)| {
-                            let mut run = Run::default();
+        let (setup, versions): (_, Vec<RefVersion>) = match spec.training.as_ref().unwrap() {
+            Training::Sklearn(t) => (
+                t.registered_model.clone(),
+                t.versions
+                    .iter()
+                    .zip(accs)
+                    .map(|(v, acc)| {
+                        let mut run = Run::default();
+                        run.params
+                            .insert("algorithm".into(), v.algorithm.as_str().into());
+                        run.params
+                            .insert("test_size".into(), t.test_size.to_string());
+                        if let Some(n) = v.n_estimators {
+                            run.params.insert("n_estimators".into(), n.to_string());
+                        }
+                        run.metrics.insert("accuracy".into(), *acc);
+                        run.metrics.insert("f1".into(), *acc);
+                        (v.key.clone(), v.run_name.clone(), v.tags.clone(), run)
+                    })
+                    .collect(),
+            ),
+            Training::Mlp(t) => (
+                t.registered_model.clone(),
+                t.versions
+                    .iter()
+                    .zip(accs)
+                    .map(|(v, acc)| {
+                        let epochs = t.epochs_for("quick", &v.key).unwrap();
+                        let mut run = Run::default();
+                        for (j, h) in v.hidden.iter().enumerate() {
                             run.params
-                                .insert("algorithm".into(), v.algorithm.as_str().into());
-                            run.params
-                                .insert("test_size".into(), t.test_size.to_string());
-                            if let Some(n) = v.n_estimators {
-                                run.params.insert("n_estimators".into(), n.to_string());
-                            }
-                            run.metrics.insert("accuracy".into(), *acc);
-                            run.metrics.insert("f1".into(), *acc);
-                            (v.key.clone(), v.run_name.clone(), v.tags.clone(), run)
-                        })
-                        .collect(),
-                ),
-                Training::Mlp(t) => (
-                    t.registered_model.clone(),
-                    t.versions
-                        .iter()
-                        .zip(accs)
-                        .map(|(v, acc)| {
-                            let epochs = t.epochs_for("quick", &v.key).unwrap();
-                            let mut run = Run::default();
-                            for (j, h) in v.hidden.iter().enumerate() {
-                                run.params
-                                    .insert(format!("hidden_size_{}", j + 1), h.to_string());
-                            }
-                            for (k, val) in [
-                                ("dropout_rate", v.dropout[0].to_string()),
-                                ("learning_rate", v.learning_rate.to_string()),
-                                ("batch_size", v.batch_size.to_string()),
-                                ("num_epochs", epochs.to_string()),
-                                ("optimizer", t.optimizer.clone()),
-                                ("loss_function", t.loss.clone()),
-                                ("train_samples", "7000".into()),
-                            ] {
-                                run.params.insert(k.into(), val);
-                            }
-                            let series = |every: u32| -> Vec<MetricPoint> {
-                                (0..i64::from(epochs))
-                                    .filter(|e| e % i64::from(every) == 0)
-                                    .map(|step| MetricPoint {
-                                        step,
-                                        timestamp: step,
-                                        value: *acc,
-                                    })
-                                    .collect()
-                            };
-                            for k in ["train_loss", "train_accuracy"] {
-                                run.histories.insert(k.into(), series(1));
-                            }
-                            for k in ["test_loss", "test_accuracy"] {
-                                run.histories.insert(k.into(), series(t.test_every));
-                            }
-                            run.metrics = crate::snapshot::latest_metrics(&run.histories);
-                            for k in ["final_test_accuracy", "final_test_loss", "model_size_mb"] {
-                                run.metrics.insert(k.into(), *acc);
-                            }
-                            let tags = v
-                                .tags
-                                .iter()
-                                .map(|(k, val)| (k.clone(), val.replace('{', "").replace('}', "")))
-                                .collect();
-                            (v.key.clone(), v.run_name.clone(), tags, run)
-                        })
-                        .collect(),
-                ),
-            };
+                                .insert(format!("hidden_size_{}", j + 1), h.to_string());
+                        }
+                        for (k, val) in [
+                            ("dropout_rate", v.dropout[0].to_string()),
+                            ("learning_rate", v.learning_rate.to_string()),
+                            ("batch_size", v.batch_size.to_string()),
+                            ("num_epochs", epochs.to_string()),
+                            ("optimizer", t.optimizer.clone()),
+                            ("loss_function", t.loss.clone()),
+                            ("train_samples", "7000".into()),
+                        ] {
+                            run.params.insert(k.into(), val);
+                        }
+                        let series = |every: u32| -> Vec<MetricPoint> {
+                            (0..i64::from(epochs))
+                                .filter(|e| e % i64::from(every) == 0)
+                                .map(|step| MetricPoint {
+                                    step,
+                                    timestamp: step,
+                                    value: *acc,
+                                })
+                                .collect()
+                        };
+                        for k in ["train_loss", "train_accuracy"] {
+                            run.histories.insert(k.into(), series(1));
+                        }
+                        for k in ["test_loss", "test_accuracy"] {
+                            run.histories.insert(k.into(), series(t.test_every));
+                        }
+                        run.metrics = crate::snapshot::latest_metrics(&run.histories);
+                        for k in ["final_test_accuracy", "final_test_loss", "model_size_mb"] {
+                            run.metrics.insert(k.into(), *acc);
+                        }
+                        let tags = v
+                            .tags
+                            .iter()
+                            .map(|(k, val)| (k.clone(), val.replace(['{', '}'], "")))
+                            .collect();
+                        (v.key.clone(), v.run_name.clone(), tags, run)
+                    })
+                    .collect(),
+            ),
+        };
         let mut rm = RegisteredModel {
             name: model.clone(),
             description: Some(setup.description),
