@@ -968,7 +968,7 @@ fn alias_check(id: String, ctx: &Context<'_>, alias: &str) -> CheckResult {
                 .filter(|(_, k)| *k == key)
                 .map(|(v, _)| *v)
                 .collect(),
-            title(ctx, key),
+            format!("is {}", title(ctx, key)),
         ),
         (None, Some(rank)) => {
             let fixed = fixed_above(ctx, rank);
@@ -979,9 +979,9 @@ fn alias_check(id: String, ctx: &Context<'_>, alias: &str) -> CheckResult {
                 ctx.spec.accuracy.tie_tolerance,
             );
             let label = match rank {
-                1 => "the highest accuracy".to_string(),
-                2 => "the second-highest accuracy".to_string(),
-                r => format!("accuracy rank {r}"),
+                1 => "has the highest accuracy".to_string(),
+                2 => "has the second-highest accuracy".to_string(),
+                r => format!("has accuracy rank {r}"),
             };
             (set, label)
         }
@@ -999,18 +999,25 @@ fn alias_check(id: String, ctx: &Context<'_>, alias: &str) -> CheckResult {
             list(&correct)
         ));
     }
-    match got.iter().find(|(v, _)| correct.contains(v)) {
+    let hit = got.iter().find(|(v, _)| correct.contains(v));
+    if hit.is_none() && rule.rank.is_some() {
+        evidence.push(
+            "ranked by the accuracies the runs logged, not by the homework's expected output"
+                .into(),
+        );
+    }
+    match hit {
         Some((v, how)) => CheckResult::new(
             id,
             true,
-            format!("`{alias}` is on v{v}, which has {want} ({how})"),
+            format!("`{alias}` is on v{v}, which {want} ({how})"),
             evidence,
         ),
         None => CheckResult::new(
             id,
             false,
             format!(
-                "`{alias}` is on {}, but {want} is {}",
+                "`{alias}` is on {}, but the version that {want} is {}",
                 got.iter()
                     .map(|(v, _)| format!("v{v}"))
                     .collect::<Vec<_>>()
