@@ -639,11 +639,10 @@ mod tests {
         for side in ["mlflow.db-wal", "mlflow.db-shm", "mlflow.db-journal"] {
             assert!(!dir.join(side).exists(), "{side} was created");
         }
-        // Deterministic: same state, same serialisation.
-        assert_eq!(
-            serde_json::to_string(&first).unwrap(),
-            serde_json::to_string(&second).unwrap()
-        );
+        // Deterministic: same state, same serialisation; and it reads back unchanged.
+        let json = serde_json::to_string(&first).unwrap();
+        assert_eq!(json, serde_json::to_string(&second).unwrap());
+        assert_eq!(serde_json::from_str::<Snapshot>(&json).unwrap(), first);
     }
 
     #[test]
