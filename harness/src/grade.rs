@@ -360,6 +360,49 @@ mod tests {
         }
     }
 
+    /// sha256 of every file under `dir` (symlinks followed), keyed by relative path.
+    fn digests(dir: &Path) -> BTreeMap<String, String> {
+        use sha2::{Digest, Sha256};
+        let mut out = BTreeMap::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                    out.insert(rel, hex::encode(Sha256::digest(std::fs::read(&p).unwrap())));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn grading_every_fixture_leaves_its_files_byte_identical() {
+        let root = db("perfect")
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        let mut scenarios: Vec<PathBuf> = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
+        scenarios.sort();
+        assert!(scenarios.len() >= 12, "{scenarios:?}");
+        for dir in scenarios {
+            let before = digests(&dir);
+            let snap = crate::source::load_submission(&dir).map_err(|e| e.to_string());
+            let g = grade("x", &tasks(), snap.as_ref().map_err(String::as_str));
+            assert!(g.points <= g.max_points);
+            assert_eq!(digests(&dir), before, "{}", dir.display());
+        }
+    }
+
     #[test]
     fn unreadable_store_is_error_not_panic() {
         let g = grade_fixture("corrupted");
