@@ -1064,24 +1064,29 @@ fn alias_loadable(id: String, ctx: &Context<'_>, alias: &str) -> CheckResult {
             Vec::new(),
         );
     };
+    // Loading needs a located MLmodel with a flavor; a signature is the artefact check's
+    // business, not the loader's.
     let mut r = model_artifact(id, v);
-    if r.status == CheckStatus::Pass {
-        let loader = v
-            .artifact
-            .mlmodel
-            .as_ref()
-            .and_then(|m| m.loader_module.clone());
-        r.message = format!(
-            "models:/{}@{alias} resolves ({how}) to an MLmodel{}",
-            ctx.model_name(),
-            loader.map_or_else(String::new, |l| format!(" loadable through {l}"))
-        );
-    } else {
-        r.message = format!(
-            "models:/{}@{alias} ({how}): {}",
-            ctx.model_name(),
-            r.message
-        );
+    let uri = format!("models:/{}@{alias}", ctx.model_name());
+    match v
+        .artifact
+        .mlmodel
+        .as_ref()
+        .filter(|m| !m.flavors.is_empty())
+    {
+        Some(m) => {
+            r.status = CheckStatus::Pass;
+            r.message = format!(
+                "{uri} resolves ({how}) to an MLmodel{}",
+                m.loader_module
+                    .as_ref()
+                    .map_or_else(String::new, |l| format!(" loadable through {l}"))
+            );
+        }
+        None => {
+            r.status = CheckStatus::Fail;
+            r.message = format!("{uri} ({how}): {}", r.message);
+        }
     }
     r
 }
@@ -1188,6 +1193,23 @@ mod tests {
             run_check(&spec, &snap, "alias:champion").status,
             CheckStatus::Fail
         );
+    }
+
+    #[test]
+    fn a_missing_signature_costs_the_artifact_check_not_the_loading_check() {
+        let spec = task("wine");
+        let mut snap = perfect();
+        for v in &mut snap.model_versions {
+            if v.name == "wine-quality-classifier" && v.version == 2 {
+                v.artifact.mlmodel.as_mut().unwrap().signature = None;
+            }
+        }
+        let art = run_check(&spec, &snap, "model_artifact:rf");
+        assert_eq!(art.status, CheckStatus::Fail);
+        assert!(art.message.contains("no signature"), "{}", art.message);
+        let load = run_check(&spec, &snap, "alias_loadable:champion");
+        assert_eq!(load.status, CheckStatus::Pass, "{}", load.message);
+        assert!(load.message.contains("mlflow.sklearn"), "{}", load.message);
     }
 
     #[test]
