@@ -632,14 +632,26 @@ fn version_tags(id: String, ctx: &Context<'_>) -> CheckResult {
             bad.push(format!("v{}", ident.version.version));
         }
     }
-    let all = ctx.identified.len() == ctx.spec.versions.len();
+    // Versions that are missing altogether already cost their model item; they are noted
+    // here but not charged twice.
+    let absent: Vec<&str> = ctx
+        .spec
+        .versions
+        .iter()
+        .filter(|s| !ctx.identified.contains_key(&s.key))
+        .map(|s| s.title.as_str())
+        .collect();
+    if !absent.is_empty() {
+        evidence.push(format!(
+            "not registered (not judged here): {}",
+            absent.join(", ")
+        ));
+    }
     CheckResult::new(
         id,
-        bad.is_empty() && all,
-        if bad.is_empty() && all {
-            format!("every version has {}", required.join(", "))
-        } else if bad.is_empty() {
-            "the versions present are tagged, but not every expected version exists".into()
+        bad.is_empty(),
+        if bad.is_empty() {
+            format!("every registered version has {}", required.join(", "))
         } else {
             format!("versions missing tags: {}", bad.join(", "))
         },
@@ -1210,6 +1222,25 @@ mod tests {
         let load = run_check(&spec, &snap, "alias_loadable:champion");
         assert_eq!(load.status, CheckStatus::Pass, "{}", load.message);
         assert!(load.message.contains("mlflow.sklearn"), "{}", load.message);
+    }
+
+    #[test]
+    fn a_missing_version_is_not_charged_again_for_tags() {
+        let spec = task("wine");
+        let mut snap = perfect();
+        snap.model_versions
+            .retain(|v| !(v.name == "wine-quality-classifier" && v.version == 3));
+        assert_eq!(
+            run_check(&spec, &snap, "version_registered:gb").status,
+            CheckStatus::Fail
+        );
+        let tags = run_check(&spec, &snap, "version_tags");
+        assert_eq!(tags.status, CheckStatus::Pass, "{}", tags.message);
+        assert!(
+            tags.evidence.iter().any(|e| e.contains("GradientBoosting")),
+            "{:?}",
+            tags.evidence
+        );
     }
 
     #[test]
