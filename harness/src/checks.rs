@@ -632,14 +632,26 @@ fn version_tags(id: String, ctx: &Context<'_>) -> CheckResult {
             bad.push(format!("v{}", ident.version.version));
         }
     }
-    let all = ctx.identified.len() == ctx.spec.versions.len();
+    // Versions that are missing altogether already cost their model item; they are noted
+    // here but not charged twice.
+    let absent: Vec<&str> = ctx
+        .spec
+        .versions
+        .iter()
+        .filter(|s| !ctx.identified.contains_key(&s.key))
+        .map(|s| s.title.as_str())
+        .collect();
+    if !absent.is_empty() {
+        evidence.push(format!(
+            "not registered (not judged here): {}",
+            absent.join(", ")
+        ));
+    }
     CheckResult::new(
         id,
-        bad.is_empty() && all,
-        if bad.is_empty() && all {
-            format!("every version has {}", required.join(", "))
-        } else if bad.is_empty() {
-            "the versions present are tagged, but not every expected version exists".into()
+        bad.is_empty(),
+        if bad.is_empty() {
+            format!("every registered version has {}", required.join(", "))
         } else {
             format!("versions missing tags: {}", bad.join(", "))
         },
@@ -968,7 +980,7 @@ fn alias_check(id: String, ctx: &Context<'_>, alias: &str) -> CheckResult {
                 .filter(|(_, k)| *k == key)
                 .map(|(v, _)| *v)
                 .collect(),
-            title(ctx, key),
+            format!("is {}", title(ctx, key)),
         ),
         (None, Some(rank)) => {
             let fixed = fixed_above(ctx, rank);
@@ -979,9 +991,9 @@ fn alias_check(id: String, ctx: &Context<'_>, alias: &str) -> CheckResult {
                 ctx.spec.accuracy.tie_tolerance,
             );
             let label = match rank {
-                1 => "the highest accuracy".to_string(),
-                2 => "the second-highest accuracy".to_string(),
-                r => format!("accuracy rank {r}"),
+                1 => "has the highest accuracy".to_string(),
+                2 => "has the second-highest accuracy".to_string(),
+                r => format!("has accuracy rank {r}"),
             };
             (set, label)
         }
@@ -999,18 +1011,25 @@ fn alias_check(id: String, ctx: &Context<'_>, alias: &str) -> CheckResult {
             list(&correct)
         ));
     }
-    match got.iter().find(|(v, _)| correct.contains(v)) {
+    let hit = got.iter().find(|(v, _)| correct.contains(v));
+    if hit.is_none() && rule.rank.is_some() {
+        evidence.push(
+            "ranked by the accuracies the runs logged, not by the homework's expected output"
+                .into(),
+        );
+    }
+    match hit {
         Some((v, how)) => CheckResult::new(
             id,
             true,
-            format!("`{alias}` is on v{v}, which has {want} ({how})"),
+            format!("`{alias}` is on v{v}, which {want} ({how})"),
             evidence,
         ),
         None => CheckResult::new(
             id,
             false,
             format!(
-                "`{alias}` is on {}, but {want} is {}",
+                "`{alias}` is on {}, but the version that {want} is {}",
                 got.iter()
                     .map(|(v, _)| format!("v{v}"))
                     .collect::<Vec<_>>()
@@ -1057,24 +1076,29 @@ fn alias_loadable(id: String, ctx: &Context<'_>, alias: &str) -> CheckResult {
             Vec::new(),
         );
     };
+    // Loading needs a located MLmodel with a flavor; a signature is the artefact check's
+    // business, not the loader's.
     let mut r = model_artifact(id, v);
-    if r.status == CheckStatus::Pass {
-        let loader = v
-            .artifact
-            .mlmodel
-            .as_ref()
-            .and_then(|m| m.loader_module.clone());
-        r.message = format!(
-            "models:/{}@{alias} resolves ({how}) to an MLmodel{}",
-            ctx.model_name(),
-            loader.map_or_else(String::new, |l| format!(" loadable through {l}"))
-        );
-    } else {
-        r.message = format!(
-            "models:/{}@{alias} ({how}): {}",
-            ctx.model_name(),
-            r.message
-        );
+    let uri = format!("models:/{}@{alias}", ctx.model_name());
+    match v
+        .artifact
+        .mlmodel
+        .as_ref()
+        .filter(|m| !m.flavors.is_empty())
+    {
+        Some(m) => {
+            r.status = CheckStatus::Pass;
+            r.message = format!(
+                "{uri} resolves ({how}) to an MLmodel{}",
+                m.loader_module
+                    .as_ref()
+                    .map_or_else(String::new, |l| format!(" loadable through {l}"))
+            );
+        }
+        None => {
+            r.status = CheckStatus::Fail;
+            r.message = format!("{uri} ({how}): {}", r.message);
+        }
     }
     r
 }
@@ -1121,6 +1145,180 @@ mod tests {
         assert_eq!(rank_candidates(&a, 1, &[], 0.0), BTreeSet::from([2, 3]));
         assert_eq!(rank_candidates(&a, 2, &[3], 0.0), BTreeSet::from([2]));
         assert_eq!(rank_candidates(&a, 2, &[], 0.0), BTreeSet::from([2, 3]));
+    }
+
+    fn perfect() -> Snapshot {
+        let db = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/submissions/perfect/mlflow.db");
+        crate::source::sqlite::load(&db).unwrap()
+    }
+
+    fn task(name: &str) -> TaskSpec {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks");
+        TaskSpec::load(&TaskSpec::find(&dir, name).unwrap()).unwrap()
+    }
+
+    fn run_check(spec: &TaskSpec, snap: &Snapshot, check: &str) -> CheckResult {
+        let c = spec
+            .rubric
+            .iter()
+            .flat_map(|i| &i.checks)
+            .find(|c| c.id() == check)
+            .unwrap_or_else(|| panic!("no check {check}"));
+        evaluate(c, &Context::new(spec, snap))
+    }
+
+    #[test]
+    fn stages_are_accepted_where_the_task_allows_them() {
+        let spec = task("wine");
+        let mut snap = perfect();
+        let rm = snap
+            .registered_models
+            .iter_mut()
+            .find(|m| m.name == "wine-quality-classifier")
+            .unwrap();
+        rm.aliases.retain(|a, _| a == "baseline");
+        for v in &mut snap.model_versions {
+            if v.name == "wine-quality-classifier" {
+                v.current_stage = Some(match v.version {
+                    2 => "Production".into(),
+                    3 => "Staging".into(),
+                    _ => "None".into(),
+                });
+            }
+        }
+        for id in ["alias:champion", "alias:staging", "alias_loadable:champion"] {
+            let r = run_check(&spec, &snap, id);
+            assert_eq!(r.status, CheckStatus::Pass, "{id}: {}", r.message);
+            assert!(r.message.contains("stage"), "{id}: {}", r.message);
+        }
+        // A wrong stage is still wrong.
+        for v in &mut snap.model_versions {
+            if v.name == "wine-quality-classifier" && v.version == 3 {
+                v.current_stage = Some("Production".into());
+            }
+            if v.name == "wine-quality-classifier" && v.version == 2 {
+                v.current_stage = Some("Archived".into());
+            }
+        }
+        assert_eq!(
+            run_check(&spec, &snap, "alias:champion").status,
+            CheckStatus::Fail
+        );
+    }
+
+    #[test]
+    fn a_missing_signature_costs_the_artifact_check_not_the_loading_check() {
+        let spec = task("wine");
+        let mut snap = perfect();
+        for v in &mut snap.model_versions {
+            if v.name == "wine-quality-classifier" && v.version == 2 {
+                v.artifact.mlmodel.as_mut().unwrap().signature = None;
+            }
+        }
+        let art = run_check(&spec, &snap, "model_artifact:rf");
+        assert_eq!(art.status, CheckStatus::Fail);
+        assert!(art.message.contains("no signature"), "{}", art.message);
+        let load = run_check(&spec, &snap, "alias_loadable:champion");
+        assert_eq!(load.status, CheckStatus::Pass, "{}", load.message);
+        assert!(load.message.contains("mlflow.sklearn"), "{}", load.message);
+    }
+
+    #[test]
+    fn a_missing_version_is_not_charged_again_for_tags() {
+        let spec = task("wine");
+        let mut snap = perfect();
+        snap.model_versions
+            .retain(|v| !(v.name == "wine-quality-classifier" && v.version == 3));
+        assert_eq!(
+            run_check(&spec, &snap, "version_registered:gb").status,
+            CheckStatus::Fail
+        );
+        let tags = run_check(&spec, &snap, "version_tags");
+        assert_eq!(tags.status, CheckStatus::Pass, "{}", tags.message);
+        assert!(
+            tags.evidence.iter().any(|e| e.contains("GradientBoosting")),
+            "{:?}",
+            tags.evidence
+        );
+    }
+
+    #[test]
+    fn unnamed_versions_fall_back_to_their_number_and_say_so() {
+        let spec = task("wine");
+        let mut snap = perfect();
+        let runs: BTreeSet<String> = snap
+            .versions_of("wine-quality-classifier")
+            .filter_map(|v| v.run_id.clone())
+            .collect();
+        for v in &mut snap.model_versions {
+            v.tags.clear();
+        }
+        for r in &mut snap.runs {
+            if runs.contains(&r.id) {
+                r.name = Some("bold-cat-42".into());
+                r.params.remove("model_type");
+                r.tags.clear();
+            }
+        }
+        let r = run_check(&spec, &snap, "version_registered:gb");
+        assert_eq!(r.status, CheckStatus::Pass);
+        assert!(
+            r.evidence[0].contains("by its number only"),
+            "{:?}",
+            r.evidence
+        );
+        assert_eq!(
+            run_check(&spec, &snap, "version_tags").status,
+            CheckStatus::Fail
+        );
+    }
+
+    #[test]
+    fn short_epoch_series_fails_and_names_the_metric() {
+        let spec = task("mnist");
+        let mut snap = perfect();
+        let deep_run = snap
+            .versions_of("mnist-digit-classifier")
+            .find(|v| v.version == 3)
+            .and_then(|v| v.run_id.clone())
+            .unwrap();
+        let run = snap.runs.iter_mut().find(|r| r.id == deep_run).unwrap();
+        run.histories.get_mut("train_loss").unwrap().truncate(3);
+        let r = run_check(&spec, &snap, "metric_history:deep");
+        assert_eq!(r.status, CheckStatus::Fail);
+        assert!(r.message.contains("train_loss"), "{}", r.message);
+        assert!(
+            r.evidence
+                .iter()
+                .any(|e| e == "train_loss: 3 steps (at least 6)"),
+            "{:?}",
+            r.evidence
+        );
+        assert_eq!(
+            run_check(&spec, &snap, "metric_history:shallow").status,
+            CheckStatus::Pass
+        );
+    }
+
+    #[test]
+    fn missing_accuracy_makes_rank_aliases_undeterminable() {
+        let spec = task("wine");
+        let mut snap = perfect();
+        for r in &mut snap.runs {
+            r.metrics.remove("accuracy");
+        }
+        let m = run_check(&spec, &snap, "run_metrics:dt");
+        assert_eq!(m.status, CheckStatus::Fail);
+        assert!(m.message.contains("no accuracy"), "{}", m.message);
+        let a = run_check(&spec, &snap, "alias:champion");
+        assert_eq!(a.status, CheckStatus::Fail);
+        assert!(a.message.contains("not determinable"), "{}", a.message);
+        // The fixed-version alias does not need accuracies.
+        assert_eq!(
+            run_check(&spec, &snap, "alias:baseline").status,
+            CheckStatus::Pass
+        );
     }
 
     /// Brute force: every ordering by non-increasing accuracy, `fixed` first, `v` at `rank`.

@@ -47,6 +47,7 @@ pub struct Run {
     pub artifact_uri: Option<String>,
     pub params: BTreeMap<String, String>,
     /// Latest value per key: highest step, then latest timestamp (MLflow's rule).
+    #[serde(with = "float_map")]
     pub metrics: BTreeMap<String, f64>,
     /// Every logged point per key, sorted by (step, timestamp).
     pub histories: BTreeMap<String, Vec<MetricPoint>>,
@@ -58,7 +59,63 @@ pub struct Run {
 pub struct MetricPoint {
     pub step: i64,
     pub timestamp: i64,
+    #[serde(with = "float")]
     pub value: f64,
+}
+
+/// Metric values may be NaN or ±∞ (MLflow stores them); JSON has no such numbers, so they are
+/// written as MLflow's REST API writes them (`"NaN"`, `"Infinity"`, `"-Infinity"`) and a
+/// snapshot survives a JSON round trip.
+mod float {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        match *v {
+            v if v.is_nan() => s.serialize_str("NaN"),
+            f64::INFINITY => s.serialize_str("Infinity"),
+            f64::NEG_INFINITY => s.serialize_str("-Infinity"),
+            v => s.serialize_f64(v),
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Num(f64),
+        Text(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        match Repr::deserialize(d)? {
+            Repr::Num(v) => Ok(v),
+            Repr::Text(t) => match t.as_str() {
+                "NaN" => Ok(f64::NAN),
+                "Infinity" => Ok(f64::INFINITY),
+                "-Infinity" => Ok(f64::NEG_INFINITY),
+                other => Err(serde::de::Error::custom(format!("not a number: {other}"))),
+            },
+        }
+    }
+}
+
+mod float_map {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct F(#[serde(with = "super::float")] f64);
+
+    pub fn serialize<S: Serializer>(m: &BTreeMap<String, f64>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(m.iter().map(|(k, v)| (k, F(*v))))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, f64>, D::Error> {
+        Ok(BTreeMap::<String, F>::deserialize(d)?
+            .into_iter()
+            .map(|(k, F(v))| (k, v))
+            .collect())
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -314,6 +371,34 @@ signature:
         assert!(m.signature.is_none() && m.loader_module.is_none());
         assert!(MlModelSummary::parse("- a\n- b\n").is_err());
         assert!(MlModelSummary::parse("flavors: [unclosed").is_err());
+    }
+
+    #[test]
+    fn snapshot_round_trips_through_json_with_nan() {
+        let mut run = Run::default();
+        run.metrics.insert("loss".into(), f64::NAN);
+        run.metrics.insert("acc".into(), 0.5);
+        run.histories.insert(
+            "loss".into(),
+            vec![MetricPoint {
+                step: 0,
+                timestamp: 1,
+                value: f64::NEG_INFINITY,
+            }],
+        );
+        let snap = Snapshot {
+            runs: vec![run],
+            ..Snapshot::default()
+        };
+        let json = serde_json::to_string(&snap).unwrap();
+        assert!(
+            json.contains(r#""loss":"NaN""#) && json.contains("-Infinity"),
+            "{json}"
+        );
+        let back: Snapshot = serde_json::from_str(&json).unwrap();
+        assert!(back.runs[0].metrics["loss"].is_nan());
+        assert_eq!(back.runs[0].metrics["acc"], 0.5);
+        assert_eq!(back.runs[0].histories["loss"][0].value, f64::NEG_INFINITY);
     }
 
     #[test]

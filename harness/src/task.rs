@@ -926,6 +926,32 @@ checks = [{ check = "version_registered", version = "a", weight = 3 }]
     }
 
     #[test]
+    fn errors_inside_the_training_section_name_their_path() {
+        let wine = std::fs::read_to_string(tasks_dir().join("wine.toml")).unwrap();
+        let text = wine.replace("seed = 42", "seed = \"forty-two\"");
+        match TaskSpec::parse(&text, "wine.toml").unwrap_err() {
+            TaskError::Parse { key, .. } => assert_eq!(key, "training.sklearn.seed"),
+            other => panic!("expected a parse error, got {other}"),
+        }
+        let text = wine.replace("training.sklearn", "training.keras");
+        let err = TaskSpec::parse(&text, "wine.toml").unwrap_err().to_string();
+        assert!(
+            err.contains("keras") && err.contains("sklearn") && err.contains("mlp"),
+            "{err}"
+        );
+        // Training tags must cover the tags the grader requires.
+        let text = wine.replace(
+            "tags = { model_type = \"decision_tree\", status = \"baseline\" }",
+            "tags = { model_type = \"decision_tree\" }",
+        );
+        let err = TaskSpec::parse(&text, "wine.toml").unwrap_err().to_string();
+        assert!(
+            err.contains("training.versions.dt.tags") && err.contains("status"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn weights_must_add_up_to_points() {
         let text = MINIMAL.replace("points = 3", "points = 4");
         let err = TaskSpec::parse(&text, "<test>").unwrap_err().to_string();

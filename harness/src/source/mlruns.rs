@@ -84,9 +84,10 @@ fn name_of(p: &Path) -> String {
 fn subdirs(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).map_err(io(dir))? {
-        let p = e.map_err(io(dir))?.path();
-        if p.is_dir() {
-            out.push(p);
+        let e = e.map_err(io(dir))?;
+        // Symlinks are not followed inside a store: a link cycle must not hang the grader.
+        if e.file_type().map_err(io(dir))?.is_dir() {
+            out.push(e.path());
         }
     }
     out.sort();
@@ -129,9 +130,13 @@ fn key_files(dir: &Path) -> Result<BTreeMap<String, String>, SourceError> {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).map_err(io(&d))? {
-            let p = e.map_err(io(&d))?.path();
-            if p.is_dir() {
+            let e = e.map_err(io(&d))?;
+            let kind = e.file_type().map_err(io(&d))?;
+            let p = e.path();
+            if kind.is_dir() {
                 stack.push(p);
+            } else if !kind.is_file() {
+                continue;
             } else if let Ok(rel) = p.strip_prefix(dir) {
                 let key = rel.to_string_lossy().replace('\\', "/");
                 let value = std::fs::read_to_string(&p).map_err(io(&p))?;
@@ -312,10 +317,25 @@ fn read_logged_models(
 fn read_registered_model(dir: &Path, snap: &mut Snapshot) -> Result<(), SourceError> {
     let meta = read_yaml(&dir.join("meta.yaml"))?;
     let name = text(&meta, "name").unwrap_or_else(|| name_of(dir));
-    let aliases = key_files(&dir.join("aliases"))?
-        .into_iter()
-        .filter_map(|(alias, v)| v.trim().parse().ok().map(|n| (alias, n)))
-        .collect();
+    // Aliases live in `aliases/<alias>` files; 2.x also mirrors them in meta.yaml.
+    let mut aliases: BTreeMap<String, u32> = BTreeMap::new();
+    if let Some(m) = meta.get("aliases").and_then(Value::as_mapping) {
+        for (k, v) in m {
+            let n = match v {
+                Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            };
+            if let (Some(k), Some(n)) = (k.as_str(), n) {
+                aliases.insert(k.to_string(), n);
+            }
+        }
+    }
+    for (alias, v) in key_files(&dir.join("aliases"))? {
+        if let Ok(n) = v.trim().parse() {
+            aliases.insert(alias, n);
+        }
+    }
     snap.registered_models.push(RegisteredModel {
         name: name.clone(),
         description: text(&meta, "description"),
@@ -362,6 +382,21 @@ fn read_registered_model(dir: &Path, snap: &mut Snapshot) -> Result<(), SourceEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_cycles_do_not_hang_the_reader() {
+        let t = tempfile::tempdir().unwrap();
+        let m = t.path().join("mlruns");
+        std::fs::create_dir_all(m.join("1/abc/params")).unwrap();
+        std::fs::write(m.join("1/meta.yaml"), "experiment_id: '1'\nname: e\n").unwrap();
+        std::fs::write(m.join("1/abc/meta.yaml"), "run_id: abc\n").unwrap();
+        std::os::unix::fs::symlink(&m, m.join("1/abc/params/loop")).unwrap();
+        std::os::unix::fs::symlink(&m, m.join("1/loop")).unwrap();
+        let s = load(&m).unwrap();
+        assert_eq!(s.runs.len(), 1);
+        assert!(s.runs[0].params.is_empty());
+    }
 
     #[test]
     fn metric_lines_parse_like_mlflow() {

@@ -48,6 +48,46 @@ pub enum SourceError {
     },
 }
 
+/// Loads whatever store a submission holds: a `.db` file, or a folder with `mlflow.db` (or
+/// another `*.db`), or an `mlruns/` file store (the folder itself or a child).
+pub fn load_submission(path: &Path) -> Result<Snapshot, SourceError> {
+    if path.is_file() {
+        return sqlite::load(path);
+    }
+    if !path.is_dir() {
+        return Err(SourceError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
+        });
+    }
+    let db = path.join("mlflow.db");
+    if db.is_file() {
+        return sqlite::load(&db);
+    }
+    let mut dbs: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|source| SourceError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "db"))
+        .collect();
+    dbs.sort();
+    if let Some(db) = dbs.first() {
+        return sqlite::load_with_root(db, path);
+    }
+    if path.join("mlruns").is_dir() {
+        return mlruns::load(&path.join("mlruns"));
+    }
+    if path.join("models").is_dir() || path.join("0").join("meta.yaml").is_file() {
+        return mlruns::load(path);
+    }
+    Err(SourceError::NotMlflow {
+        path: path.to_path_buf(),
+        reason: "no mlflow.db, *.db or mlruns/ in it".into(),
+    })
+}
+
 /// Finds model artefacts of a submission on disk.
 #[derive(Debug, Clone)]
 pub struct ArtifactLocator {

@@ -39,31 +39,56 @@ struct Store {
     path: PathBuf,
     conn: Connection,
     tables: BTreeSet<String>,
+    /// Holds the private copy alive when the store had to be copied (see [`Store::open`]).
+    _copy: Option<tempfile::TempDir>,
 }
 
 impl Store {
+    /// Opens `db` read-only with `immutable=1`. A non-empty `-wal` beside it holds committed
+    /// rows that `immutable` would ignore, and replaying it needs write access; then the pair
+    /// is copied to a private folder and the copy is opened instead, so the original is still
+    /// never touched.
     fn open(db: &Path) -> Result<Self, SourceError> {
         let path = db.to_path_buf();
-        let abs = std::fs::canonicalize(db).map_err(|source| SourceError::Io {
+        let io = |source| SourceError::Io {
             path: path.clone(),
             source,
-        })?;
+        };
+        let abs = std::fs::canonicalize(db).map_err(io)?;
         if !abs.is_file() {
             return Err(SourceError::NotMlflow {
                 path,
                 reason: "not a file".into(),
             });
         }
-        let mut uri = url::Url::from_file_path(&abs).map_err(|()| SourceError::NotMlflow {
+        let mut wal = abs.clone().into_os_string();
+        wal.push("-wal");
+        let wal = PathBuf::from(wal);
+        let has_wal = std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
+        let (target, copy, query, flags) = if has_wal {
+            let dir = tempfile::tempdir().map_err(io)?;
+            let target = dir.path().join("store.db");
+            std::fs::copy(&abs, &target).map_err(io)?;
+            std::fs::copy(&wal, dir.path().join("store.db-wal")).map_err(io)?;
+            (target, Some(dir), "", OpenFlags::SQLITE_OPEN_READ_WRITE)
+        } else {
+            (
+                abs,
+                None,
+                "mode=ro&immutable=1",
+                OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )
+        };
+        let mut uri = url::Url::from_file_path(&target).map_err(|()| SourceError::NotMlflow {
             path: path.clone(),
             reason: "path cannot be written as a file: URI".into(),
         })?;
-        uri.set_query(Some("mode=ro&immutable=1"));
+        if !query.is_empty() {
+            uri.set_query(Some(query));
+        }
         let conn = Connection::open_with_flags(
             uri.as_str(),
-            OpenFlags::SQLITE_OPEN_READ_ONLY
-                | OpenFlags::SQLITE_OPEN_URI
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            flags | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|source| SourceError::Open {
             path: path.clone(),
@@ -73,6 +98,7 @@ impl Store {
             path,
             conn,
             tables: BTreeSet::new(),
+            _copy: copy,
         };
         store.tables = store
             .strings(
@@ -613,11 +639,38 @@ mod tests {
         for side in ["mlflow.db-wal", "mlflow.db-shm", "mlflow.db-journal"] {
             assert!(!dir.join(side).exists(), "{side} was created");
         }
-        // Deterministic: same state, same serialisation.
-        assert_eq!(
-            serde_json::to_string(&first).unwrap(),
-            serde_json::to_string(&second).unwrap()
-        );
+        // Deterministic: same state, same serialisation; and it reads back unchanged.
+        let json = serde_json::to_string(&first).unwrap();
+        assert_eq!(json, serde_json::to_string(&second).unwrap());
+        assert_eq!(serde_json::from_str::<Snapshot>(&json).unwrap(), first);
+    }
+
+    #[test]
+    fn rows_only_in_a_wal_file_are_read_without_touching_it() {
+        let t = tempfile::tempdir().unwrap();
+        let db = t.path().join("mlflow.db");
+        {
+            let c = Connection::open(&db).unwrap();
+            c.execute_batch(
+                "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;
+                 CREATE TABLE experiments (experiment_id INTEGER, name TEXT);
+                 CREATE TABLE runs (run_uuid TEXT, experiment_id INTEGER);
+                 INSERT INTO experiments VALUES (1, 'wine-quality-homework');",
+            )
+            .unwrap();
+            // Keep the WAL: copy the files while the writer still holds them.
+            std::fs::copy(&db, t.path().join("copy.db")).unwrap();
+            let mut wal = db.clone().into_os_string();
+            wal.push("-wal");
+            std::fs::copy(&wal, t.path().join("copy.db-wal")).unwrap();
+        }
+        let copy = t.path().join("copy.db");
+        let before = (sha256(&copy), sha256(&t.path().join("copy.db-wal")));
+        let snap = load(&copy).unwrap();
+        assert_eq!(snap.experiments[0].name, "wine-quality-homework");
+        let after = (sha256(&copy), sha256(&t.path().join("copy.db-wal")));
+        assert_eq!(before, after);
+        assert!(!t.path().join("copy.db-shm").exists());
     }
 
     #[test]
