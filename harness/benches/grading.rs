@@ -26,7 +26,9 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn grading(c: &mut Criterion) {
-    let tasks = TaskSource::Dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks")).resolve("all").unwrap();
+    let tasks = TaskSource::Dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks"))
+        .resolve("all")
+        .unwrap();
     let mut group = c.benchmark_group("grade");
     group.sample_size(10);
 
@@ -36,14 +38,18 @@ fn grading(c: &mut Criterion) {
     });
 
     let class = tempfile::tempdir().unwrap();
-    let names: Vec<_> = std::fs::read_dir(fixtures()).unwrap().map(|e| e.unwrap().path()).collect();
+    let names: Vec<_> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     for i in 0..200 {
         let src = &names[i % names.len()];
         copy_dir(src, &class.path().join(format!("student-{i:03}")));
     }
     group.bench_function("class_of_200_stores", |b| {
         b.iter(|| {
-            let graded = grade_target(&tasks, Target::Submissions(class.path().to_path_buf())).unwrap();
+            let graded =
+                grade_target(&tasks, Target::Submissions(class.path().to_path_buf())).unwrap();
             assert_eq!(graded.len(), 200);
         })
     });

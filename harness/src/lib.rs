@@ -40,8 +40,11 @@ pub fn run(settings: settings::Settings) -> Result<std::process::ExitCode, Error
         }
         Action::MlflowDown { instance } => app::mlflow::down(&s.home, instance, &mut out),
         Action::MlflowStatus { instance } => app::mlflow::status(&s.home, instance, &mut out),
-        Action::Check { tasks, target, options, rescore } => {
-            app::check::execute(s, tasks, target, options, *rescore, &mut out)
-        }
+        Action::Check {
+            tasks,
+            target,
+            options,
+            rescore,
+        } => app::check::execute(s, tasks, target, options, *rescore, &mut out),
     }
 }

@@ -24,7 +24,9 @@ pub enum RescoreError {
     Sandbox(#[from] ServerError),
     #[error("no model files in {0}")]
     NoModel(PathBuf),
-    #[error("model in {dir} has flavors {flavors:?}; rescoring supports harness models and scikit-learn pickles")]
+    #[error(
+        "model in {dir} has flavors {flavors:?}; rescoring supports harness models and scikit-learn pickles"
+    )]
     UnsupportedFlavor { dir: PathBuf, flavors: Vec<String> },
     #[error("loading the model in the sandbox failed: {0}")]
     Subprocess(String),
@@ -47,14 +49,27 @@ pub struct Sandbox {
 
 impl Sandbox {
     /// The harness venv with [`SANDBOX_PACKAGES`] added (installed once, marker file).
-    pub fn provision(home: &Home, python: &str, progress: &Progress) -> Result<Sandbox, RescoreError> {
+    pub fn provision(
+        home: &Home,
+        python: &str,
+        progress: &Progress,
+    ) -> Result<Sandbox, RescoreError> {
         ensure_venv(home, python, progress)?;
         let marker = home.mlflow_dir().join(".sandbox-installed");
         let py = home.python_bin();
         if !marker.exists() {
-            progress.set_message(format!("installing {} into the harness venv (once)", SANDBOX_PACKAGES.join(" ")));
+            progress.set_message(format!(
+                "installing {} into the harness venv (once)",
+                SANDBOX_PACKAGES.join(" ")
+            ));
             let out = Command::new(&py)
-                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
                 .args(SANDBOX_PACKAGES)
                 .output()
                 .map_err(|e| RescoreError::Subprocess(format!("pip: {e}")))?;
@@ -65,7 +80,8 @@ impl Sandbox {
                     String::from_utf8_lossy(&out.stderr)
                 )));
             }
-            std::fs::write(&marker, SANDBOX_PACKAGES.join("\n")).map_err(|e| RescoreError::Subprocess(e.to_string()))?;
+            std::fs::write(&marker, SANDBOX_PACKAGES.join("\n"))
+                .map_err(|e| RescoreError::Subprocess(e.to_string()))?;
         }
         let isolate_network = Command::new("unshare")
             .args(["-n", "true"])
@@ -73,11 +89,20 @@ impl Sandbox {
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
-        Ok(Sandbox { python: py, timeout: Duration::from_secs(120), memory_bytes: 4 << 30, isolate_network })
+        Ok(Sandbox {
+            python: py,
+            timeout: Duration::from_secs(120),
+            memory_bytes: 4 << 30,
+            isolate_network,
+        })
     }
 
     /// Predicts class labels for `rows` with the scikit-learn model saved in `model_dir`.
-    pub fn predict_sklearn(&self, model_dir: &Path, rows: &[Vec<f64>]) -> Result<Vec<i64>, RescoreError> {
+    pub fn predict_sklearn(
+        &self,
+        model_dir: &Path,
+        rows: &[Vec<f64>],
+    ) -> Result<Vec<i64>, RescoreError> {
         let request = serde_json::json!({ "model_dir": model_dir, "rows": rows }).to_string();
         let mut cmd = if self.isolate_network {
             let mut c = Command::new("unshare");
@@ -101,16 +126,26 @@ impl Sandbox {
         // SAFETY: setrlimit is async-signal-safe; the closure touches no shared state.
         unsafe {
             cmd.pre_exec(move || {
-                let mem = libc::rlimit { rlim_cur: memory, rlim_max: memory };
-                let cpu = libc::rlimit { rlim_cur: cpu, rlim_max: cpu };
+                let mem = libc::rlimit {
+                    rlim_cur: memory,
+                    rlim_max: memory,
+                };
+                let cpu = libc::rlimit {
+                    rlim_cur: cpu,
+                    rlim_max: cpu,
+                };
                 libc::setrlimit(libc::RLIMIT_AS, &mem);
                 libc::setrlimit(libc::RLIMIT_CPU, &cpu);
                 Ok(())
             });
         }
-        let mut child = cmd.spawn().map_err(|e| RescoreError::Subprocess(format!("{}: {e}", self.python.display())))?;
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| RescoreError::Subprocess(format!("{}: {e}", self.python.display())))?;
         if let Some(mut stdin) = child.stdin.take() {
-            stdin.write_all(request.as_bytes()).map_err(|e| RescoreError::Subprocess(e.to_string()))?;
+            stdin
+                .write_all(request.as_bytes())
+                .map_err(|e| RescoreError::Subprocess(e.to_string()))?;
         }
         let began = Instant::now();
         loop {
@@ -125,10 +160,17 @@ impl Sandbox {
                 Err(e) => return Err(RescoreError::Subprocess(e.to_string())),
             }
         }
-        let out = child.wait_with_output().map_err(|e| RescoreError::Subprocess(e.to_string()))?;
+        let out = child
+            .wait_with_output()
+            .map_err(|e| RescoreError::Subprocess(e.to_string()))?;
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
-            let last = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").to_string();
+            let last = err
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .to_string();
             return Err(RescoreError::Subprocess(format!("{} ({last})", out.status)));
         }
         #[derive(serde::Deserialize)]
@@ -170,10 +212,17 @@ pub enum Scorer<'a> {
 }
 
 /// Finds how to score `model_dir`: a harness model file first, else the sklearn flavor.
-pub fn scorer_for<'a>(model_dir: &Path, sandbox: Option<&'a Sandbox>) -> Result<Scorer<'a>, RescoreError> {
-    let mlmodel = std::fs::read_to_string(model_dir.join("MLmodel")).map_err(|_| RescoreError::NoModel(model_dir.into()))?;
+pub fn scorer_for<'a>(
+    model_dir: &Path,
+    sandbox: Option<&'a Sandbox>,
+) -> Result<Scorer<'a>, RescoreError> {
+    let mlmodel = std::fs::read_to_string(model_dir.join("MLmodel"))
+        .map_err(|_| RescoreError::NoModel(model_dir.into()))?;
     let summary = crate::snapshot::MlModelSummary::parse(&mlmodel).map_err(RescoreError::Model)?;
-    for entry in std::fs::read_dir(model_dir).map_err(|_| RescoreError::NoModel(model_dir.into()))?.flatten() {
+    for entry in std::fs::read_dir(model_dir)
+        .map_err(|_| RescoreError::NoModel(model_dir.into()))?
+        .flatten()
+    {
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "json")
             && let Ok(file) = ModelFile::read(&path)
@@ -182,17 +231,31 @@ pub fn scorer_for<'a>(model_dir: &Path, sandbox: Option<&'a Sandbox>) -> Result<
         }
     }
     if summary.flavors.iter().any(|f| f == "sklearn") {
-        return sandbox.map(Scorer::Sklearn).ok_or_else(|| RescoreError::Model("no sandbox for a scikit-learn model".into()));
+        return sandbox
+            .map(Scorer::Sklearn)
+            .ok_or_else(|| RescoreError::Model("no sandbox for a scikit-learn model".into()));
     }
-    Err(RescoreError::UnsupportedFlavor { dir: model_dir.into(), flavors: summary.flavors })
+    Err(RescoreError::UnsupportedFlavor {
+        dir: model_dir.into(),
+        flavors: summary.flavors,
+    })
 }
 
 /// Predictions of the model in `model_dir` for `rows` (each of the dataset's feature count).
-pub fn predict(model_dir: &Path, rows: &[Vec<f64>], sandbox: Option<&Sandbox>) -> Result<Vec<i64>, RescoreError> {
+pub fn predict(
+    model_dir: &Path,
+    rows: &[Vec<f64>],
+    sandbox: Option<&Sandbox>,
+) -> Result<Vec<i64>, RescoreError> {
     match scorer_for(model_dir, sandbox)? {
         Scorer::Native(file) => rows
             .iter()
-            .map(|r| file.model.try_predict(r).map(|p| p as i64).map_err(|e| RescoreError::Model(e.to_string())))
+            .map(|r| {
+                file.model
+                    .try_predict(r)
+                    .map(|p| p as i64)
+                    .map_err(|e| RescoreError::Model(e.to_string()))
+            })
             .collect(),
         Scorer::Sklearn(sandbox) => sandbox.predict_sklearn(model_dir, rows),
     }
@@ -203,6 +266,10 @@ pub fn accuracy(predictions: &[i64], targets: &[usize]) -> f64 {
     if targets.is_empty() {
         return 0.0;
     }
-    let hits = predictions.iter().zip(targets).filter(|(p, t)| **p == **t as i64).count();
+    let hits = predictions
+        .iter()
+        .zip(targets)
+        .filter(|(p, t)| **p == **t as i64)
+        .count();
     hits as f64 / targets.len() as f64
 }

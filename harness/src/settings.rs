@@ -107,7 +107,12 @@ impl Settings {
                 Action::Check {
                     tasks,
                     target,
-                    options: CheckOptions { format, audience, out_dir: args.out, rescore: None },
+                    options: CheckOptions {
+                        format,
+                        audience,
+                        out_dir: args.out,
+                        rescore: None,
+                    },
                     rescore: args.rescore,
                 }
             }

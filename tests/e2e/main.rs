@@ -5,6 +5,7 @@ mod artifacts;
 mod check_cli;
 mod failures;
 mod registry;
+mod rescore;
 mod server_lifecycle;
 mod sources;
 mod tracking;

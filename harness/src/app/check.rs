@@ -84,8 +84,9 @@ pub fn execute(
     };
     let mut options = options.clone();
     if rescore {
-        let sandbox = crate::rescore::Sandbox::provision(&settings.home, &settings.python, &progress)
-            .map_err(|e| Error::Usage(format!("--rescore: {e}")))?;
+        let sandbox =
+            crate::rescore::Sandbox::provision(&settings.home, &settings.python, &progress)
+                .map_err(|e| Error::Usage(format!("--rescore: {e}")))?;
         options.rescore = Some(sandbox);
     }
     progress.finish();
@@ -155,7 +156,10 @@ pub fn check(
 /// Grades everything the target holds; an unreadable store becomes a graded submission whose
 /// automatic items are `error`, never an early exit.
 pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, Error> {
-    let one = |name: String, identity: Identity, snapshot: Result<Snapshot, String>, files: ModelFiles| {
+    let one = |name: String,
+               identity: Identity,
+               snapshot: Result<Snapshot, String>,
+               files: ModelFiles| {
         let grade = grade::grade(&name, tasks, snapshot.as_ref().map_err(String::as_str));
         let (snapshot, problem) = match snapshot {
             Ok(s) => (Some(s), None),
@@ -192,7 +196,12 @@ pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, E
         }
         Target::Store(path) => {
             let s = submission_for_file(&path);
-            vec![one(s.name.clone(), s.identity.clone(), s.snapshot(), ModelFiles::Local(s.root.clone()))]
+            vec![one(
+                s.name.clone(),
+                s.identity.clone(),
+                s.snapshot(),
+                ModelFiles::Local(s.root.clone()),
+            )]
         }
         Target::Mlruns(dir) => {
             let root = dir
@@ -201,7 +210,12 @@ pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, E
                 .unwrap_or_else(|| ".".into());
             let mut s = Submission::at(&root);
             s.store = submission::Store::Mlruns(dir);
-            vec![one(s.name.clone(), s.identity.clone(), s.snapshot(), ModelFiles::Local(s.root.clone()))]
+            vec![one(
+                s.name.clone(),
+                s.identity.clone(),
+                s.snapshot(),
+                ModelFiles::Local(s.root.clone()),
+            )]
         }
         Target::Submissions(dir) => {
             let subs = submission::discover(&dir)
@@ -213,7 +227,14 @@ pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, E
                 )));
             }
             subs.into_iter()
-                .map(|s| one(s.name.clone(), s.identity.clone(), s.snapshot(), ModelFiles::Local(s.root.clone())))
+                .map(|s| {
+                    one(
+                        s.name.clone(),
+                        s.identity.clone(),
+                        s.snapshot(),
+                        ModelFiles::Local(s.root.clone()),
+                    )
+                })
                 .collect()
         }
     })

@@ -14,18 +14,28 @@ use crate::task::{TaskSpec, Training};
 const TOLERANCE: f64 = 1e-6;
 
 pub fn rescore(tasks: &[TaskSpec], graded: &mut Graded, sandbox: &Sandbox) {
-    let Some(snapshot) = graded.snapshot.clone() else { return };
+    let Some(snapshot) = graded.snapshot.clone() else {
+        return;
+    };
     for spec in tasks {
-        let Some(Training::Sklearn(training)) = &spec.training else { continue };
+        let Some(Training::Sklearn(training)) = &spec.training else {
+            continue;
+        };
         let ctx = Context::new(spec, &snapshot);
         let result = rescore_task(spec, training, &ctx, &graded.files, sandbox);
-        let Some(task) = graded.grade.tasks.iter_mut().find(|t| t.task == spec.id) else { continue };
+        let Some(task) = graded.grade.tasks.iter_mut().find(|t| t.task == spec.id) else {
+            continue;
+        };
         // The model-loading item, else the last automatic item of the task.
         let at = task
             .items
             .iter()
             .position(|i| i.id.ends_with(".loading"))
-            .or_else(|| task.items.iter().rposition(|i| i.status != ItemStatus::Manual));
+            .or_else(|| {
+                task.items
+                    .iter()
+                    .rposition(|i| i.status != ItemStatus::Manual)
+            });
         let item = at.map(|i| &mut task.items[i]);
         if let Some(item) = item {
             item.checks.push(result);
@@ -41,43 +51,90 @@ fn rescore_task(
     sandbox: &Sandbox,
 ) -> CheckResult {
     let id = format!("{}.rescore", spec.id);
-    let fail = |status: CheckStatus, message: String, evidence: Vec<String>| CheckResult { id: id.clone(), status, message, evidence };
+    let fail = |status: CheckStatus, message: String, evidence: Vec<String>| CheckResult {
+        id: id.clone(),
+        status,
+        message,
+        evidence,
+    };
     let Some(model) = ctx.model else {
-        return fail(CheckStatus::Fail, "no registered model to rescore".into(), vec![]);
+        return fail(
+            CheckStatus::Fail,
+            "no registered model to rescore".into(),
+            vec![],
+        );
     };
     let Some(version) = model.aliases.get("champion").copied() else {
-        return fail(CheckStatus::Fail, "no `champion` alias to rescore".into(), vec![]);
+        return fail(
+            CheckStatus::Fail,
+            "no `champion` alias to rescore".into(),
+            vec![],
+        );
     };
     let Some(logged) = ctx.accuracy.get(&version).map(|a| a.value) else {
-        return fail(CheckStatus::Fail, format!("v{version} logged no accuracy to compare with"), vec![]);
+        return fail(
+            CheckStatus::Fail,
+            format!("v{version} logged no accuracy to compare with"),
+            vec![],
+        );
     };
     let Some(mv) = ctx.versions.iter().find(|v| v.version == version) else {
-        return fail(CheckStatus::Fail, format!("champion v{version} is not a version of {}", model.name), vec![]);
+        return fail(
+            CheckStatus::Fail,
+            format!("champion v{version} is not a version of {}", model.name),
+            vec![],
+        );
     };
     let dataset = match crate::data::wine::load() {
         Ok(d) => d,
-        Err(e) => return fail(CheckStatus::Error, format!("cannot load the wine data: {e}"), vec![]),
+        Err(e) => {
+            return fail(
+                CheckStatus::Error,
+                format!("cannot load the wine data: {e}"),
+                vec![],
+            );
+        }
     };
-    let split = match crate::data::split::train_test_split(dataset.n_samples(), training.test_size, training.seed as u32) {
+    let split = match crate::data::split::train_test_split(
+        dataset.n_samples(),
+        training.test_size,
+        training.seed as u32,
+    ) {
         Ok(s) => s,
         Err(e) => return fail(CheckStatus::Error, format!("cannot split: {e}"), vec![]),
     };
-    let rows: Vec<Vec<f64>> = split.test.iter().map(|&i| dataset.row(i).to_vec()).collect();
+    let rows: Vec<Vec<f64>> = split
+        .test
+        .iter()
+        .map(|&i| dataset.row(i).to_vec())
+        .collect();
     let targets: Vec<usize> = split.test.iter().map(|&i| dataset.targets[i]).collect();
 
     let _tmp; // keeps a downloaded model alive while it is scored
     let dir: PathBuf = match files {
         ModelFiles::Local(root) => match &mv.artifact.location {
             Some(rel) => root.join(rel),
-            None => return fail(CheckStatus::Fail, format!("champion v{version}'s files were not found"), vec![]),
+            None => {
+                return fail(
+                    CheckStatus::Fail,
+                    format!("champion v{version}'s files were not found"),
+                    vec![],
+                );
+            }
         },
         ModelFiles::Remote(client) => {
             let tmp = match tempfile::tempdir() {
                 Ok(t) => t,
                 Err(e) => return fail(CheckStatus::Error, format!("temp dir: {e}"), vec![]),
             };
-            if let Err(e) = client.download_model(&format!("models:/{}/{version}", model.name), tmp.path()) {
-                return fail(CheckStatus::Fail, format!("cannot download champion v{version}: {e}"), vec![]);
+            if let Err(e) =
+                client.download_model(&format!("models:/{}/{version}", model.name), tmp.path())
+            {
+                return fail(
+                    CheckStatus::Fail,
+                    format!("cannot download champion v{version}: {e}"),
+                    vec![],
+                );
             }
             let path = tmp.path().to_path_buf();
             _tmp = tmp;
@@ -88,19 +145,34 @@ fn rescore_task(
         Ok(pred) => {
             let recomputed = rescore::accuracy(&pred, &targets);
             let evidence = vec![
-                format!("champion v{version}, {} test rows (test_size {}, seed {})", rows.len(), training.test_size, training.seed),
+                format!(
+                    "champion v{version}, {} test rows (test_size {}, seed {})",
+                    rows.len(),
+                    training.test_size,
+                    training.seed
+                ),
                 format!("logged accuracy {logged:.4}, recomputed {recomputed:.4}"),
             ];
             if (recomputed - logged).abs() <= TOLERANCE {
-                fail(CheckStatus::Pass, format!("champion v{version}'s logged accuracy {logged:.4} reproduces"), evidence)
+                fail(
+                    CheckStatus::Pass,
+                    format!("champion v{version}'s logged accuracy {logged:.4} reproduces"),
+                    evidence,
+                )
             } else {
                 fail(
                     CheckStatus::Fail,
-                    format!("champion v{version} logged accuracy {logged:.4} but scores {recomputed:.4} on the test split"),
+                    format!(
+                        "champion v{version} logged accuracy {logged:.4} but scores {recomputed:.4} on the test split"
+                    ),
                     evidence,
                 )
             }
         }
-        Err(e) => fail(CheckStatus::Error, format!("cannot rescore champion v{version}: {e}"), vec![dir.display().to_string()]),
+        Err(e) => fail(
+            CheckStatus::Error,
+            format!("cannot rescore champion v{version}: {e}"),
+            vec![dir.display().to_string()],
+        ),
     }
 }
