@@ -4,6 +4,7 @@
 mod artifacts;
 mod check_cli;
 mod failures;
+mod grading_snapshots;
 mod registry;
 mod rescore;
 mod server_lifecycle;
