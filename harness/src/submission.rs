@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::snapshot::Snapshot;
-use crate::source;
 
 /// The two header lines the homework asks for, plus English fallbacks.
 const NAME_MARKERS: [&str; 3] = ["ชื่อ-นามสกุล", "ชื่อ", "Name"];
@@ -21,14 +20,7 @@ pub struct Identity {
     pub student_id: Option<String>,
 }
 
-/// Where a submission's MLflow state is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum Store {
-    Sqlite(PathBuf),
-    Mlruns(PathBuf),
-    /// Nothing that looks like an MLflow store was found.
-    Missing,
-}
+pub use crate::source::Store;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Submission {
@@ -49,7 +41,7 @@ impl Submission {
         Submission {
             name,
             root: root.to_path_buf(),
-            store: find_store(root),
+            store: Store::find(root),
             identity: identify(root),
         }
     }
@@ -57,16 +49,11 @@ impl Submission {
     /// Reads the store into a snapshot, never touching the files; the error says what was wrong.
     pub fn snapshot(&self) -> Result<Snapshot, String> {
         match &self.store {
-            Store::Sqlite(db) => {
-                source::sqlite::load_with_root(db, &self.root).map_err(|e| e.to_string())
-            }
-            Store::Mlruns(dir) => {
-                source::mlruns::load_with_root(dir, &self.root).map_err(|e| e.to_string())
-            }
             Store::Missing => Err(format!(
                 "no MLflow store in {}: expected an mlflow.db (any *.db) or an mlruns/ folder",
                 self.root.display()
             )),
+            store => store.load(&self.root).map_err(|e| e.to_string()),
         }
     }
 }
@@ -81,25 +68,6 @@ pub fn discover(dir: &Path) -> std::io::Result<Vec<Submission>> {
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
-}
-
-fn find_store(root: &Path) -> Store {
-    let mut dbs: Vec<PathBuf> = std::fs::read_dir(root)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "db" || x == "sqlite"))
-        .collect();
-    dbs.sort_by_key(|p| (p.file_name() != Some("mlflow.db".as_ref()), p.clone()));
-    if let Some(db) = dbs.into_iter().next() {
-        return Store::Sqlite(db);
-    }
-    let mlruns = root.join("mlruns");
-    if mlruns.is_dir() {
-        return Store::Mlruns(mlruns);
-    }
-    Store::Missing
 }
 
 /// Reads the name and student ID from the first notebook or script that has them.
@@ -191,15 +159,15 @@ mod tests {
     #[test]
     fn finds_the_store_kind() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(find_store(dir.path()), Store::Missing);
+        assert_eq!(Store::find(dir.path()), Store::Missing);
         std::fs::create_dir(dir.path().join("mlruns")).unwrap();
         assert_eq!(
-            find_store(dir.path()),
+            Store::find(dir.path()),
             Store::Mlruns(dir.path().join("mlruns"))
         );
         std::fs::write(dir.path().join("homework.db"), b"").unwrap();
         assert_eq!(
-            find_store(dir.path()),
+            Store::find(dir.path()),
             Store::Sqlite(dir.path().join("homework.db"))
         );
     }

@@ -48,44 +48,70 @@ pub enum SourceError {
     },
 }
 
+/// Where a submission keeps its MLflow state.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum Store {
+    /// An SQLite store (`mlflow.db` preferred, else the first `*.db`/`*.sqlite` by name).
+    Sqlite(PathBuf),
+    /// A file store: an `mlruns/` child, or the folder itself.
+    Mlruns(PathBuf),
+    /// Nothing that looks like an MLflow store.
+    Missing,
+}
+
+impl Store {
+    /// Finds the store in a submission folder (or takes a store file as given).
+    pub fn find(path: &Path) -> Store {
+        if path.is_file() {
+            return Store::Sqlite(path.to_path_buf());
+        }
+        let mut dbs: Vec<PathBuf> = std::fs::read_dir(path)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "db" || e == "sqlite"))
+            .collect();
+        dbs.sort_by_key(|p| (p.file_name() != Some("mlflow.db".as_ref()), p.clone()));
+        if let Some(db) = dbs.into_iter().next() {
+            return Store::Sqlite(db);
+        }
+        if path.join("mlruns").is_dir() {
+            return Store::Mlruns(path.join("mlruns"));
+        }
+        if path.join("models").is_dir() || path.join("0").join("meta.yaml").is_file() {
+            return Store::Mlruns(path.to_path_buf());
+        }
+        Store::Missing
+    }
+
+    /// Reads the store, locating artefacts under `root` (the submission folder).
+    pub fn load(&self, root: &Path) -> Result<Snapshot, SourceError> {
+        match self {
+            Store::Sqlite(db) => sqlite::load_with_root(db, root),
+            Store::Mlruns(dir) => mlruns::load_with_root(dir, root),
+            Store::Missing => Err(SourceError::NotMlflow {
+                path: root.to_path_buf(),
+                reason: "no mlflow.db, *.db or mlruns/ in it".into(),
+            }),
+        }
+    }
+}
+
 /// Loads whatever store a submission holds: a `.db` file, or a folder with `mlflow.db` (or
 /// another `*.db`), or an `mlruns/` file store (the folder itself or a child).
 pub fn load_submission(path: &Path) -> Result<Snapshot, SourceError> {
-    if path.is_file() {
-        return sqlite::load(path);
-    }
-    if !path.is_dir() {
+    if !path.exists() {
         return Err(SourceError::Io {
             path: path.to_path_buf(),
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
         });
     }
-    let db = path.join("mlflow.db");
-    if db.is_file() {
-        return sqlite::load(&db);
-    }
-    let mut dbs: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|source| SourceError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "db"))
-        .collect();
-    dbs.sort();
-    if let Some(db) = dbs.first() {
-        return sqlite::load_with_root(db, path);
-    }
-    if path.join("mlruns").is_dir() {
-        return mlruns::load(&path.join("mlruns"));
-    }
-    if path.join("models").is_dir() || path.join("0").join("meta.yaml").is_file() {
-        return mlruns::load(path);
-    }
-    Err(SourceError::NotMlflow {
-        path: path.to_path_buf(),
-        reason: "no mlflow.db, *.db or mlruns/ in it".into(),
-    })
+    let root = if path.is_file() {
+        path.parent().unwrap_or(Path::new("."))
+    } else {
+        path
+    };
+    Store::find(path).load(root)
 }
 
 /// Finds model artefacts of a submission on disk.
