@@ -102,10 +102,11 @@ pub fn identify(root: &Path) -> Identity {
 pub fn identity_in(text: &str) -> Identity {
     let value_after = |markers: &[&str]| -> Option<String> {
         for line in text.split(['\n']).flat_map(|l| l.split("\\n")) {
-            let line = line.trim().trim_start_matches('"').trim_start();
-            let Some(rest) = line.strip_prefix('#') else {
+            // In a notebook the comment sits inside a JSON string: `["# ชื่อ-นามสกุล: …\n", …`.
+            let Some(at) = line.find('#') else {
                 continue;
             };
+            let rest = &line[at + 1..];
             let rest = rest.trim_start();
             for marker in markers {
                 if let Some(after) = rest.strip_prefix(marker) {
