@@ -5,6 +5,7 @@ mod artifacts;
 mod check_cli;
 mod failures;
 mod registry;
+mod report;
 mod server_lifecycle;
 mod sources;
 mod tracking;
