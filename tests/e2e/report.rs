@@ -435,6 +435,26 @@ fn report_screenshots_of_the_mlflow_ui_are_not_blank() {
             s.title
         );
     }
+    // Variance says "something was drawn"; the DOM says it is the right page.
+    let uri = harness_e2e::tracking_uri();
+    let models = browser
+        .dump_dom(
+            &screenshot::model_page_url(uri, &name),
+            screenshot::DEFAULT_BUDGET_MS,
+        )
+        .unwrap();
+    for text in [name.as_str(), "champion", "baseline"] {
+        assert!(models.contains(text), "{text} not on the model page");
+    }
+    let runs = browser
+        .dump_dom(
+            &screenshot::experiment_page_url(uri, &scene.experiment_id),
+            screenshot::DEFAULT_BUDGET_MS,
+        )
+        .unwrap();
+    for text in ["v1-DecisionTree", "v2-RandomForest"] {
+        assert!(runs.contains(text), "{text} not on the runs page");
+    }
     // The captures embed into a report and land in screenshots/.
     let f = Fixture::load(&fixtures().join("perfect"));
     let dir = tempfile::tempdir().unwrap();

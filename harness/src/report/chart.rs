@@ -52,7 +52,8 @@ fn open(title: &str, class: &str) -> String {
     )
 }
 
-fn bounds(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+/// The finite range of `values`, padded by 5 % when `pad` (so points do not sit on the frame).
+fn bounds(values: impl Iterator<Item = f64>, pad: bool) -> Option<(f64, f64)> {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
@@ -67,13 +68,15 @@ fn bounds(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
             lo - 0.5_f64.max(lo.abs() * 0.05),
             hi + 0.5_f64.max(hi.abs() * 0.05),
         ))
-    } else {
+    } else if pad {
         let pad = (hi - lo) * 0.05;
         Some((lo - pad, hi + pad))
+    } else {
+        Some((lo, hi))
     }
 }
 
-fn axes(svg: &mut String, x: (f64, f64), y: (f64, f64), x_label: &str, y_label: &str) {
+fn axes(svg: &mut String, x: Option<(f64, f64)>, y: (f64, f64), x_label: &str, y_label: &str) {
     let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
     let _ = write!(
         svg,
@@ -85,18 +88,24 @@ fn axes(svg: &mut String, x: (f64, f64), y: (f64, f64), x_label: &str, y_label: 
         let f = f64::from(i) / 4.0;
         let yv = y.0 + (y.1 - y.0) * f;
         let py = TOP + ph - ph * f;
-        let xv = x.0 + (x.1 - x.0) * f;
-        let px = LEFT + pw * f;
         let _ = write!(
             svg,
-            r##"<line x1="{LEFT}" y1="{py:.1}" x2="{r}" y2="{py:.1}" stroke="#e5e5e5"/><text x="{tx}" y="{ty:.1}" text-anchor="end" font-size="10" font-family="sans-serif">{yl}</text><text x="{px:.1}" y="{bx}" text-anchor="middle" font-size="10" font-family="sans-serif">{xl}</text>"##,
+            r##"<line x1="{LEFT}" y1="{py:.1}" x2="{r}" y2="{py:.1}" stroke="#e5e5e5"/><text x="{tx}" y="{ty:.1}" text-anchor="end" font-size="10" font-family="sans-serif">{yl}</text>"##,
             r = LEFT + pw,
             tx = LEFT - 4.0,
             ty = py + 3.0,
             yl = fmt_num(yv),
-            bx = TOP + ph + 14.0,
-            xl = fmt_num(xv),
         );
+        // Bar charts label their bars instead of a numeric x axis.
+        if let Some(x) = x {
+            let _ = write!(
+                svg,
+                r#"<text x="{px:.1}" y="{bx}" text-anchor="middle" font-size="10" font-family="sans-serif">{xl}</text>"#,
+                px = LEFT + pw * f,
+                bx = TOP + ph + 14.0,
+                xl = fmt_num(x.0 + (x.1 - x.0) * f),
+            );
+        }
     }
     let _ = write!(
         svg,
@@ -112,13 +121,14 @@ fn axes(svg: &mut String, x: (f64, f64), y: (f64, f64), x_label: &str, y_label: 
 /// A line chart; `None` when no series has a finite point (nothing to draw).
 pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> Option<String> {
     let all = || series.iter().flat_map(|s| s.points.iter());
-    let x = bounds(all().map(|p| p.0))?;
-    let y = bounds(all().map(|p| p.1))?;
+    // Epochs start and end at the frame; values get headroom.
+    let x = bounds(all().map(|p| p.0), false)?;
+    let y = bounds(all().map(|p| p.1), true)?;
     let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
     let sx = |v: f64| LEFT + (v - x.0) / (x.1 - x.0) * pw;
     let sy = |v: f64| TOP + ph - (v - y.0) / (y.1 - y.0) * ph;
     let mut svg = open(title, "line-chart");
-    axes(&mut svg, x, y, x_label, y_label);
+    axes(&mut svg, Some(x), y, x_label, y_label);
     for (i, s) in series.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
         let pts: Vec<(f64, f64)> = s
@@ -177,7 +187,7 @@ pub fn bar_chart(title: &str, y_label: &str, bars: &[(String, f64)], y_max: f64)
     let top = bars.iter().map(|(_, v)| *v).fold(y_max, f64::max);
     let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
     let mut svg = open(title, "bar-chart");
-    axes(&mut svg, (0.0, bars.len() as f64), (0.0, top), "", y_label);
+    axes(&mut svg, None, (0.0, top), "", y_label);
     let slot = pw / bars.len() as f64;
     for (i, (label, v)) in bars.iter().enumerate() {
         let h = (v / top).clamp(0.0, 1.0) * ph;
@@ -220,7 +230,7 @@ pub fn histogram(
     let top = f64::from(counts.iter().copied().max().unwrap_or(1).max(1));
     let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
     let mut svg = open(title, "histogram");
-    axes(&mut svg, (lo, hi), (0.0, top), x_label, "submissions");
+    axes(&mut svg, Some((lo, hi)), (0.0, top), x_label, "submissions");
     let bw = pw / bins as f64;
     for (i, c) in counts.iter().enumerate() {
         let h = f64::from(*c) / top * ph;

@@ -145,9 +145,15 @@ impl Templates {
         // Escape HTML templates only; Markdown cells get the `md` filter instead.
         tera.autoescape_on(vec![".html.tera"]);
         tera.register_filter("md", md_filter);
+        tera.register_filter("code_spans", code_spans_filter);
         tera.add_raw_templates(set)
             .map_err(|e| template_error("(set)", &e))?;
         Ok(Templates { tera })
+    }
+
+    #[cfg(test)]
+    fn render_str(&mut self, template: &str, ctx: &tera::Context) -> String {
+        self.tera.render_str(template, ctx).unwrap()
     }
 
     fn render(&self, name: &str, value: &impl serde::Serialize, out: &mut dyn Write) -> Result<()> {
@@ -159,6 +165,42 @@ impl Templates {
         out.write_all(text.as_bytes())?;
         Ok(())
     }
+}
+
+/// HTML-escapes text and turns `backtick` spans (check messages use them) into `<code>`.
+/// Templates mark the result `safe`; everything in it went through [`escape_html`].
+fn code_spans_filter(
+    value: &tera::Value,
+    _: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    let s = value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_string);
+    let parts: Vec<&str> = s.split('`').collect();
+    let mut out = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        // Odd parts are inside backticks, unless the last backtick has no partner.
+        let inside = i % 2 == 1 && !(parts.len().is_multiple_of(2) && i == parts.len() - 1);
+        if inside {
+            out.push_str("<code>");
+            out.push_str(&escape_html(part));
+            out.push_str("</code>");
+        } else {
+            if i % 2 == 1 {
+                out.push('`');
+            }
+            out.push_str(&escape_html(part));
+        }
+    }
+    Ok(tera::Value::String(out))
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
 }
 
 /// Makes text safe inside a Markdown table cell: pipes escaped, line breaks flattened.
@@ -263,4 +305,47 @@ pub fn write_class_dir(
     render_class_html(templates, &class, &mut html)?;
     write_file(&dir.join("report.html"), &html)?;
     Ok(class)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_templates_parse() {
+        Templates::embedded().unwrap();
+    }
+
+    #[test]
+    fn code_spans_escape_html_and_keep_lone_backticks() {
+        let mut t = Templates::embedded().unwrap();
+        let mut ctx = tera::Context::new();
+        ctx.insert("m", "`a<b>` is on v1 & `x");
+        assert_eq!(
+            t.render_str("{{ m | code_spans | safe }}", &ctx),
+            "<code>a&lt;b&gt;</code> is on v1 &amp; `x"
+        );
+    }
+
+    #[test]
+    fn markdown_cells_escape_pipes_and_newlines() {
+        let mut t = Templates::embedded().unwrap();
+        let mut ctx = tera::Context::new();
+        ctx.insert("m", "a|b\nc");
+        assert_eq!(t.render_str("{{ m | md }}", &ctx), "a\\|b c");
+    }
+
+    #[test]
+    fn overrides_replace_only_the_files_present() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("class.md.tera"), "custom {{ date }}").unwrap();
+        let t = Templates::with_overrides(dir.path()).unwrap();
+        let class = view::class(&[], &[], "today");
+        let mut out = Vec::new();
+        render_class_md(&t, &class, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "custom today");
+        let mut out = Vec::new();
+        render_class_html(&t, &class, &mut out).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("<!DOCTYPE html>"));
+    }
 }

@@ -252,10 +252,11 @@ pub fn model_page_url(tracking_uri: &str, model: &str) -> String {
     )
 }
 
-/// The MLflow UI's runs page of one experiment.
+/// The MLflow UI's runs page of one experiment. `/runs` matters: MLflow 3 opens an experiment
+/// without a kind tag on its GenAI trace overview, which shows no runs at all.
 pub fn experiment_page_url(tracking_uri: &str, experiment_id: &str) -> String {
     format!(
-        "{}/#/experiments/{}",
+        "{}/#/experiments/{}/runs",
         tracking_uri.trim_end_matches('/'),
         url::form_urlencoded::byte_serialize(experiment_id.as_bytes()).collect::<String>()
     )
@@ -301,7 +302,7 @@ mod tests {
         );
         assert_eq!(
             experiment_page_url("http://h:5000", "7"),
-            "http://h:5000/#/experiments/7"
+            "http://h:5000/#/experiments/7/runs"
         );
     }
 
