@@ -227,7 +227,8 @@ pub fn histogram(
         let i = ((f * bins as f64) as usize).min(bins - 1);
         counts[i] += 1;
     }
-    let top = f64::from(counts.iter().copied().max().unwrap_or(1).max(1));
+    // A multiple of 4 so the four grid lines fall on whole submissions.
+    let top = f64::from(counts.iter().copied().max().unwrap_or(1).max(1).div_ceil(4) * 4);
     let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
     let mut svg = open(title, "histogram");
     axes(&mut svg, Some((lo, hi)), (0.0, top), x_label, "submissions");

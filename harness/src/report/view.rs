@@ -27,7 +27,8 @@ pub struct ReportExtras {
     pub data_checksums: Vec<(String, String)>,
     /// MLflow versions known besides those read from `MLmodel` files (e.g. the server's).
     pub mlflow_versions: Vec<String>,
-    /// Where the state was read from, shown as text (credentials must already be redacted).
+    /// Where the state was read from, shown as text; defaults to the snapshot's origin.
+    /// Any `user:password@` part is removed before it is shown.
     pub tracking_uri: Option<String>,
     /// Task id → the champion's predictions on test samples.
     pub predictions: BTreeMap<String, PredictionsView>,
@@ -345,7 +346,20 @@ pub fn submission(
                 sha256: h.clone(),
             })
             .collect(),
-        origin: extras.tracking_uri.clone(),
+        // Credentials are cut from any URL here too: a report is shared, a tracking URI may
+        // carry a password.
+        origin: extras
+            .tracking_uri
+            .clone()
+            .or_else(|| input.snapshot.map(|s| s.origin.clone()))
+            .filter(|o| !o.is_empty())
+            .map(|o| {
+                if o.starts_with("http://") || o.starts_with("https://") {
+                    super::screenshot::strip_credentials(&o).unwrap_or_else(|_| "(a URL)".into())
+                } else {
+                    o
+                }
+            }),
     };
     let task_views = tasks
         .iter()
