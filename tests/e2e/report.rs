@@ -90,7 +90,8 @@ fn settings() -> insta::Settings {
         "[fixtures]",
     );
     s.add_filter(r"\b[0-9a-f]{32}\b", "[id]");
-    // Floats in the checks' evidence, cut to 4 decimals: last-digit noise across platforms must not fail CI.
+    // Floats in the checks' evidence, cut to 4 decimals: noise in the last digits (another
+    // platform, another libm) must not fail CI.
     s.add_filter(r"(\d+\.\d{4})\d+", "$1");
     s.add_filter(r"\b1[6-9]\d{11}\b", "[timestamp-ms]");
     s.add_filter(r"\d+(\.\d+)?\s?ms\b", "[duration]");
