@@ -14,6 +14,7 @@ pub mod mlflow;
 pub mod nn;
 pub mod output;
 pub mod progress;
+pub mod report;
 pub mod rescore;
 pub mod server;
 pub mod settings;

@@ -23,6 +23,8 @@ pub struct Settings {
     pub action: Action,
 }
 
+// One value per process: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Action {
     MlflowUp {

@@ -6,6 +6,7 @@ mod check_cli;
 mod failures;
 mod grading_snapshots;
 mod registry;
+mod report;
 mod rescore;
 mod server_lifecycle;
 mod sources;

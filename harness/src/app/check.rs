@@ -18,7 +18,7 @@ use crate::task::TaskSpec;
 #[derive(Debug)]
 pub enum Target {
     /// A live server (read-only calls only).
-    Server(TrackingServer),
+    Server(Box<TrackingServer>),
     /// A submitted `mlflow.db` (any name), opened read-only; artefacts under its folder.
     Store(PathBuf),
     /// A submitted `mlruns/` folder.
@@ -77,7 +77,7 @@ pub fn execute(
     use crate::settings::CheckTarget;
     let progress = crate::progress::Progress::spinner(settings.quiet);
     let target = match target {
-        CheckTarget::Server(t) => Target::Server(crate::server::connect(t, &progress)?),
+        CheckTarget::Server(t) => Target::Server(Box::new(crate::server::connect(t, &progress)?)),
         CheckTarget::Store(p) => Target::Store(p.clone()),
         CheckTarget::Mlruns(p) => Target::Mlruns(p.clone()),
         CheckTarget::Submissions(p) => Target::Submissions(p.clone()),

@@ -1,0 +1,351 @@
+//! Reports: per-submission and class summaries in Markdown and self-contained HTML.
+//!
+//! The flow is grade (+ snapshot + extras) → [`view`] (a plain serialisable view-model) → tera
+//! templates → an injected writer. Renderers never open files or sockets; only the `write_*_dir`
+//! helpers touch the file system, and only [`screenshot`] starts a process (headless Chromium).
+//!
+//! Templates are embedded in the binary (`templates/*.tera`), so an installed binary needs no
+//! data files; [`Templates::with_overrides`] lets a course swap any of them from a directory.
+
+pub mod chart;
+pub mod screenshot;
+pub mod view;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::task::TaskSpec;
+
+pub use screenshot::{Browser, mlflow_ui_screenshots};
+pub use view::{
+    ClassView, PredictionRow, PredictionsView, ReportExtras, Screenshot, SubmissionInput,
+    SubmissionView,
+};
+
+/// Errors while rendering or writing reports, or capturing screenshots.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("template {name}: {message}")]
+    Template { name: String, message: String },
+    #[error("cannot read template override {path}: {source}")]
+    Override {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("writing the report failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// Callers treat this as "skip the screenshots", not as a failure.
+    #[error("no browser found: install Chromium (looked for {} on PATH)", looked_for.join(", "))]
+    NoBrowser { looked_for: Vec<String> },
+    #[error("{browser} failed on {url}: {message}")]
+    Browser {
+        browser: PathBuf,
+        url: String,
+        message: String,
+    },
+    #[error("screenshot of {url} is blank (pixel variance {variance:.1}) after {budget_ms} ms")]
+    BlankScreenshot {
+        url: String,
+        variance: f64,
+        budget_ms: u64,
+    },
+    #[error("invalid URL {url}: {message}")]
+    Url { url: String, message: String },
+}
+
+impl ReportError {
+    /// True for "no browser on this machine": skip screenshots instead of failing.
+    pub fn is_no_browser(&self) -> bool {
+        matches!(self, ReportError::NoBrowser { .. })
+    }
+}
+
+pub type Result<T, E = ReportError> = std::result::Result<T, E>;
+
+/// The embedded templates, by the name templates `{% include %}`/`{% import %}` them with.
+const EMBEDDED: [(&str, &str); 6] = [
+    (
+        "macros.html.tera",
+        include_str!("../../../templates/macros.html.tera"),
+    ),
+    (
+        "style.css.tera",
+        include_str!("../../../templates/style.css.tera"),
+    ),
+    (
+        "submission.md.tera",
+        include_str!("../../../templates/submission.md.tera"),
+    ),
+    (
+        "submission.html.tera",
+        include_str!("../../../templates/submission.html.tera"),
+    ),
+    (
+        "class.md.tera",
+        include_str!("../../../templates/class.md.tera"),
+    ),
+    (
+        "class.html.tera",
+        include_str!("../../../templates/class.html.tera"),
+    ),
+];
+
+/// A loaded template set.
+#[derive(Debug)]
+pub struct Templates {
+    tera: tera::Tera,
+}
+
+fn template_error(name: &str, e: &tera::Error) -> ReportError {
+    // tera nests the useful part (line, unknown variable) in the source chain.
+    let mut message = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        src = s.source();
+    }
+    ReportError::Template {
+        name: name.to_string(),
+        message,
+    }
+}
+
+impl Templates {
+    /// The templates compiled into the binary.
+    pub fn embedded() -> Result<Self> {
+        Self::build(EMBEDDED.iter().map(|(n, t)| (n.to_string(), t.to_string())))
+    }
+
+    /// The embedded templates, each replaced by `dir/<name>` where that file exists.
+    pub fn with_overrides(dir: &Path) -> Result<Self> {
+        let mut set = Vec::new();
+        for (name, text) in EMBEDDED {
+            let path = dir.join(name);
+            let text = if path.is_file() {
+                std::fs::read_to_string(&path)
+                    .map_err(|source| ReportError::Override { path, source })?
+            } else {
+                text.to_string()
+            };
+            set.push((name.to_string(), text));
+        }
+        Self::build(set.into_iter())
+    }
+
+    fn build(set: impl Iterator<Item = (String, String)>) -> Result<Self> {
+        let mut tera = tera::Tera::default();
+        // Escape HTML templates only; Markdown cells get the `md` filter instead.
+        tera.autoescape_on(vec![".html.tera"]);
+        tera.register_filter("md", md_filter);
+        tera.register_filter("code_spans", code_spans_filter);
+        tera.add_raw_templates(set)
+            .map_err(|e| template_error("(set)", &e))?;
+        Ok(Templates { tera })
+    }
+
+    #[cfg(test)]
+    fn render_str(&mut self, template: &str, ctx: &tera::Context) -> String {
+        self.tera.render_str(template, ctx).unwrap()
+    }
+
+    fn render(&self, name: &str, value: &impl serde::Serialize, out: &mut dyn Write) -> Result<()> {
+        let ctx = tera::Context::from_serialize(value).map_err(|e| template_error(name, &e))?;
+        let text = self
+            .tera
+            .render(name, &ctx)
+            .map_err(|e| template_error(name, &e))?;
+        out.write_all(text.as_bytes())?;
+        Ok(())
+    }
+}
+
+/// HTML-escapes text and turns `backtick` spans (check messages use them) into `<code>`.
+/// Templates mark the result `safe`; everything in it went through [`escape_html`].
+fn code_spans_filter(
+    value: &tera::Value,
+    _: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    let s = value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_string);
+    let parts: Vec<&str> = s.split('`').collect();
+    let mut out = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        // Odd parts are inside backticks, unless the last backtick has no partner.
+        let inside = i % 2 == 1 && !(parts.len().is_multiple_of(2) && i == parts.len() - 1);
+        if inside {
+            out.push_str("<code>");
+            out.push_str(&escape_html(part));
+            out.push_str("</code>");
+        } else {
+            if i % 2 == 1 {
+                out.push('`');
+            }
+            out.push_str(&escape_html(part));
+        }
+    }
+    Ok(tera::Value::String(out))
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+}
+
+/// Makes text safe inside a Markdown table cell: pipes escaped, line breaks flattened.
+fn md_filter(
+    value: &tera::Value,
+    _: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    let s = match value {
+        tera::Value::String(s) => s.clone(),
+        tera::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    Ok(tera::Value::String(
+        s.replace('|', "\\|")
+            .replace("\r\n", " ")
+            .replace(['\n', '\r'], " "),
+    ))
+}
+
+pub fn render_submission_md(t: &Templates, v: &SubmissionView, out: &mut dyn Write) -> Result<()> {
+    t.render("submission.md.tera", v, out)
+}
+
+pub fn render_submission_html(
+    t: &Templates,
+    v: &SubmissionView,
+    out: &mut dyn Write,
+) -> Result<()> {
+    t.render("submission.html.tera", v, out)
+}
+
+pub fn render_class_md(t: &Templates, v: &ClassView, out: &mut dyn Write) -> Result<()> {
+    t.render("class.md.tera", v, out)
+}
+
+pub fn render_class_html(t: &Templates, v: &ClassView, out: &mut dyn Write) -> Result<()> {
+    t.render("class.html.tera", v, out)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn create_dir(path: &Path) -> Result<()> {
+    std::fs::create_dir_all(path).map_err(|source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes `report.md`, `report.html`, `results.json` and `screenshots/*.png` into `dir`.
+pub fn write_submission_dir(
+    dir: &Path,
+    templates: &Templates,
+    tasks: &[TaskSpec],
+    input: SubmissionInput<'_>,
+    extras: &ReportExtras,
+) -> Result<SubmissionView> {
+    let view = view::submission(tasks, input, extras);
+    create_dir(dir)?;
+    let mut md = Vec::new();
+    render_submission_md(templates, &view, &mut md)?;
+    write_file(&dir.join("report.md"), &md)?;
+    let mut html = Vec::new();
+    render_submission_html(templates, &view, &mut html)?;
+    write_file(&dir.join("report.html"), &html)?;
+    let json = serde_json::to_vec_pretty(input.grade).map_err(std::io::Error::from)?;
+    write_file(&dir.join("results.json"), &json)?;
+    if !extras.screenshots.is_empty() {
+        create_dir(&dir.join("screenshots"))?;
+        for (shot, sv) in extras.screenshots.iter().zip(&view.screenshots) {
+            write_file(&dir.join(&sv.file), &shot.png)?;
+        }
+    }
+    Ok(view)
+}
+
+/// Writes the class `report.md`/`report.html` into `dir` and one sub-folder per submission
+/// (named by [`view::slug`]) with its own report. `extras_for` gives each submission's extras
+/// (the date at least). The gradebook CSV is the caller's (`output::gradebook`), written as
+/// `dir/gradebook.csv`, which the class report links to.
+pub fn write_class_dir(
+    dir: &Path,
+    templates: &Templates,
+    tasks: &[TaskSpec],
+    subs: &[SubmissionInput<'_>],
+    date: &str,
+    extras_for: &dyn Fn(&SubmissionInput<'_>) -> ReportExtras,
+) -> Result<ClassView> {
+    create_dir(dir)?;
+    let class = view::class(tasks, subs, date);
+    for (s, row) in subs.iter().zip(&class.students) {
+        write_submission_dir(&dir.join(&row.folder), templates, tasks, *s, &extras_for(s))?;
+    }
+    let mut md = Vec::new();
+    render_class_md(templates, &class, &mut md)?;
+    write_file(&dir.join("report.md"), &md)?;
+    let mut html = Vec::new();
+    render_class_html(templates, &class, &mut html)?;
+    write_file(&dir.join("report.html"), &html)?;
+    Ok(class)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_templates_parse() {
+        Templates::embedded().unwrap();
+    }
+
+    #[test]
+    fn code_spans_escape_html_and_keep_lone_backticks() {
+        let mut t = Templates::embedded().unwrap();
+        let mut ctx = tera::Context::new();
+        ctx.insert("m", "`a<b>` is on v1 & `x");
+        assert_eq!(
+            t.render_str("{{ m | code_spans | safe }}", &ctx),
+            "<code>a&lt;b&gt;</code> is on v1 &amp; `x"
+        );
+    }
+
+    #[test]
+    fn markdown_cells_escape_pipes_and_newlines() {
+        let mut t = Templates::embedded().unwrap();
+        let mut ctx = tera::Context::new();
+        ctx.insert("m", "a|b\nc");
+        assert_eq!(t.render_str("{{ m | md }}", &ctx), "a\\|b c");
+    }
+
+    #[test]
+    fn overrides_replace_only_the_files_present() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("class.md.tera"), "custom {{ date }}").unwrap();
+        let t = Templates::with_overrides(dir.path()).unwrap();
+        let class = view::class(&[], &[], "today");
+        let mut out = Vec::new();
+        render_class_md(&t, &class, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "custom today");
+        let mut out = Vec::new();
+        render_class_html(&t, &class, &mut out).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("<!DOCTYPE html>"));
+    }
+}
