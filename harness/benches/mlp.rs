@@ -4,11 +4,12 @@
 //!
 //! * `cargo bench -p harness --bench mlp` — criterion, one epoch per iteration.
 //! * `MLP_BENCH_EPOCHS=N cargo bench -p harness --bench mlp` — N epochs per architecture, printed
-//!   in the PyTorch script's line format (used by `side_by_side_mlp.sh`).
+//!   in the PyTorch script's line format (used by `side_by_side_mlp.sh`); `MLP_BENCH_SEED`
+//!   (default 42) and `MLP_BENCH_ENGINE=candle` change the seed and engine.
 
 use criterion::{Criterion, Throughput, criterion_group};
-use harness::nn::bench::{BenchData, format_line, throughput};
-use harness::nn::{Engine, MlpSpec};
+use harness::nn::bench::{BenchData, format_line, throughput, throughput_of};
+use harness::nn::{Engine, MlpConfig, MlpSpec};
 
 fn mlp_epoch(c: &mut Criterion) {
     let data = BenchData::embedded().expect("embedded MNIST loads");
@@ -38,7 +39,14 @@ fn main() {
             Ok("candle") => Engine::Candle,
             _ => Engine::Fused,
         };
-        for t in harness::nn::bench::run(epochs, engine).expect("benchmark runs") {
+        let seed: u64 = std::env::var("MLP_BENCH_SEED").map_or(42, |s| s.parse().expect("seed"));
+        let data = BenchData::embedded().expect("embedded MNIST loads");
+        for spec in MlpSpec::ALL {
+            let config = MlpConfig::spec(spec)
+                .with_epochs(epochs)
+                .with_engine(engine)
+                .with_seed(seed);
+            let t = throughput_of(config, &data).expect("training runs");
             println!("{}", format_line(&t));
         }
         return;

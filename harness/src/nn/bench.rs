@@ -50,7 +50,8 @@ impl BenchData {
 /// One architecture's measurement.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Throughput {
-    pub spec: MlpSpec,
+    /// Architecture name (`shallow`, `medium`, `deep`).
+    pub name: String,
     pub engine: Engine,
     pub epochs: usize,
     pub n_train: usize,
@@ -70,9 +71,18 @@ pub fn throughput(
     engine: Engine,
     data: &BenchData,
 ) -> Result<Throughput, NnError> {
-    let mut config = MlpConfig::spec(spec).with_epochs(epochs);
-    config.engine = engine;
+    throughput_of(
+        MlpConfig::spec(spec)
+            .with_epochs(epochs)
+            .with_engine(engine),
+        data,
+    )
+}
+
+/// Like [`throughput`] for any configuration (periodic evaluation is switched off).
+pub fn throughput_of(mut config: MlpConfig, data: &BenchData) -> Result<Throughput, NnError> {
     config.eval_every = 0;
+    let epochs = config.epochs;
     let out = train(
         &config,
         Samples::new(&data.train_x, &data.train_y),
@@ -81,7 +91,7 @@ pub fn throughput(
         &mut |_: &super::EpochMetrics| {},
     )?;
     Ok(Throughput {
-        spec,
+        name: config.name.clone(),
         engine: out.engine,
         epochs,
         n_train: data.train_y.len(),
@@ -107,11 +117,6 @@ pub fn run(epochs: usize, engine: Engine) -> Result<Vec<Throughput>, NnError> {
 pub fn format_line(t: &Throughput) -> String {
     format!(
         "{}: params={} epochs={} {:.2}s {:.0} samples/s test_acc={:.4}",
-        t.spec.name(),
-        t.n_parameters,
-        t.epochs,
-        t.seconds,
-        t.samples_per_second,
-        t.test_accuracy
+        t.name, t.n_parameters, t.epochs, t.seconds, t.samples_per_second, t.test_accuracy
     )
 }
