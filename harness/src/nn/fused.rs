@@ -6,13 +6,24 @@
 //! backward `dW = dZᵀ·A`, `dc = Σ_rows dZ`, `dA = dZ·W`, and into the previous layer
 //! `dZ_prev = dA ⊙ mask ⊙ [A > 0]`. The input gradient of layer 0 is never needed.
 //! All buffers are allocated once; a step allocates nothing.
+//!
+//! The first layer's weight is kept transposed (`[in, out]`) inside the engine: its input is raw
+//! pixels, mostly zeros, and in that layout both its forward product and its weight gradient
+//! become one contiguous row update per non-zero pixel (dense batches fall back to `gemm`).
+//! Adam is elementwise, so the permuted layout changes nothing else.
 
 use super::kernels::{self, Adam};
 use super::{EvalMetrics, MlpConfig, N_CLASSES, NnError, Samples, StepStats, Stepper};
 use crate::nn::Mlp;
 
+/// Use the sparse first-layer kernels when at most this fraction of the batch's inputs is non-zero.
+const SPARSE_DENSITY: f64 = 0.4;
+
 pub(crate) struct FusedStepper {
-    model: Mlp,
+    /// Metadata (name, sizes, dropout); its parameters are stale until [`FusedStepper::model`].
+    template: Mlp,
+    /// Parameters in the engine layout (layer 0 weight transposed).
+    params: Vec<f32>,
     sizes: Vec<usize>,
     /// Outputs of each layer: hidden activations (after ReLU/dropout), then logits.
     outs: Vec<Vec<f32>>,
@@ -31,8 +42,12 @@ impl FusedStepper {
         let n = model.n_parameters();
         let outs = sizes[1..].iter().map(|&w| vec![0.0; bs * w]).collect();
         let deltas = sizes[1..].iter().map(|&w| vec![0.0; bs * w]).collect();
+        let mut params = model.params.clone();
+        let (i, o) = (sizes[0], sizes[1]);
+        kernels::transpose(&model.params[..o * i], o, i, &mut params[..o * i]);
         FusedStepper {
-            model,
+            template: model,
+            params,
             sizes,
             outs,
             deltas,
@@ -53,7 +68,12 @@ impl FusedStepper {
     pub(crate) fn gradients(&mut self, x: &[f32], y: &[u8], masks: &[Vec<f32>]) -> StepStats {
         let b = y.len();
         let nl = self.sizes.len() - 1;
-        let params = &self.model.params;
+        let params = &self.params;
+        let sparse = {
+            let d = &x[..b * self.sizes[0]];
+            let nnz = d.iter().filter(|v| **v != 0.0).count();
+            (nnz as f64) <= SPARSE_DENSITY * d.len() as f64
+        };
         for l in 0..nl {
             let (i, o) = (self.sizes[l], self.sizes[l + 1]);
             let (wo, bo) = Mlp::offsets(&self.sizes, l);
@@ -61,7 +81,13 @@ impl FusedStepper {
             let (prev, rest) = self.outs.split_at_mut(l);
             let input: &[f32] = if l == 0 { x } else { &prev[l - 1][..b * i] };
             let z = &mut rest[0][..b * o];
-            kernels::matmul_a_wt(input, w, z, b, i, o);
+            if l > 0 {
+                kernels::matmul_a_wt(input, w, z, b, i, o);
+            } else if sparse {
+                kernels::sparse_rows_matmul(input, w, z, b, i, o);
+            } else {
+                kernels::matmul_dz_w(input, w, z, b, i, o);
+            }
             if l + 1 < nl {
                 let mask =
                     masks.get(l).map_or(
@@ -92,7 +118,13 @@ impl FusedStepper {
             let (lower, upper) = self.deltas.split_at_mut(l);
             let dz = &upper[0][..b * o];
             let (gw, gb) = self.grads[wo..bo + o].split_at_mut(bo - wo);
-            kernels::matmul_dzt_a(dz, input, gw, o, b, i);
+            if l > 0 {
+                kernels::matmul_dzt_a(dz, input, gw, o, b, i);
+            } else if sparse {
+                kernels::sparse_xt_dz(input, dz, gw, b, i, o);
+            } else {
+                kernels::matmul_dzt_a(input, dz, gw, i, b, o);
+            }
             kernels::column_sums(dz, gb);
             if l > 0 {
                 let da = &mut lower[l - 1][..b * i];
@@ -106,29 +138,38 @@ impl FusedStepper {
         StepStats { loss_sum, correct }
     }
 
+    /// The model with the current parameters, in the public layout.
+    pub(crate) fn model(&self) -> Mlp {
+        let mut m = self.template.clone();
+        m.params.copy_from_slice(&self.params);
+        let (i, o) = (self.sizes[0], self.sizes[1]);
+        kernels::transpose(&self.params[..i * o], i, o, &mut m.params[..i * o]);
+        m
+    }
+
+    /// The last gradient in the public parameter layout.
     #[cfg(test)]
-    pub(crate) fn grads(&self) -> &[f32] {
-        &self.grads
+    pub(crate) fn grads(&self) -> Vec<f32> {
+        let mut g = self.grads.clone();
+        let (i, o) = (self.sizes[0], self.sizes[1]);
+        kernels::transpose(&self.grads[..i * o], i, o, &mut g[..i * o]);
+        g
     }
 }
 
 impl Stepper for FusedStepper {
     fn step(&mut self, x: &[f32], y: &[u8], masks: &[Vec<f32>]) -> Result<StepStats, NnError> {
         let s = self.gradients(x, y, masks);
-        self.adam.step(
-            &mut self.model.params,
-            &self.grads,
-            &mut self.m,
-            &mut self.v,
-        );
+        self.adam
+            .step(&mut self.params, &self.grads, &mut self.m, &mut self.v);
         Ok(s)
     }
 
     fn evaluate(&mut self, data: Samples<'_>) -> Result<EvalMetrics, NnError> {
-        self.model.evaluate(data)
+        self.model().evaluate(data)
     }
 
     fn into_model(self: Box<Self>) -> Result<Mlp, NnError> {
-        Ok(self.model)
+        Ok(self.model())
     }
 }

@@ -116,12 +116,25 @@ fn bad_configs_and_devices_are_rejected() {
 }
 
 /// Random tiny batch with a dropout mask on the first hidden layer.
-fn tiny_batch(config: &MlpConfig, seed: u64) -> (Mlp, Vec<f32>, Vec<u8>, Vec<Vec<f32>>) {
+/// `sparse` zeroes about 70 % of the inputs (like MNIST pixels), which selects the engine's
+/// sparse first-layer kernels; otherwise the dense `gemm` path runs.
+fn tiny_batch(
+    config: &MlpConfig,
+    seed: u64,
+    sparse: bool,
+) -> (Mlp, Vec<f32>, Vec<u8>, Vec<Vec<f32>>) {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let model = Mlp::init(config, &mut rng);
     let b = config.batch_size;
     let x: Vec<f32> = (0..b * config.input_size)
-        .map(|_| rng.random::<f32>() * 2.0 - 1.0)
+        .map(|_| {
+            let v = rng.random::<f32>() * 2.0 - 1.0;
+            if sparse && rng.random::<f32>() < 0.7 {
+                0.0
+            } else {
+                v
+            }
+        })
         .collect();
     let y: Vec<u8> = (0..b).map(|_| rng.random_range(0..10)).collect();
     let mut m0 = vec![0.0; b * config.hidden[0]];
@@ -131,11 +144,17 @@ fn tiny_batch(config: &MlpConfig, seed: u64) -> (Mlp, Vec<f32>, Vec<u8>, Vec<Vec
 
 #[test]
 fn backward_matches_finite_differences() {
+    for sparse in [false, true] {
+        finite_difference_check(sparse);
+    }
+}
+
+fn finite_difference_check(sparse: bool) {
     let config = tiny_config();
-    let (model, x, y, masks) = tiny_batch(&config, 7);
+    let (model, x, y, masks) = tiny_batch(&config, 7, sparse);
     let mut s = fused::FusedStepper::new(model.clone(), &config);
     s.gradients(&x, &y, &masks);
-    let analytic = s.grads().to_vec();
+    let analytic = s.grads();
     let b = y.len() as f64;
     let loss_at = |p: &[f32]| {
         let mut m = model.clone();
@@ -164,15 +183,16 @@ fn backward_matches_finite_differences() {
 #[test]
 fn backward_matches_candle_autograd() {
     let config = tiny_config();
-    for seed in 0..3 {
-        let (model, x, y, masks) = tiny_batch(&config, seed);
+    for seed in 0..4 {
+        let (model, x, y, masks) = tiny_batch(&config, seed, seed % 2 == 0);
         let mut s = fused::FusedStepper::new(model.clone(), &config);
         s.gradients(&x, &y, &masks);
         let c =
             candle_engine::CandleStepper::new(model, &config, &candle_core::Device::Cpu).unwrap();
         let reference = c.gradients(&x, &y, &masks).unwrap();
-        assert_eq!(reference.len(), s.grads().len());
-        for (a, r) in s.grads().iter().zip(&reference) {
+        let grads = s.grads();
+        assert_eq!(reference.len(), grads.len());
+        for (a, r) in grads.iter().zip(&reference) {
             assert!((a - r).abs() <= 1e-5 + 1e-4 * r.abs(), "{a} vs {r}");
         }
     }
@@ -330,4 +350,72 @@ fn save_load_round_trip_gives_identical_predictions() {
     .unwrap();
     let e = Mlp::load(dir.path()).unwrap_err();
     assert!(e.to_string().contains("config.json"), "{e}");
+}
+
+/// Rough per-part timing of one deep@32 step (run with --release --ignored --nocapture).
+#[test]
+#[ignore = "manual profiling aid"]
+fn profile_deep_step() {
+    use std::time::Instant;
+    let config = MlpConfig::deep();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let model = Mlp::init(&config, &mut rng);
+    let (tx, ty, _, _) = subset(32, 0);
+    let masks: Vec<Vec<f32>> = [512, 256, 128]
+        .iter()
+        .zip(&config.dropout)
+        .map(|(&w, &p)| {
+            let mut m = vec![0.0; 32 * w];
+            kernels::dropout_mask(&mut rng, p, &mut m);
+            m
+        })
+        .collect();
+    let mut s = fused::FusedStepper::new(model, &config);
+    let reps = 300;
+    let t = Instant::now();
+    for _ in 0..reps {
+        s.gradients(&tx, &ty, &masks);
+    }
+    let grad = t.elapsed().as_secs_f64() / reps as f64;
+    let n = config.n_parameters();
+    let (mut p, g, mut m, mut v) = (vec![0.1; n], vec![0.01; n], vec![0.0; n], vec![0.0; n]);
+    let mut adam = kernels::Adam {
+        lr: 1e-3,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        t: 0,
+    };
+    let t = Instant::now();
+    for _ in 0..reps {
+        adam.step(&mut p, &g, &mut m, &mut v);
+    }
+    let adam_t = t.elapsed().as_secs_f64() / reps as f64;
+    let mut mask = vec![0.0; 32 * 896];
+    let t = Instant::now();
+    for _ in 0..reps {
+        kernels::dropout_mask(&mut rng, 0.2, &mut mask);
+    }
+    let mask_t = t.elapsed().as_secs_f64() / reps as f64;
+    let (a, w) = (vec![0.5f32; 32 * 784], vec![0.01f32; 512 * 784]);
+    let mut o = vec![0.0; 32 * 512];
+    let t = Instant::now();
+    for _ in 0..reps {
+        kernels::matmul_a_wt(&a, &w, &mut o, 32, 784, 512);
+    }
+    let fwd0 = t.elapsed().as_secs_f64() / reps as f64;
+    let mut gw = vec![0.0; 512 * 784];
+    let t = Instant::now();
+    for _ in 0..reps {
+        kernels::matmul_dzt_a(&o, &a, &mut gw, 512, 32, 784);
+    }
+    let dw0 = t.elapsed().as_secs_f64() / reps as f64;
+    println!(
+        "grad {:.3} ms, adam {:.3} ms, masks {:.3} ms, fwd0 {:.3} ms, dw0 {:.3} ms",
+        grad * 1e3,
+        adam_t * 1e3,
+        mask_t * 1e3,
+        fwd0 * 1e3,
+        dw0 * 1e3
+    );
 }
