@@ -19,6 +19,8 @@ pub(crate) struct CandleStepper {
     /// (weight `[out, in]`, bias `[out]`) per layer.
     vars: Vec<(Var, Var)>,
     opt: AdamW,
+    /// Device-side sums since the last `take_stats`: loss × batch (f32) and correct (u32).
+    acc: Option<(Tensor, Tensor)>,
 }
 
 impl CandleStepper {
@@ -54,6 +56,7 @@ impl CandleStepper {
             dropout: model.dropout().to_vec(),
             vars,
             opt,
+            acc: None,
         })
     }
 
@@ -77,18 +80,24 @@ impl CandleStepper {
         Ok(h)
     }
 
-    /// (summed loss, correct) for logits against labels; `mean_loss` keeps the graph for backward.
-    fn loss(&self, logits: &Tensor, y: &[u8]) -> Result<(Tensor, StepStats), NnError> {
+    /// Mean loss (graph kept for backward) and, on the device, summed loss and correct count.
+    fn loss(&self, logits: &Tensor, y: &[u8]) -> Result<(Tensor, (Tensor, Tensor)), NnError> {
         let targets = Tensor::from_iter(y.iter().map(|&v| u32::from(v)), &self.device)?;
         let mean_loss = candle_nn::loss::cross_entropy(logits, &targets)?;
         let correct = logits
             .argmax(D::Minus1)?
             .eq(&targets)?
             .to_dtype(DType::U32)?
-            .sum_all()?
-            .to_scalar::<u32>()? as usize;
-        let loss_sum = f64::from(mean_loss.to_scalar::<f32>()?) * y.len() as f64;
-        Ok((mean_loss, StepStats { loss_sum, correct }))
+            .sum_all()?;
+        let loss_sum = mean_loss.detach().affine(y.len() as f64, 0.0)?;
+        Ok((mean_loss, (loss_sum, correct)))
+    }
+
+    fn read_stats((loss, correct): &(Tensor, Tensor)) -> Result<StepStats, NnError> {
+        Ok(StepStats {
+            loss_sum: f64::from(loss.to_scalar::<f32>()?),
+            correct: correct.to_scalar::<u32>()? as usize,
+        })
     }
 
     /// Flat gradient of the mean loss (for the gradient cross-check), without an update.
@@ -116,11 +125,21 @@ impl CandleStepper {
 }
 
 impl Stepper for CandleStepper {
-    fn step(&mut self, x: &[f32], y: &[u8], masks: &[Vec<f32>]) -> Result<StepStats, NnError> {
+    fn step(&mut self, x: &[f32], y: &[u8], masks: &[Vec<f32>]) -> Result<(), NnError> {
         let logits = self.forward(x, y.len(), Some(masks))?;
-        let (loss, stats) = self.loss(&logits, y)?;
+        let (loss, (l, c)) = self.loss(&logits, y)?;
         self.opt.backward_step(&loss)?;
-        Ok(stats)
+        self.acc = Some(match self.acc.take() {
+            None => (l, c),
+            Some((al, ac)) => ((al + l)?, (ac + c)?),
+        });
+        Ok(())
+    }
+
+    fn take_stats(&mut self) -> Result<StepStats, NnError> {
+        self.acc
+            .take()
+            .map_or(Ok(StepStats::default()), |a| Self::read_stats(&a))
     }
 
     fn evaluate(&mut self, data: Samples<'_>) -> Result<EvalMetrics, NnError> {
@@ -128,7 +147,8 @@ impl Stepper for CandleStepper {
         let (mut loss, mut correct) = (0.0, 0);
         for (xc, yc) in data.x.chunks(EVAL_CHUNK * d).zip(data.y.chunks(EVAL_CHUNK)) {
             let logits = self.forward(xc, yc.len(), None)?;
-            let (_, s) = self.loss(&logits, yc)?;
+            let (_, sums) = self.loss(&logits, yc)?;
+            let s = Self::read_stats(&sums)?;
             loss += s.loss_sum;
             correct += s.correct;
         }

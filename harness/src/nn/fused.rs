@@ -33,6 +33,7 @@ pub(crate) struct FusedStepper {
     m: Vec<f32>,
     v: Vec<f32>,
     adam: Adam,
+    stats: StepStats,
 }
 
 impl FusedStepper {
@@ -61,6 +62,7 @@ impl FusedStepper {
                 eps: config.eps,
                 t: 0,
             },
+            stats: StepStats::default(),
         }
     }
 
@@ -158,11 +160,17 @@ impl FusedStepper {
 }
 
 impl Stepper for FusedStepper {
-    fn step(&mut self, x: &[f32], y: &[u8], masks: &[Vec<f32>]) -> Result<StepStats, NnError> {
+    fn step(&mut self, x: &[f32], y: &[u8], masks: &[Vec<f32>]) -> Result<(), NnError> {
         let s = self.gradients(x, y, masks);
+        self.stats.loss_sum += s.loss_sum;
+        self.stats.correct += s.correct;
         self.adam
             .step(&mut self.params, &self.grads, &mut self.m, &mut self.v);
-        Ok(s)
+        Ok(())
+    }
+
+    fn take_stats(&mut self) -> Result<StepStats, NnError> {
+        Ok(std::mem::take(&mut self.stats))
     }
 
     fn evaluate(&mut self, data: Samples<'_>) -> Result<EvalMetrics, NnError> {

@@ -430,7 +430,8 @@ impl TrainOutcome {
     }
 }
 
-/// One training step's results: summed per-sample loss and correct predictions in the batch.
+/// Training statistics: summed per-sample loss and correct predictions.
+#[derive(Default)]
 pub(crate) struct StepStats {
     pub loss_sum: f64,
     pub correct: usize,
@@ -441,7 +442,10 @@ pub(crate) struct StepStats {
 pub(crate) trait Stepper {
     /// Forward + backward + Adam on one batch (`x`: `b × input`, masks: one per hidden layer,
     /// `b × width`, empty when that layer has no dropout).
-    fn step(&mut self, x: &[f32], y: &[u8], masks: &[Vec<f32>]) -> Result<StepStats, NnError>;
+    fn step(&mut self, x: &[f32], y: &[u8], masks: &[Vec<f32>]) -> Result<(), NnError>;
+    /// Loss and accuracy counts summed over the steps since the last call (one epoch). Engines
+    /// on an accelerator keep the sums on the device so a step never waits for a copy back.
+    fn take_stats(&mut self) -> Result<StepStats, NnError>;
     fn evaluate(&mut self, data: Samples<'_>) -> Result<EvalMetrics, NnError>;
     fn into_model(self: Box<Self>) -> Result<Mlp, NnError>;
 }
@@ -506,7 +510,6 @@ pub fn train(
     let started = Instant::now();
     for epoch in 0..config.epochs {
         order.shuffle(&mut rng);
-        let (mut loss_sum, mut correct) = (0.0, 0);
         for chunk in order.chunks(bs) {
             let b = chunk.len();
             for (r, &i) in chunk.iter().enumerate() {
@@ -518,10 +521,9 @@ pub fn train(
                     kernels::dropout_mask(&mut rng, p, &mut mask[..b * w]);
                 }
             }
-            let s = stepper.step(&xb[..b * d], &yb[..b], &masks)?;
-            loss_sum += s.loss_sum;
-            correct += s.correct;
+            stepper.step(&xb[..b * d], &yb[..b], &masks)?;
         }
+        let StepStats { loss_sum, correct } = stepper.take_stats()?;
         let evaluate = if config.eval_every == 0 {
             false
         } else {
