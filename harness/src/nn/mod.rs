@@ -11,14 +11,18 @@
 //! Reproducibility: candle's CPU RNG cannot be seeded, so every random draw — initial weights
 //! (PyTorch's `nn.Linear` default, U(±1/√fan_in)), inverted-dropout masks and per-epoch shuffles —
 //! comes from one ChaCha8 RNG seeded with [`MlpConfig::seed`], drawn in a fixed order on one
-//! thread. Both engines consume the same stream.
+//! thread. Both engines consume the same stream. The fused engine is single-threaded, so a run is
+//! bit-identical whatever `RAYON_NUM_THREADS` says; across different CPUs `gemm` may pick other
+//! kernels (AVX-512 vs AVX2), which can change the last bits.
 //!
 //! Engines ([`Engine`]): on the CPU the default is a hand-written forward/backward over flat `f32`
 //! buffers (matrix products through the `gemm` crate that candle itself uses, single-threaded,
-//! with fused bias/ReLU/dropout/softmax-cross-entropy/Adam loops): it is several times faster than
-//! composing candle ops, whose per-op overhead dominates at batch 32. The candle engine (autograd +
-//! candle's Adam) runs on any candle device and is the one used on CUDA (cargo feature `cuda`); it
-//! also serves as an independent check of the hand-written gradients.
+//! fused bias/ReLU/dropout/softmax-cross-entropy/Adam loops, and a first layer that skips zero
+//! pixels): at batch 32 composing candle ops is dominated by per-op overhead and many small
+//! optimizer tensors, which this avoids (`benches/side_by_side_mlp.sh` compares with PyTorch).
+//! The candle engine (autograd + candle's Adam) runs on any candle device and is the one used on
+//! CUDA (cargo feature `cuda`); on the CPU it is much slower and serves as an independent check of
+//! the hand-written gradients.
 
 pub mod bench;
 mod candle_engine;
