@@ -5,7 +5,8 @@
 //! * `cargo bench -p harness --bench mlp` — criterion, one epoch per iteration.
 //! * `MLP_BENCH_EPOCHS=N cargo bench -p harness --bench mlp` — N epochs per architecture, printed
 //!   in the PyTorch script's line format (used by `side_by_side_mlp.sh`); `MLP_BENCH_SEED`
-//!   (default 42) and `MLP_BENCH_ENGINE=candle` change the seed and engine.
+//!   (default 42) and `MLP_BENCH_ENGINE=candle` change the seed and engine; with
+//!   `MLP_BENCH_NORMALIZE=1` the pixels get the starter's `Normalize(0.1307, 0.3081)`.
 
 use criterion::{Criterion, Throughput, criterion_group};
 use harness::nn::bench::{BenchData, format_line, throughput, throughput_of};
@@ -40,7 +41,9 @@ fn main() {
             _ => Engine::Fused,
         };
         let seed: u64 = std::env::var("MLP_BENCH_SEED").map_or(42, |s| s.parse().expect("seed"));
-        let data = BenchData::embedded().expect("embedded MNIST loads");
+        let normalize = std::env::var_os("MLP_BENCH_NORMALIZE")
+            .map(|_| harness::data::mnist::STARTER_NORMALIZE);
+        let data = BenchData::embedded_with(normalize).expect("embedded MNIST loads");
         for spec in MlpSpec::ALL {
             let config = MlpConfig::spec(spec)
                 .with_epochs(epochs)

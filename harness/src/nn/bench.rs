@@ -20,12 +20,17 @@ impl BenchData {
     /// The embedded pool, pixels/255, first `int(0.7 · n)` rows for training (as the PyTorch
     /// script does: no shuffling before the cut).
     pub fn embedded() -> Result<Self, NnError> {
-        Ok(Self::from_pool(&mnist::load_embedded()?))
+        Self::embedded_with(None)
     }
 
-    pub fn from_pool(pool: &mnist::Mnist) -> Self {
+    /// Same, with the pixels normalised after scaling (e.g. the starter's `Normalize`).
+    pub fn embedded_with(normalize: Option<mnist::Normalize>) -> Result<Self, NnError> {
+        Ok(Self::from_pool(&mnist::load_embedded()?, normalize))
+    }
+
+    pub fn from_pool(pool: &mnist::Mnist, normalize: Option<mnist::Normalize>) -> Self {
         let n_train = pool.len() * 7 / 10;
-        let x = pool.features(None);
+        let x = pool.features(normalize);
         let d = pool.n_features();
         BenchData {
             train_x: x[..n_train * d].to_vec(),

@@ -16,7 +16,8 @@ use super::kernels::{self, Adam};
 use super::{EvalMetrics, MlpConfig, N_CLASSES, NnError, Samples, StepStats, Stepper};
 use crate::nn::Mlp;
 
-/// Use the sparse first-layer kernels when at most this fraction of the batch's inputs is non-zero.
+/// Use the sparse first-layer kernels when at most this fraction of the batch's inputs differs
+/// from the background value (the batch's first input, a corner pixel for MNIST).
 const SPARSE_DENSITY: f64 = 0.4;
 
 pub(crate) struct FusedStepper {
@@ -34,6 +35,8 @@ pub(crate) struct FusedStepper {
     v: Vec<f32>,
     adam: Adam,
     stats: StepStats,
+    /// First-layer-width scratch row for the sparse kernels.
+    scratch: Vec<f32>,
 }
 
 impl FusedStepper {
@@ -63,6 +66,7 @@ impl FusedStepper {
                 t: 0,
             },
             stats: StepStats::default(),
+            scratch: vec![0.0; o],
         }
     }
 
@@ -71,10 +75,11 @@ impl FusedStepper {
         let b = y.len();
         let nl = self.sizes.len() - 1;
         let params = &self.params;
-        let sparse = {
+        let background = {
             let d = &x[..b * self.sizes[0]];
-            let nnz = d.iter().filter(|v| **v != 0.0).count();
-            (nnz as f64) <= SPARSE_DENSITY * d.len() as f64
+            let base = d[0];
+            let nnz = d.iter().filter(|v| **v != base).count();
+            ((nnz as f64) <= SPARSE_DENSITY * d.len() as f64).then_some(base)
         };
         for l in 0..nl {
             let (i, o) = (self.sizes[l], self.sizes[l + 1]);
@@ -85,8 +90,8 @@ impl FusedStepper {
             let z = &mut rest[0][..b * o];
             if l > 0 {
                 kernels::matmul_a_wt(input, w, z, b, i, o);
-            } else if sparse {
-                kernels::sparse_rows_matmul(input, w, z, b, i, o);
+            } else if let Some(base) = background {
+                kernels::sparse_rows_matmul(input, w, z, (b, i, o), base, &mut self.scratch);
             } else {
                 kernels::matmul_dz_w(input, w, z, b, i, o);
             }
@@ -122,8 +127,8 @@ impl FusedStepper {
             let (gw, gb) = self.grads[wo..bo + o].split_at_mut(bo - wo);
             if l > 0 {
                 kernels::matmul_dzt_a(dz, input, gw, o, b, i);
-            } else if sparse {
-                kernels::sparse_xt_dz(input, dz, gw, b, i, o);
+            } else if let Some(base) = background {
+                kernels::sparse_xt_dz(input, dz, gw, (b, i, o), base, &mut self.scratch);
             } else {
                 kernels::matmul_dzt_a(input, dz, gw, i, b, o);
             }

@@ -116,23 +116,23 @@ fn bad_configs_and_devices_are_rejected() {
 }
 
 /// Random tiny batch with a dropout mask on the first hidden layer.
-/// `sparse` zeroes about 70 % of the inputs (like MNIST pixels), which selects the engine's
-/// sparse first-layer kernels; otherwise the dense `gemm` path runs.
+/// `background: Some(c)` sets about 70 % of the inputs (and the first) to `c`, like MNIST's
+/// background pixels, which selects the engine's sparse first-layer kernels; `None` runs the
+/// dense `gemm` path.
 fn tiny_batch(
     config: &MlpConfig,
     seed: u64,
-    sparse: bool,
+    background: Option<f32>,
 ) -> (Mlp, Vec<f32>, Vec<u8>, Vec<Vec<f32>>) {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let model = Mlp::init(config, &mut rng);
     let b = config.batch_size;
     let x: Vec<f32> = (0..b * config.input_size)
-        .map(|_| {
+        .map(|k| {
             let v = rng.random::<f32>() * 2.0 - 1.0;
-            if sparse && rng.random::<f32>() < 0.7 {
-                0.0
-            } else {
-                v
+            match background {
+                Some(c) if k == 0 || rng.random::<f32>() < 0.7 => c,
+                _ => v,
             }
         })
         .collect();
@@ -144,14 +144,14 @@ fn tiny_batch(
 
 #[test]
 fn backward_matches_finite_differences() {
-    for sparse in [false, true] {
-        finite_difference_check(sparse);
+    for background in [None, Some(0.0), Some(-0.42)] {
+        finite_difference_check(background);
     }
 }
 
-fn finite_difference_check(sparse: bool) {
+fn finite_difference_check(background: Option<f32>) {
     let config = tiny_config();
-    let (model, x, y, masks) = tiny_batch(&config, 7, sparse);
+    let (model, x, y, masks) = tiny_batch(&config, 7, background);
     let mut s = fused::FusedStepper::new(model.clone(), &config);
     s.gradients(&x, &y, &masks);
     let analytic = s.grads();
@@ -176,15 +176,18 @@ fn finite_difference_check(sparse: bool) {
         let err = (numeric - f64::from(analytic[i])).abs() / (1e-2 + numeric.abs());
         worst = worst.max(err);
     }
-    assert!(worst < 0.05, "worst relative gradient error {worst}");
+    assert!(
+        worst < 0.05,
+        "worst relative gradient error {worst} ({background:?})"
+    );
     assert!(analytic.iter().any(|g| g.abs() > 1e-3));
 }
 
 #[test]
 fn backward_matches_candle_autograd() {
     let config = tiny_config();
-    for seed in 0..4 {
-        let (model, x, y, masks) = tiny_batch(&config, seed, seed % 2 == 0);
+    for (seed, background) in [None, Some(0.0), Some(-0.42), None].into_iter().enumerate() {
+        let (model, x, y, masks) = tiny_batch(&config, seed as u64, background);
         let mut s = fused::FusedStepper::new(model.clone(), &config);
         s.gradients(&x, &y, &masks);
         let c =
