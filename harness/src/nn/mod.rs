@@ -5,7 +5,7 @@
 //!   metrics, timing, size); a [`TrainObserver`] sees each epoch as it finishes. Nothing prints.
 //! * [`Mlp`] is the trained model: [`Mlp::save`] / [`Mlp::load`] (safetensors + JSON
 //!   architecture), [`Mlp::predict_proba`] (softmax confidence), [`Mlp::evaluate`].
-//! * [`bench`] measures whole-epoch training throughput, comparable with
+//! * [`bench`](mod@bench) measures whole-epoch training throughput, comparable with
 //!   `shared/bench/pytorch_mlp.py`.
 //!
 //! Reproducibility: candle's CPU RNG cannot be seeded, so every random draw — initial weights
