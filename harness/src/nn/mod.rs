@@ -8,6 +8,22 @@
 //! * [`bench`](mod@bench) measures whole-epoch training throughput, comparable with
 //!   `shared/bench/pytorch_mlp.py`.
 //!
+//! ```no_run
+//! use harness::data::mnist;
+//! use harness::nn::{self, DeviceKind, EpochMetrics, MlpConfig, Samples};
+//!
+//! let pool = mnist::load_embedded()?;
+//! let (train_idx, test_idx): (Vec<usize>, Vec<usize>) = ((0..7000).collect(), (7000..10_000).collect());
+//! let (tx, ty) = pool.select(&train_idx, None); // pixels / 255
+//! let (vx, vy) = pool.select(&test_idx, None);
+//! let config = MlpConfig::deep().with_epochs(5);
+//! let out = nn::train(&config, Samples::new(&tx, &ty), Samples::new(&vx, &vy), DeviceKind::Cpu,
+//!     &mut |m: &EpochMetrics| eprintln!("epoch {} loss {:.4}", m.epoch, m.train_loss))?;
+//! out.model.save(std::path::Path::new("models/deep"))?;
+//! let confidence = out.model.predict_proba(&vx[..20 * 784])?; // 20 rows of 10 probabilities
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Reproducibility: candle's CPU RNG cannot be seeded, so every random draw — initial weights
 //! (PyTorch's `nn.Linear` default, U(±1/√fan_in)), inverted-dropout masks and per-epoch shuffles —
 //! comes from one ChaCha8 RNG seeded with [`MlpConfig::seed`], drawn in a fixed order on one
