@@ -11,6 +11,7 @@ pub mod error;
 pub mod mlflow;
 pub mod nn;
 pub mod progress;
+pub mod reference;
 pub mod server;
 pub mod settings;
 pub mod train;
@@ -32,5 +33,10 @@ pub fn run(settings: settings::Settings) -> Result<std::process::ExitCode, Error
         }
         Action::MlflowDown { instance } => app::mlflow::down(&s.home, instance, &mut out),
         Action::MlflowStatus { instance } => app::mlflow::status(&s.home, instance, &mut out),
+        Action::Run {
+            tasks,
+            server,
+            options,
+        } => app::run::run(tasks, server, options, s.quiet, &mut out),
     }
 }

@@ -2,9 +2,10 @@
 
 use url::Url;
 
-use crate::cli::{Backend, Cli, Command, MlflowCommand, ServerArgs};
+use crate::cli::{Backend, Cli, Command, MlflowCommand, ServerArgs, TaskName};
 use crate::error::Error;
 use crate::mlflow::Auth;
+use crate::reference::{RunOptions, Task};
 use crate::server::{Home, ServerTarget, docker_available};
 
 /// Everything a command needs, decided once.
@@ -19,9 +20,21 @@ pub struct Settings {
 
 #[derive(Debug)]
 pub enum Action {
-    MlflowUp { instance: String },
-    MlflowDown { instance: String },
-    MlflowStatus { instance: String },
+    MlflowUp {
+        instance: String,
+    },
+    MlflowDown {
+        instance: String,
+    },
+    MlflowStatus {
+        instance: String,
+    },
+    /// `harness run`: the tasks in order, the server, and how to vary the tasks' specs.
+    Run {
+        tasks: Vec<Task>,
+        server: ServerTarget,
+        options: RunOptions,
+    },
 }
 
 impl Settings {
@@ -41,6 +54,15 @@ impl Settings {
             Command::Mlflow(MlflowCommand::Status { instance }) => Action::MlflowStatus {
                 instance: instance.instance,
             },
+            Command::Run(args) => Action::Run {
+                tasks: tasks(args.task)?,
+                server: server_target(&args.server, &home, &python)?,
+                options: RunOptions {
+                    seed: args.seed,
+                    replace: args.replace,
+                    name_prefix: args.name_prefix.filter(|p| !p.is_empty()),
+                },
+            },
         };
         Ok(Settings {
             home,
@@ -48,6 +70,20 @@ impl Settings {
             python,
             action,
         })
+    }
+}
+
+/// The tasks `harness run <task>` performs, in order. `all` means every task the harness can do.
+fn tasks(name: TaskName) -> Result<Vec<Task>, Error> {
+    match name {
+        TaskName::Wine => Ok(vec![Task::Wine]),
+        // Task 2 (MNIST) is not implemented yet; when it is, it joins `Task::ALL` and this arm.
+        TaskName::Mnist => Err(Error::Usage(
+            "`harness run mnist` is not available yet: task 2 (MNIST) has no trainer in this \
+             harness; run `harness run wine` (or `all`, which runs every available task)"
+                .into(),
+        )),
+        TaskName::All => Ok(Task::ALL.to_vec()),
     }
 }
 

@@ -4,5 +4,6 @@
 mod artifacts;
 mod failures;
 mod registry;
+mod run_wine;
 mod server_lifecycle;
 mod tracking;

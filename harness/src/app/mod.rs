@@ -1,3 +1,4 @@
 //! What each command does, on top of the library's parts. Output goes to an injected writer.
 
 pub mod mlflow;
+pub mod run;
