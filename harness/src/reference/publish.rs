@@ -133,8 +133,15 @@ pub struct Published {
 }
 
 /// Publishes every version of `plan`. `produce(open_run)` trains (or loads) one version inside
-/// its run and returns what to log and register. A failure marks the current run FAILED (and its
-/// logged model UPLOAD_FAILED) and is returned; the registered model keeps [`INCOMPLETE_TAG`].
+/// its run and returns what to log and register; it is called on this thread, one version after
+/// the other. A failure marks the failing run FAILED (its logged model UPLOAD_FAILED) and is
+/// returned; versions before it stay registered, and the registered model keeps
+/// [`INCOMPLETE_TAG`].
+///
+/// Requests that do not depend on each other run concurrently (one version's uploads while the
+/// next one trains, a version's files side by side, the aliases and tags at the end): each MLflow
+/// request costs 10–50 ms of server time, and a task makes about fifty of them. Versions are
+/// still registered strictly in order, so v1, v2, … are the plan's order.
 ///
 /// # Errors
 /// [`RunError::AlreadyExists`] without `replace` when the registered model or planned runs
@@ -156,13 +163,13 @@ pub fn publish(
         "checking `{name}` and experiment `{}`",
         plan.experiment
     ));
-    let cleanup = prepare(client, plan, replace, progress)?;
-    let experiment_id = client
-        .get_or_create_experiment(&plan.experiment)
-        .map_err(at(format!("creating experiment `{}`", plan.experiment)))?;
-    let mlflow_version = client
-        .server_version()
-        .unwrap_or_else(|_| crate::server::MLFLOW_VERSION.to_owned());
+    let (cleanup, experiment_id) = prepare(client, plan, replace, progress)?;
+    let experiment_id = match experiment_id {
+        Some(id) => id,
+        None => client
+            .get_or_create_experiment(&plan.experiment)
+            .map_err(at(format!("creating experiment `{}`", plan.experiment)))?,
+    };
 
     let mut rm_tags = plan.tags.clone();
     rm_tags.push(KeyValue::new(ALIAS_RULE_TAG, ALIAS_RULE));
@@ -170,48 +177,97 @@ pub fn publish(
         INCOMPLETE_TAG,
         "a harness run is publishing this model; if no run is, it was interrupted: re-run with --replace",
     ));
-    client
-        .create_registered_model(name, &rm_tags, Some(&plan.description))
-        .map_err(at(format!("creating registered model `{name}`")))?;
+    let (created, version) = both(
+        || client.create_registered_model(name, &rm_tags, Some(&plan.description)),
+        || client.server_version(),
+    );
+    created.map_err(at(format!("creating registered model `{name}`")))?;
+    // MLmodel's `mlflow_version` names the MLflow that wrote it; ours is the server's.
+    let mlflow_version = version.unwrap_or_else(|_| crate::server::MLFLOW_VERSION.to_owned());
 
-    let mut versions = Vec::with_capacity(plan.versions.len());
-    for (index, vp) in plan.versions.iter().enumerate() {
-        progress.set_message(format!("run {}", vp.run_name));
-        let run = client
-            .create_run(&NewRun {
-                experiment_id: experiment_id.clone(),
-                run_name: Some(vp.run_name.clone()),
-                start_time: None,
-                tags: vp.run_tags.clone(),
-            })
-            .map_err(at(format!("creating run `{}`", vp.run_name)))?;
-        let open = OpenRun {
-            client,
-            experiment_id: &experiment_id,
-            run_id: &run.info.run_id,
-            run_name: &vp.run_name,
-            index,
-        };
-        let mut logged_model: Option<String> = None;
-        let outcome = publish_version(
-            &open,
-            name,
-            index as u32 + 1,
-            &mlflow_version,
-            &mut logged_model,
-            &mut produce,
-        );
-        match outcome {
-            Ok(v) => versions.push(v),
-            Err(e) => {
-                // Best effort: the original error matters more than a failure to record it.
-                if let Some(id) = &logged_model {
-                    let _ = client.finalize_logged_model(id, LoggedModelStatus::UploadFailed);
+    let (mut versions, failure) = std::thread::scope(|scope| {
+        // Runs are created and produced here in order; each version's logging and upload
+        // continues on its own thread while the next version trains.
+        let mut logging = Vec::new();
+        let mut failure: Option<RunError> = None;
+        for (index, vp) in plan.versions.iter().enumerate() {
+            progress.set_message(format!("run {}", vp.run_name));
+            let run = match client
+                .create_run(&NewRun {
+                    experiment_id: experiment_id.clone(),
+                    run_name: Some(vp.run_name.clone()),
+                    start_time: None,
+                    tags: vp.run_tags.clone(),
+                })
+                .map_err(at(format!("creating run `{}`", vp.run_name)))
+            {
+                Ok(run) => run,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
                 }
-                let _ = client.update_run(&run.info.run_id, RunStatus::Failed, Some(now_ms()));
-                return Err(e);
+            };
+            let run_id = run.info.run_id;
+            let open = OpenRun {
+                client,
+                experiment_id: &experiment_id,
+                run_id: &run_id,
+                run_name: &vp.run_name,
+                index,
+            };
+            match produce(&open) {
+                Ok(draft) => {
+                    let (experiment_id, mlflow_version) = (&experiment_id, &mlflow_version);
+                    let job_run_id = run_id.clone();
+                    let handle = scope.spawn(move || {
+                        log_version(
+                            client,
+                            experiment_id,
+                            &job_run_id,
+                            &vp.run_name,
+                            draft,
+                            mlflow_version,
+                        )
+                    });
+                    logging.push((run_id, handle));
+                }
+                Err(e) => {
+                    fail_run(client, &run_id, None);
+                    failure = Some(e);
+                    break;
+                }
             }
         }
+        // Register in plan order. After a failure nothing more is registered: later runs are
+        // marked FAILED, and the first failure in version order is the one reported.
+        let mut registered = Vec::new();
+        let mut first_failure: Option<RunError> = None;
+        for (index, (run_id, handle)) in logging.into_iter().enumerate() {
+            let logged = join(handle);
+            if first_failure.is_some() {
+                fail_run(
+                    client,
+                    &run_id,
+                    logged.err().and_then(|f| f.pending_model).as_deref(),
+                );
+                continue;
+            }
+            let expected = index as u32 + 1;
+            match logged.and_then(|l| register(client, name, expected, l).map_err(Failed::from)) {
+                Ok(v) => registered.push(v),
+                Err(f) => {
+                    fail_run(client, &run_id, f.pending_model.as_deref());
+                    first_failure = Some(*f.error);
+                }
+            }
+        }
+        (registered, first_failure.or(failure))
+    });
+
+    if let Some(error) = failure {
+        // Registered versions' runs still end FINISHED (best effort: the failure matters more).
+        let _ = parallel(finish_runs(client, &versions));
+        return Err(error);
     }
 
     progress.set_message(format!("setting aliases of `{name}`"));
@@ -224,13 +280,6 @@ pub fn publish(
         })
         .collect();
     let aliases = assign_aliases(&scored, versions[0].version)?;
-    for (alias, version) in aliases.pairs() {
-        client
-            .set_alias(name, alias, &version.to_string())
-            .map_err(at(format!(
-                "setting alias `{alias}` → v{version} of `{name}`"
-            )))?;
-    }
     for v in &mut versions {
         v.status = aliases.role(v.version).status().to_owned();
         v.aliases = aliases
@@ -238,10 +287,26 @@ pub fn publish(
             .into_iter()
             .map(String::from)
             .collect();
-        client
-            .set_model_version_tag(name, &v.version.to_string(), "status", &v.status)
-            .map_err(at(format!("tagging v{} of `{name}`", v.version)))?;
     }
+    let mut jobs = finish_runs(client, &versions);
+    for (alias, version) in aliases.pairs() {
+        jobs.push(Box::new(move || {
+            client
+                .set_alias(name, alias, &version.to_string())
+                .map_err(at(format!(
+                    "setting alias `{alias}` → v{version} of `{name}`"
+                )))
+        }));
+    }
+    for v in &versions {
+        jobs.push(Box::new(move || {
+            client
+                .set_model_version_tag(name, &v.version.to_string(), "status", &v.status)
+                .map_err(at(format!("tagging v{} of `{name}`", v.version)))
+        }));
+    }
+    parallel(jobs)?;
+    // Last, so that an interruption anywhere above leaves the marker.
     client
         .delete_registered_model_tag(name, INCOMPLETE_TAG)
         .map_err(at(format!("marking `{name}` complete")))?;
@@ -257,48 +322,87 @@ pub fn publish(
     })
 }
 
-/// Everything for one version inside its open run, ending with the run FINISHED.
-fn publish_version(
-    open: &OpenRun<'_>,
-    name: &str,
-    expected_version: u32,
-    mlflow_version: &str,
-    logged_model: &mut Option<String>,
-    produce: &mut impl FnMut(&OpenRun<'_>) -> Result<VersionDraft, RunError>,
-) -> Result<PublishedVersion, RunError> {
-    let client = open.client;
-    let run_id = open.run_id;
-    let run_name = open.run_name;
-    let draft = produce(open)?;
+/// A version's failure, with the logged model left PENDING by it (to mark UPLOAD_FAILED).
+#[derive(Debug)]
+struct Failed {
+    error: Box<RunError>,
+    pending_model: Option<String>,
+}
 
+impl From<RunError> for Failed {
+    fn from(error: RunError) -> Self {
+        Failed {
+            error: Box::new(error),
+            pending_model: None,
+        }
+    }
+}
+
+/// A version logged and its model READY, waiting to be registered.
+#[derive(Debug)]
+struct Logged {
+    run_id: String,
+    run_name: String,
+    model_id: String,
+    artifact_uri: String,
+    version_tags: Vec<KeyValue>,
+    version_description: Option<String>,
+    accuracy: f64,
+    f1: f64,
+}
+
+/// Params, metrics, dataset, and the logged model (files, `MLmodel`, READY, run output).
+fn log_version(
+    client: &MlflowClient,
+    experiment_id: &str,
+    run_id: &str,
+    run_name: &str,
+    draft: VersionDraft,
+    mlflow_version: &str,
+) -> Result<Logged, Failed> {
     let now = now_ms();
     let metrics: Vec<Metric> = draft
         .metrics
         .iter()
         .map(|(k, v)| Metric::new(k.clone(), *v, now, 0))
         .collect();
-    client
-        .log_batch(run_id, &metrics, &draft.params, &[])
-        .map_err(at(format!("logging params and metrics of `{run_name}`")))?;
-    if !draft.datasets.is_empty() {
-        client
-            .log_inputs(run_id, &draft.datasets)
-            .map_err(at(format!("logging the dataset of `{run_name}`")))?;
-    }
-
-    let lm = client
-        .create_logged_model(&NewLoggedModel {
-            experiment_id: open.experiment_id.to_owned(),
-            name: draft.model_name.clone(),
-            model_type: None,
-            source_run_id: Some(run_id.to_owned()),
-            params: draft.params.clone(),
-            tags: vec![],
-        })
-        .map_err(at(format!("creating the logged model of `{run_name}`")))?;
-    let model_id = lm.info.model_id.clone();
-    *logged_model = Some(model_id.clone());
-    let artifact_uri = lm.info.artifact_uri.clone();
+    let (batch, (inputs, lm)) = both(
+        || client.log_batch(run_id, &metrics, &draft.params, &[]),
+        || {
+            both(
+                || {
+                    if draft.datasets.is_empty() {
+                        Ok(())
+                    } else {
+                        client.log_inputs(run_id, &draft.datasets)
+                    }
+                },
+                || {
+                    client.create_logged_model(&NewLoggedModel {
+                        experiment_id: experiment_id.to_owned(),
+                        name: draft.model_name.clone(),
+                        model_type: None,
+                        source_run_id: Some(run_id.to_owned()),
+                        params: draft.params.clone(),
+                        tags: vec![],
+                    })
+                },
+            )
+        },
+    );
+    let lm = lm.map_err(at(format!("creating the logged model of `{run_name}`")))?;
+    let model_id = lm.info.model_id;
+    let artifact_uri = lm.info.artifact_uri;
+    let pending = |error: RunError| Failed {
+        error: Box::new(error),
+        pending_model: Some(model_id.clone()),
+    };
+    batch
+        .map_err(at(format!("logging params and metrics of `{run_name}`")))
+        .map_err(pending)?;
+    inputs
+        .map_err(at(format!("logging the dataset of `{run_name}`")))
+        .map_err(pending)?;
 
     let mut mlmodel = draft.mlmodel;
     mlmodel.artifact_path = artifact_uri.clone();
@@ -308,68 +412,141 @@ fn publish_version(
     mlmodel.mlflow_version = mlflow_version.to_owned();
     mlmodel.utc_time_created = utc_time(now_ms());
     mlmodel.model_size_bytes = Some(draft.files.iter().map(|f| f.bytes.len() as u64).sum());
-    for file in draft.files {
-        client
-            .upload_artifact(&artifact_uri, &file.path, file.bytes)
-            .map_err(at(format!("uploading {} of `{run_name}`", file.path)))?;
-    }
-    client
-        .upload_artifact(&artifact_uri, MLMODEL_FILE, mlmodel.to_yaml().into_bytes())
-        .map_err(at(format!("uploading MLmodel of `{run_name}`")))?;
+    let mut files = draft.files;
+    files.push(ArtifactFile {
+        path: MLMODEL_FILE.into(),
+        bytes: mlmodel.to_yaml().into_bytes(),
+    });
+    let uploads: Vec<Job<'_>> = files
+        .into_iter()
+        .map(|file| -> Job<'_> {
+            let artifact_uri = &artifact_uri;
+            Box::new(move || {
+                client
+                    .upload_artifact(artifact_uri, &file.path, file.bytes)
+                    .map_err(at(format!("uploading {} of `{run_name}`", file.path)))
+            })
+        })
+        .collect();
+    parallel(uploads).map_err(pending)?;
     client
         .finalize_logged_model(&model_id, LoggedModelStatus::Ready)
-        .map_err(at(format!("finalizing logged model {model_id}")))?;
-    *logged_model = None;
+        .map_err(at(format!("finalizing logged model {model_id}")))
+        .map_err(pending)?;
     client
         .log_outputs(run_id, &[(&model_id, 0)])
         .map_err(at(format!(
             "recording {model_id} as output of `{run_name}`"
         )))?;
+    Ok(Logged {
+        run_id: run_id.to_owned(),
+        run_name: run_name.to_owned(),
+        model_id,
+        artifact_uri,
+        version_tags: draft.version_tags,
+        version_description: draft.version_description,
+        accuracy: draft.accuracy,
+        f1: draft.f1,
+    })
+}
 
-    let source = format!("models:/{model_id}");
+/// Registers a logged version as version `expected` of `name` (the server also records the
+/// version on the logged model's `mlflow.modelVersions` tag, as for the Python client).
+fn register(
+    client: &MlflowClient,
+    name: &str,
+    expected: u32,
+    l: Logged,
+) -> Result<PublishedVersion, RunError> {
+    let source = format!("models:/{}", l.model_id);
     let mv = client
         .create_model_version(&NewModelVersion {
             name: name.to_owned(),
             source: source.clone(),
-            run_id: Some(run_id.to_owned()),
-            model_id: Some(model_id.clone()),
-            tags: draft.version_tags,
-            description: draft.version_description,
+            run_id: Some(l.run_id.clone()),
+            model_id: Some(l.model_id.clone()),
+            tags: l.version_tags,
+            description: l.version_description,
         })
         .map_err(at(format!(
-            "registering `{run_name}` as a version of `{name}`"
+            "registering `{}` as a version of `{name}`",
+            l.run_name
         )))?;
-    if mv.version != expected_version.to_string() {
+    if mv.version != expected.to_string() {
         return Err(RunError::UnexpectedVersion {
             name: name.to_owned(),
-            run_name: run_name.to_owned(),
-            expected: expected_version,
+            run_name: l.run_name,
+            expected,
             got: mv.version,
         });
     }
-    // What the Python client records on the logged model after registering it.
-    let versions_tag = serde_json::json!([{"name": name, "version": mv.version}]).to_string();
-    client
-        .set_logged_model_tags(
-            &model_id,
-            &[KeyValue::new("mlflow.modelVersions", versions_tag)],
-        )
-        .map_err(at(format!("tagging logged model {model_id}")))?;
-    client
-        .update_run(run_id, RunStatus::Finished, Some(now_ms()))
-        .map_err(at(format!("finishing run `{run_name}`")))?;
     Ok(PublishedVersion {
-        version: expected_version,
-        run_name: run_name.to_owned(),
-        run_id: run_id.to_owned(),
-        model_id,
+        version: expected,
+        run_name: l.run_name,
+        run_id: l.run_id,
+        model_id: l.model_id,
         source,
-        artifact_uri,
-        accuracy: draft.accuracy,
-        f1: draft.f1,
+        artifact_uri: l.artifact_uri,
+        accuracy: l.accuracy,
+        f1: l.f1,
         status: String::new(),
         aliases: vec![],
     })
+}
+
+/// One job per version: its run ends FINISHED.
+fn finish_runs<'a>(client: &'a MlflowClient, versions: &'a [PublishedVersion]) -> Vec<Job<'a>> {
+    versions
+        .iter()
+        .map(|v| -> Job<'a> {
+            Box::new(move || {
+                client
+                    .update_run(&v.run_id, RunStatus::Finished, Some(now_ms()))
+                    .map(drop)
+                    .map_err(at(format!("finishing run `{}`", v.run_name)))
+            })
+        })
+        .collect()
+}
+
+/// Best effort, after a failure: the run FAILED, a PENDING logged model UPLOAD_FAILED. Errors
+/// here are dropped because the failure being reported matters more.
+fn fail_run(client: &MlflowClient, run_id: &str, pending_model: Option<&str>) {
+    if let Some(id) = pending_model {
+        let _ = client.finalize_logged_model(id, LoggedModelStatus::UploadFailed);
+    }
+    let _ = client.update_run(run_id, RunStatus::Failed, Some(now_ms()));
+}
+
+/// One independent MLflow request (or a few in a row).
+type Job<'a> = Box<dyn FnOnce() -> Result<(), RunError> + Send + 'a>;
+
+/// Runs the jobs on scoped threads; all of them run to the end, and the first error in job
+/// order is returned.
+fn parallel(jobs: Vec<Job<'_>>) -> Result<(), RunError> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = jobs.into_iter().map(|job| s.spawn(job)).collect();
+        // Join every thread before looking at the results, so no job is still running when an
+        // error is returned.
+        let results: Vec<Result<(), RunError>> = handles.into_iter().map(join).collect();
+        results.into_iter().collect()
+    })
+}
+
+/// `a` on a scoped thread and `b` on this one; both results.
+fn both<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+    std::thread::scope(|s| {
+        let handle = s.spawn(a);
+        let b = b();
+        (join(handle), b)
+    })
+}
+
+/// A scoped thread's result; a panic in it continues in the caller (it is a bug, not an error).
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Refuses an existing registered model or planned runs, or (with `replace`) removes them.
@@ -378,14 +555,16 @@ fn prepare(
     plan: &RegistryPlan,
     replace: bool,
     progress: &Progress,
-) -> Result<Cleanup, RunError> {
+) -> Result<(Cleanup, Option<String>), RunError> {
     let name = &plan.registered_model;
-    let existing = client
-        .find_registered_model(name)
-        .map_err(at(format!("looking up registered model `{name}`")))?;
-    let experiment = client
-        .get_experiment_by_name(&plan.experiment)
-        .map_err(at(format!("looking up experiment `{}`", plan.experiment)))?;
+    let (existing, experiment) = both(
+        || client.find_registered_model(name),
+        || client.get_experiment_by_name(&plan.experiment),
+    );
+    let existing = existing.map_err(at(format!("looking up registered model `{name}`")))?;
+    let experiment =
+        experiment.map_err(at(format!("looking up experiment `{}`", plan.experiment)))?;
+    let experiment_id = experiment.as_ref().map(|e| e.experiment_id.clone());
     let mut runs = Vec::new();
     if let Some(exp) = &experiment {
         if exp.lifecycle_stage == "deleted" {
@@ -407,7 +586,7 @@ fn prepare(
         runs.retain(|r| plan.versions.iter().any(|v| v.run_name == r.info.run_name));
     }
     if existing.is_none() && runs.is_empty() {
-        return Ok(Cleanup::default());
+        return Ok((Cleanup::default(), experiment_id));
     }
     if !replace {
         let mut what = Vec::new();
@@ -466,7 +645,7 @@ fn prepare(
             cleanup.runs_deleted.push(r.info.run_id.clone());
         }
     }
-    Ok(cleanup)
+    Ok((cleanup, experiment_id))
 }
 
 fn run_names(plan: &RegistryPlan) -> String {
