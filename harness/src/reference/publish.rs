@@ -73,7 +73,8 @@ pub struct VersionDraft {
     pub files: Vec<ArtifactFile>,
     /// The `MLmodel` to write; `publish` fills in the ids, paths, time and MLflow version.
     pub mlmodel: MlModel,
-    /// Version tags (e.g. `model_type`); `status` is added from the alias the version gets.
+    /// Version tags (e.g. `model_type`); `status` is added from the role the version gets
+    /// ([`super::ranking::Role::status`]).
     pub version_tags: Vec<KeyValue>,
     pub version_description: Option<String>,
     /// Test accuracy and weighted F1, as fractions: what the aliases are decided on.
@@ -185,10 +186,12 @@ pub fn publish(
     // MLmodel's `mlflow_version` names the MLflow that wrote it; ours is the server's.
     let mlflow_version = version.unwrap_or_else(|_| crate::server::MLFLOW_VERSION.to_owned());
 
-    let (mut versions, failure) = std::thread::scope(|scope| {
+    let datasets_lock = std::sync::Mutex::new(());
+    let (mut versions, aliases, failure) = std::thread::scope(|scope| {
         // Runs are created and produced here in order; each version's logging and upload
         // continues on its own thread while the next version trains.
         let mut logging = Vec::new();
+        let mut scored = Vec::new();
         let mut failure: Option<RunError> = None;
         for (index, vp) in plan.versions.iter().enumerate() {
             progress.set_message(format!("run {}", vp.run_name));
@@ -217,11 +220,18 @@ pub fn publish(
             };
             match produce(&open) {
                 Ok(draft) => {
-                    let (experiment_id, mlflow_version) = (&experiment_id, &mlflow_version);
+                    scored.push(Scored {
+                        version: index as u32 + 1,
+                        accuracy: draft.accuracy,
+                        f1: draft.f1,
+                    });
+                    let (experiment_id, mlflow_version, datasets_lock) =
+                        (&experiment_id, &mlflow_version, &datasets_lock);
                     let job_run_id = run_id.clone();
                     let handle = scope.spawn(move || {
                         log_version(
                             client,
+                            datasets_lock,
                             experiment_id,
                             &job_run_id,
                             &vp.run_name,
@@ -238,10 +248,17 @@ pub fn publish(
                 }
             }
         }
+        // Every score is known before anything is registered, so each version is created with
+        // its final `status` tag (saving a request per version). Versions are numbered 1, 2, …
+        // in plan order (`register` checks it), so the ranking can use those numbers now.
+        let aliases = assign_aliases(&scored, 1);
         // Register in plan order. After a failure nothing more is registered: later runs are
         // marked FAILED, and the first failure in version order is the one reported.
         let mut registered = Vec::new();
-        let mut first_failure: Option<RunError> = None;
+        let mut first_failure: Option<RunError> = match &aliases {
+            Err(e) if failure.is_none() => Some(e.clone().into()),
+            _ => None,
+        };
         for (index, (run_id, handle)) in logging.into_iter().enumerate() {
             let logged = join(handle);
             if first_failure.is_some() {
@@ -253,7 +270,13 @@ pub fn publish(
                 continue;
             }
             let expected = index as u32 + 1;
-            match logged.and_then(|l| register(client, name, expected, l).map_err(Failed::from)) {
+            let status = aliases
+                .as_ref()
+                .map(|a| a.role(expected).status())
+                .unwrap_or_default();
+            match logged
+                .and_then(|l| register(client, name, expected, status, l).map_err(Failed::from))
+            {
                 Ok(v) => registered.push(v),
                 Err(f) => {
                     fail_run(client, &run_id, f.pending_model.as_deref());
@@ -261,7 +284,7 @@ pub fn publish(
                 }
             }
         }
-        (registered, first_failure.or(failure))
+        (registered, aliases, first_failure.or(failure))
     });
 
     if let Some(error) = failure {
@@ -271,15 +294,8 @@ pub fn publish(
     }
 
     progress.set_message(format!("setting aliases of `{name}`"));
-    let scored: Vec<Scored> = versions
-        .iter()
-        .map(|v| Scored {
-            version: v.version,
-            accuracy: v.accuracy,
-            f1: v.f1,
-        })
-        .collect();
-    let aliases = assign_aliases(&scored, versions[0].version)?;
+    // Cannot fail here: a ranking error was reported as the failure above.
+    let aliases = aliases?;
     for v in &mut versions {
         v.status = aliases.role(v.version).status().to_owned();
         v.aliases = aliases
@@ -296,13 +312,6 @@ pub fn publish(
                 .map_err(at(format!(
                     "setting alias `{alias}` → v{version} of `{name}`"
                 )))
-        }));
-    }
-    for v in &versions {
-        jobs.push(Box::new(move || {
-            client
-                .set_model_version_tag(name, &v.version.to_string(), "status", &v.status)
-                .map_err(at(format!("tagging v{} of `{name}`", v.version)))
         }));
     }
     parallel(jobs)?;
@@ -354,6 +363,7 @@ struct Logged {
 /// Params, metrics, dataset, and the logged model (files, `MLmodel`, READY, run output).
 fn log_version(
     client: &MlflowClient,
+    datasets_lock: &std::sync::Mutex<()>,
     experiment_id: &str,
     run_id: &str,
     run_name: &str,
@@ -372,10 +382,16 @@ fn log_version(
             both(
                 || {
                     if draft.datasets.is_empty() {
-                        Ok(())
-                    } else {
-                        client.log_inputs(run_id, &draft.datasets)
+                        return Ok(());
                     }
+                    // MLflow inserts a dataset into the experiment on first use; two runs
+                    // logging the same dataset at once race on that insert and one gets a
+                    // 400. So dataset logging goes one version at a time (a poisoned lock
+                    // only means another version's thread panicked: the lock is still usable).
+                    let _guard = datasets_lock
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    client.log_inputs(run_id, &draft.datasets)
                 },
                 || {
                     client.create_logged_model(&NewLoggedModel {
@@ -456,16 +472,19 @@ fn register(
     client: &MlflowClient,
     name: &str,
     expected: u32,
+    status: &str,
     l: Logged,
 ) -> Result<PublishedVersion, RunError> {
     let source = format!("models:/{}", l.model_id);
+    let mut tags = l.version_tags;
+    tags.push(KeyValue::new("status", status));
     let mv = client
         .create_model_version(&NewModelVersion {
             name: name.to_owned(),
             source: source.clone(),
             run_id: Some(l.run_id.clone()),
             model_id: Some(l.model_id.clone()),
-            tags: l.version_tags,
+            tags,
             description: l.version_description,
         })
         .map_err(at(format!(
@@ -489,7 +508,7 @@ fn register(
         artifact_uri: l.artifact_uri,
         accuracy: l.accuracy,
         f1: l.f1,
-        status: String::new(),
+        status: status.to_owned(),
         aliases: vec![],
     })
 }
@@ -566,6 +585,7 @@ fn prepare(
         experiment.map_err(at(format!("looking up experiment `{}`", plan.experiment)))?;
     let experiment_id = experiment.as_ref().map(|e| e.experiment_id.clone());
     let mut runs = Vec::new();
+    let mut models = Vec::new();
     if let Some(exp) = &experiment {
         if exp.lifecycle_stage == "deleted" {
             return Err(RunError::ExperimentDeleted {
@@ -573,17 +593,31 @@ fn prepare(
                 id: exp.experiment_id.clone(),
             });
         }
-        runs = client
-            .search_runs(&RunSearch {
-                experiment_ids: vec![exp.experiment_id.clone()],
-                run_view_type: ViewType::ActiveOnly,
-                ..Default::default()
-            })
-            .map_err(at(format!(
-                "listing runs of experiment `{}`",
-                plan.experiment
-            )))?;
+        let ids = std::slice::from_ref(&exp.experiment_id);
+        let (found_runs, found_models) = both(
+            || {
+                client.search_runs(&RunSearch {
+                    experiment_ids: ids.to_vec(),
+                    run_view_type: ViewType::ActiveOnly,
+                    ..Default::default()
+                })
+            },
+            // Only --replace deletes logged models; fetch them now to save a round trip.
+            || replace.then(|| client.search_logged_models(ids)),
+        );
+        runs = found_runs.map_err(at(format!(
+            "listing runs of experiment `{}`",
+            plan.experiment
+        )))?;
         runs.retain(|r| plan.versions.iter().any(|v| v.run_name == r.info.run_name));
+        models = found_models
+            .transpose()
+            .map_err(at(format!(
+                "listing logged models of `{}`",
+                plan.experiment
+            )))?
+            .unwrap_or_default();
+        models.retain(|m| runs.iter().any(|r| r.info.run_id == m.info.source_run_id));
     }
     if existing.is_none() && runs.is_empty() {
         return Ok((Cleanup::default(), experiment_id));
@@ -612,39 +646,45 @@ fn prepare(
             run_names: run_names(plan),
         });
     }
-    let mut cleanup = Cleanup::default();
+    progress.set_message(format!(
+        "--replace: deleting {}{} run(s) and {} logged model(s)",
+        if existing.is_some() {
+            "the registered model, "
+        } else {
+            ""
+        },
+        runs.len(),
+        models.len()
+    ));
+    let mut jobs: Vec<Job<'_>> = Vec::new();
     if existing.is_some() {
-        progress.set_message(format!("--replace: deleting registered model `{name}`"));
-        client
-            .delete_registered_model(name)
-            .map_err(at(format!("deleting registered model `{name}`")))?;
-        cleanup.registered_model_deleted = true;
+        jobs.push(Box::new(|| {
+            client
+                .delete_registered_model(name)
+                .map_err(at(format!("deleting registered model `{name}`")))
+        }));
     }
-    if let (Some(exp), false) = (&experiment, runs.is_empty()) {
-        progress.set_message(format!("--replace: deleting {} old run(s)", runs.len()));
-        let models = client
-            .search_logged_models(std::slice::from_ref(&exp.experiment_id))
-            .map_err(at(format!(
-                "listing logged models of `{}`",
-                plan.experiment
-            )))?;
-        for m in models
-            .iter()
-            .filter(|m| runs.iter().any(|r| r.info.run_id == m.info.source_run_id))
-        {
+    for m in &models {
+        jobs.push(Box::new(move || {
             client
                 .delete_logged_model(&m.info.model_id)
-                .map_err(at(format!("deleting logged model {}", m.info.model_id)))?;
-            cleanup.logged_models_deleted += 1;
-        }
-        for r in &runs {
+                .map_err(at(format!("deleting logged model {}", m.info.model_id)))
+        }));
+    }
+    for r in &runs {
+        jobs.push(Box::new(move || {
             client.delete_run(&r.info.run_id).map_err(at(format!(
                 "deleting run `{}` ({})",
                 r.info.run_name, r.info.run_id
-            )))?;
-            cleanup.runs_deleted.push(r.info.run_id.clone());
-        }
+            )))
+        }));
     }
+    parallel(jobs)?;
+    let cleanup = Cleanup {
+        registered_model_deleted: existing.is_some(),
+        runs_deleted: runs.into_iter().map(|r| r.info.run_id).collect(),
+        logged_models_deleted: models.len(),
+    };
     Ok((cleanup, experiment_id))
 }
 
