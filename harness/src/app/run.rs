@@ -19,25 +19,24 @@ pub fn run(
 ) -> Result<ExitCode, Error> {
     let progress = Progress::spinner(quiet);
     progress.set_message("connecting to MLflow");
-    let server = server::connect(target, &progress)?;
+    let server = server::connect(target, &progress);
+    progress.finish();
+    let server = server?;
     let client = server.client()?;
-    let mut first = true;
-    for &task in tasks {
-        let summary = reference::run_task(&client, task, options, &progress).map_err(|source| {
-            Error::Run {
-                task: task.name(),
-                source,
-            }
-        })?;
-        // The spinner is cleared before printing so the table is not interleaved with it.
+    for (i, &task) in tasks.iter().enumerate() {
+        // A spinner per task, cleared before the task's tables are printed.
+        let progress = Progress::spinner(quiet);
+        let summary = reference::run_task(&client, task, options, &progress);
         progress.finish();
-        if !first {
+        let summary = summary.map_err(|source| Error::Run {
+            task: task.name(),
+            source,
+        })?;
+        if i > 0 {
             writeln!(out)?;
         }
-        first = false;
         render(&summary, out)?;
     }
-    progress.finish();
     if server.owns_server() && !quiet {
         eprintln!(
             "note: harness started MLflow at {} for this command and stops it now; the store \
