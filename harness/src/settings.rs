@@ -162,6 +162,61 @@ mod tests {
         );
     }
 
+    fn settings(args: &[&str]) -> Result<Settings, Error> {
+        use clap::Parser;
+        let cli = Cli::try_parse_from(std::iter::once("harness").chain(args.iter().copied()))
+            .map_err(|e| Error::Usage(e.to_string()))?;
+        Settings::from_cli(cli)
+    }
+
+    #[test]
+    fn run_wine_maps_to_a_run_action_with_its_options() {
+        let s = settings(&[
+            "run",
+            "wine",
+            "--tracking-uri",
+            "http://127.0.0.1:5000",
+            "--seed",
+            "7",
+            "--replace",
+            "--name-prefix",
+            "alice-",
+        ])
+        .unwrap();
+        let Action::Run {
+            tasks,
+            server,
+            options,
+        } = s.action
+        else {
+            panic!("not a run: {:?}", s.action);
+        };
+        assert_eq!(tasks, [Task::Wine]);
+        assert!(
+            matches!(server, ServerTarget::External { ref uri, .. } if uri.as_str() == "http://127.0.0.1:5000/")
+        );
+        assert_eq!(
+            options,
+            RunOptions {
+                seed: Some(7),
+                replace: true,
+                name_prefix: Some("alice-".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn run_all_is_every_available_task_and_mnist_is_not_available_yet() {
+        let s = settings(&["run", "all", "--tracking-uri", "http://127.0.0.1:5000"]).unwrap();
+        assert!(matches!(s.action, Action::Run { ref tasks, .. } if tasks == &Task::ALL));
+        let err =
+            settings(&["run", "mnist", "--tracking-uri", "http://127.0.0.1:5000"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("not available yet"), "{err}");
+        // numpy's RandomState takes seeds below 2^32.
+        assert!(settings(&["run", "wine", "--seed", "4294967296"]).is_err());
+    }
+
     #[test]
     fn bad_uris_are_usage_errors_without_secrets() {
         let err = parse_tracking_uri("sqlite:///mlflow.db")
