@@ -29,6 +29,9 @@ pub enum Command {
     /// Grade an MLflow state against the rubric: a live server, a store file, an mlruns/ folder,
     /// or a folder with one sub-folder per student
     Check(CheckArgs),
+    /// Do a homework task against an MLflow server exactly as a perfect submission would
+    /// (runs, logged models, registered versions, tags, aliases) and load the champion back
+    Run(RunArgs),
 }
 
 #[derive(Debug, Args)]
@@ -84,6 +87,42 @@ pub enum CheckFormat {
     Json,
     /// Gradescope autograder results.json
     Gradescope,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Which task to run
+    #[arg(value_enum)]
+    pub task: TaskName,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// random_state of the train/test split and of every model [default: the task's, 42]
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u32>,
+
+    /// If the task's registered model or runs already exist: delete the registered model (all
+    /// versions and aliases), soft-delete the experiment's runs with the task's run names and
+    /// their logged models, then run. Without it such a server is refused, unchanged
+    #[arg(long)]
+    pub replace: bool,
+
+    /// Prepend this to the experiment and registered-model names (e.g. `alice-`), so several
+    /// runs can share one server without touching each other's models
+    #[arg(long, value_name = "PREFIX")]
+    pub name_prefix: Option<String>,
+}
+
+/// The homework's tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TaskName {
+    /// Task 1: wine classification with three tree models
+    Wine,
+    /// Task 2: MNIST digits with neural networks
+    Mnist,
+    /// Every task, in order
+    All,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
 //! The top-level error: one variant per area, each carrying its own context.
 
 use crate::mlflow::MlflowError;
+use crate::reference::RunError;
 use crate::server::ServerError;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +15,13 @@ pub enum Error {
     Mlflow(#[from] MlflowError),
     #[error(transparent)]
     Task(#[from] crate::task::TaskError),
+    /// `harness run <task>` failed; the source says at which step.
+    #[error("harness run {task}: {source}")]
+    Run {
+        task: &'static str,
+        #[source]
+        source: RunError,
+    },
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
 }

@@ -14,6 +14,7 @@ pub mod mlflow;
 pub mod nn;
 pub mod output;
 pub mod progress;
+pub mod reference;
 pub mod report;
 pub mod rescore;
 pub mod server;
@@ -47,5 +48,10 @@ pub fn run(settings: settings::Settings) -> Result<std::process::ExitCode, Error
             options,
             rescore,
         } => app::check::execute(s, tasks, target, options, *rescore, &mut out),
+        Action::Run {
+            tasks,
+            server,
+            options,
+        } => app::run::run(tasks, server, options, s.quiet, &mut out),
     }
 }

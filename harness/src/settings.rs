@@ -6,10 +6,11 @@ use std::path::PathBuf;
 
 use crate::app::check::{CheckOptions, Format};
 use crate::app::tasks::TaskSource;
-use crate::cli::{Backend, CheckFormat, Cli, Command, MlflowCommand, ServerArgs};
+use crate::cli::{Backend, CheckFormat, Cli, Command, MlflowCommand, ServerArgs, TaskName};
 use crate::error::Error;
 use crate::mlflow::Auth;
 use crate::output::text::Audience;
+use crate::reference::{RunOptions, Task};
 use crate::server::{Home, ServerTarget, docker_available};
 use crate::task::TaskSpec;
 
@@ -42,6 +43,12 @@ pub enum Action {
         options: CheckOptions,
         /// Provision the rescoring sandbox before grading (`--rescore`).
         rescore: bool,
+    },
+    /// `harness run`: the tasks in order, the server, and how to vary the tasks' specs.
+    Run {
+        tasks: Vec<Task>,
+        server: ServerTarget,
+        options: RunOptions,
     },
 }
 
@@ -118,6 +125,15 @@ impl Settings {
                     rescore: args.rescore,
                 }
             }
+            Command::Run(args) => Action::Run {
+                tasks: tasks(args.task)?,
+                server: server_target(&args.server, &home, &python)?,
+                options: RunOptions {
+                    seed: args.seed,
+                    replace: args.replace,
+                    name_prefix: args.name_prefix.filter(|p| !p.is_empty()),
+                },
+            },
         };
         Ok(Settings {
             home,
@@ -125,6 +141,20 @@ impl Settings {
             python,
             action,
         })
+    }
+}
+
+/// The tasks `harness run <task>` performs, in order. `all` means every task the harness can do.
+fn tasks(name: TaskName) -> Result<Vec<Task>, Error> {
+    match name {
+        TaskName::Wine => Ok(vec![Task::Wine]),
+        // Task 2 (MNIST) is not implemented yet; when it is, it joins `Task::ALL` and this arm.
+        TaskName::Mnist => Err(Error::Usage(
+            "`harness run mnist` is not available yet: task 2 (MNIST) has no trainer in this \
+             harness; run `harness run wine` (or `all`, which runs every available task)"
+                .into(),
+        )),
+        TaskName::All => Ok(Task::ALL.to_vec()),
     }
 }
 
@@ -201,6 +231,61 @@ mod tests {
         assert!(
             matches!(auth, Some(Auth::Basic { ref username, ref password }) if username == "ta" && password == "s3cret")
         );
+    }
+
+    fn settings(args: &[&str]) -> Result<Settings, Error> {
+        use clap::Parser;
+        let cli = Cli::try_parse_from(std::iter::once("harness").chain(args.iter().copied()))
+            .map_err(|e| Error::Usage(e.to_string()))?;
+        Settings::from_cli(cli)
+    }
+
+    #[test]
+    fn run_wine_maps_to_a_run_action_with_its_options() {
+        let s = settings(&[
+            "run",
+            "wine",
+            "--tracking-uri",
+            "http://127.0.0.1:5000",
+            "--seed",
+            "7",
+            "--replace",
+            "--name-prefix",
+            "alice-",
+        ])
+        .unwrap();
+        let Action::Run {
+            tasks,
+            server,
+            options,
+        } = s.action
+        else {
+            panic!("not a run: {:?}", s.action);
+        };
+        assert_eq!(tasks, [Task::Wine]);
+        assert!(
+            matches!(server, ServerTarget::External { ref uri, .. } if uri.as_str() == "http://127.0.0.1:5000/")
+        );
+        assert_eq!(
+            options,
+            RunOptions {
+                seed: Some(7),
+                replace: true,
+                name_prefix: Some("alice-".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn run_all_is_every_available_task_and_mnist_is_not_available_yet() {
+        let s = settings(&["run", "all", "--tracking-uri", "http://127.0.0.1:5000"]).unwrap();
+        assert!(matches!(s.action, Action::Run { ref tasks, .. } if tasks == &Task::ALL));
+        let err =
+            settings(&["run", "mnist", "--tracking-uri", "http://127.0.0.1:5000"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("not available yet"), "{err}");
+        // numpy's RandomState takes seeds below 2^32.
+        assert!(settings(&["run", "wine", "--seed", "4294967296"]).is_err());
     }
 
     #[test]

@@ -3,4 +3,5 @@
 pub mod check;
 pub mod mlflow;
 pub mod rescore;
+pub mod run;
 pub mod tasks;

@@ -558,6 +558,11 @@ impl MlflowClient {
             .model)
     }
 
+    /// Deletes a logged model (MLflow marks it deleted; its files stay until `mlflow gc`).
+    pub fn delete_logged_model(&self, model_id: &str) -> Result<()> {
+        self.delete(&format!("logged-models/{model_id}"), json!({}))
+    }
+
     pub fn set_logged_model_tags(&self, model_id: &str, tags: &[KeyValue]) -> Result<()> {
         self.patch::<Value>(
             &format!("logged-models/{model_id}/tags"),
