@@ -29,6 +29,10 @@ pub enum Command {
     /// Grade an MLflow state against the rubric: a live server, a store file, an mlruns/ folder,
     /// or a folder with one sub-folder per student
     Check(CheckArgs),
+    /// Start MLflow, run every task's reference with its fixed seed, grade it, and write reports
+    /// (what `just grade` runs); with --tracking-uri, --store, --mlruns or --submissions, grade
+    /// that instead of running the reference
+    Grade(GradeArgs),
     /// Do a homework task against an MLflow server exactly as a perfect submission would
     /// (runs, logged models, registered versions, tags, aliases) and load the champion back
     Run(RunArgs),
@@ -75,6 +79,42 @@ pub struct CheckArgs {
     pub rescore: bool,
 
     /// Without --store/--mlruns/--submissions: the live server to grade
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("given").args(["store", "mlruns", "submissions"]).multiple(false)))]
+pub struct GradeArgs {
+    /// Where the reports go
+    #[arg(long, default_value = "reports/latest", value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Skip the MLflow UI screenshots (taken with headless Chromium when one is installed)
+    #[arg(long)]
+    pub no_screenshots: bool,
+
+    /// Seed for the reference runs [default: each task file's]
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u32>,
+
+    /// Folder with the task files [default: ./tasks if present, else the built-in copies]
+    #[arg(long, value_name = "DIR")]
+    pub tasks_dir: Option<PathBuf>,
+
+    /// Grade this SQLite store instead of running the reference
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
+
+    /// Grade this mlruns/ folder instead of running the reference
+    #[arg(long, value_name = "DIR")]
+    pub mlruns: Option<PathBuf>,
+
+    /// Grade a class (one sub-folder per student) instead of running the reference
+    #[arg(long, value_name = "DIR")]
+    pub submissions: Option<PathBuf>,
+
+    /// The server: started for the reference run, or (with --tracking-uri) graded as it is
     #[command(flatten)]
     pub server: ServerArgs,
 }

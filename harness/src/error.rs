@@ -22,6 +22,8 @@ pub enum Error {
         #[source]
         source: RunError,
     },
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
 }

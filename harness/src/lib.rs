@@ -48,6 +48,11 @@ pub fn run(settings: settings::Settings) -> Result<std::process::ExitCode, Error
             options,
             rescore,
         } => app::check::execute(s, tasks, target, options, *rescore, &mut out),
+        Action::Grade {
+            tasks,
+            source,
+            options,
+        } => app::grade::grade(s, tasks, source, options, &mut out),
         Action::Run {
             tasks,
             server,

@@ -5,8 +5,11 @@ use url::Url;
 use std::path::PathBuf;
 
 use crate::app::check::{CheckOptions, Format};
+use crate::app::grade::{GradeOptions, GradeSource};
 use crate::app::tasks::TaskSource;
-use crate::cli::{Backend, CheckFormat, Cli, Command, MlflowCommand, ServerArgs, TaskName};
+use crate::cli::{
+    Backend, CheckFormat, Cli, Command, GradeArgs, MlflowCommand, ServerArgs, TaskName,
+};
 use crate::error::Error;
 use crate::mlflow::Auth;
 use crate::output::text::Audience;
@@ -44,6 +47,11 @@ pub enum Action {
         /// Provision the rescoring sandbox before grading (`--rescore`).
         rescore: bool,
     },
+    Grade {
+        tasks: Vec<TaskSpec>,
+        source: GradeSource,
+        options: GradeOptions,
+    },
     /// `harness run`: the tasks in order, the server, and how to vary the tasks' specs.
     Run {
         tasks: Vec<Task>,
@@ -78,6 +86,7 @@ impl Settings {
             Command::Mlflow(MlflowCommand::Status { instance }) => Action::MlflowStatus {
                 instance: instance.instance,
             },
+            Command::Grade(args) => grade_action(args, &home, &python)?,
             Command::Check(args) => {
                 let tasks = TaskSource::detect(args.tasks_dir.as_deref()).resolve(&args.task)?;
                 let existing = |p: PathBuf, what: &str| -> Result<PathBuf, Error> {
@@ -156,6 +165,50 @@ fn tasks(name: TaskName) -> Result<Vec<Task>, Error> {
         )),
         TaskName::All => Ok(Task::ALL.to_vec()),
     }
+}
+
+fn grade_action(args: GradeArgs, home: &Home, python: &str) -> Result<Action, Error> {
+    let tasks = TaskSource::detect(args.tasks_dir.as_deref()).resolve("all")?;
+    let source = if let Some(p) = args.store {
+        GradeSource::Given(CheckTarget::Store(p))
+    } else if let Some(p) = args.mlruns {
+        GradeSource::Given(CheckTarget::Mlruns(p))
+    } else if let Some(p) = args.submissions {
+        GradeSource::Given(CheckTarget::Submissions(p))
+    } else if args.server.tracking_uri.is_some() {
+        GradeSource::Given(CheckTarget::Server(server_target(
+            &args.server,
+            home,
+            python,
+        )?))
+    } else {
+        GradeSource::Reference(server_target(&args.server, home, python)?)
+    };
+    if let GradeSource::Given(
+        CheckTarget::Store(p) | CheckTarget::Mlruns(p) | CheckTarget::Submissions(p),
+    ) = &source
+        && !p.exists()
+    {
+        return Err(Error::Usage(format!(
+            "{}: no such file or folder",
+            p.display()
+        )));
+    }
+    // The reference is harness's own state: each `grade` rebuilds it from scratch.
+    let run = RunOptions {
+        seed: args.seed,
+        replace: true,
+        name_prefix: None,
+    };
+    Ok(Action::Grade {
+        tasks,
+        source,
+        options: GradeOptions {
+            out: args.out,
+            screenshots: !args.no_screenshots,
+            run,
+        },
+    })
 }
 
 /// Decides which server a command uses: `--tracking-uri`/`MLFLOW_TRACKING_URI` first, then the

@@ -97,7 +97,7 @@ fn batch_grading_writes_gradebook_and_results_and_modifies_nothing() {
         .iter()
         .map(|t| t["task"].as_str().unwrap())
         .collect();
-    assert_eq!(tasks, ["mnist", "overall", "wine"]);
+    assert_eq!(tasks, ["wine", "mnist", "overall"]);
     let gs: serde_json::Value = serde_json::from_slice(
         &std::fs::read(out_dir.path().join("perfect/gradescope-results.json")).unwrap(),
     )

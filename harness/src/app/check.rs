@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::grade::{self, Grade};
 use crate::mlflow::MlflowClient;
 use crate::output::{gradebook, gradescope, text};
-use crate::server::TrackingServer;
+use crate::report::{self, ReportExtras, SubmissionInput, Templates};
 use crate::snapshot::Snapshot;
 use crate::source::rest;
 use crate::submission::{self, Identity, Submission};
@@ -17,8 +17,8 @@ use crate::task::TaskSpec;
 /// What to grade.
 #[derive(Debug)]
 pub enum Target {
-    /// A live server (read-only calls only).
-    Server(Box<TrackingServer>),
+    /// A live server (read-only calls only); the caller keeps the server itself alive.
+    Server(MlflowClient),
     /// A submitted `mlflow.db` (any name), opened read-only; artefacts under its folder.
     Store(PathBuf),
     /// A submitted `mlruns/` folder.
@@ -76,8 +76,14 @@ pub fn execute(
 ) -> Result<ExitCode, Error> {
     use crate::settings::CheckTarget;
     let progress = crate::progress::Progress::spinner(settings.quiet);
+    let mut _server = None; // held until grading ends: dropping it may stop the server
     let target = match target {
-        CheckTarget::Server(t) => Target::Server(Box::new(crate::server::connect(t, &progress)?)),
+        CheckTarget::Server(t) => {
+            let server = crate::server::connect(t, &progress)?;
+            let client = server.client()?;
+            _server = Some(server);
+            Target::Server(client)
+        }
         CheckTarget::Store(p) => Target::Store(p.clone()),
         CheckTarget::Mlruns(p) => Target::Mlruns(p.clone()),
         CheckTarget::Submissions(p) => Target::Submissions(p.clone()),
@@ -131,7 +137,11 @@ pub fn check(
         writeln!(out)?;
     }
     if let Some(dir) = &opts.out_dir {
-        write_files(&graded, dir)?;
+        let date = report_date();
+        write_reports(tasks, &graded, dir, &date, &|_| ReportExtras {
+            date: date.clone(),
+            ..Default::default()
+        })?;
     }
     if opts.format == Format::Text && graded.len() > 1 {
         for g in &graded {
@@ -175,8 +185,7 @@ pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, E
         }
     };
     Ok(match target {
-        Target::Server(server) => {
-            let client: MlflowClient = server.client()?;
+        Target::Server(client) => {
             let scope = rest::Scope {
                 experiments: Some(tasks.iter().filter_map(|t| t.experiment.clone()).collect()),
                 registered_models: Some(
@@ -188,7 +197,7 @@ pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, E
             };
             let snapshot = rest::load(&client, &scope).map_err(|e| e.to_string());
             vec![one(
-                crate::mlflow::redact_url(&server.uri),
+                crate::mlflow::redact_url(client.tracking_uri()),
                 Identity::default(),
                 snapshot,
                 ModelFiles::Remote(client),
@@ -250,27 +259,40 @@ fn submission_for_file(db: &Path) -> Submission {
     s
 }
 
-/// `results.json` (and Gradescope's) per submission; for batches one folder each plus
-/// `gradebook.csv`.
-fn write_files(graded: &[Graded], dir: &Path) -> Result<(), Error> {
+/// Writes the reports: for one submission `report.md`, `report.html`, `results.json` and
+/// Gradescope's results into `dir`; for a batch the class report, one such folder per student and
+/// `gradebook.csv`. `extras_for` supplies what MLflow state does not hold (date, predictions,
+/// screenshots).
+pub fn write_reports(
+    tasks: &[TaskSpec],
+    graded: &[Graded],
+    dir: &Path,
+    date: &str,
+    extras_for: &dyn Fn(&Graded) -> ReportExtras,
+) -> Result<(), Error> {
+    let templates = Templates::embedded()?;
     let io =
         |e: std::io::Error, p: &Path| Error::Usage(format!("cannot write {}: {e}", p.display()));
-    std::fs::create_dir_all(dir).map_err(|e| io(e, dir))?;
-    let batch = graded.len() > 1;
-    for g in graded {
-        let folder = if batch {
-            dir.join(safe_name(&g.submission))
-        } else {
-            dir.to_path_buf()
-        };
-        std::fs::create_dir_all(&folder).map_err(|e| io(e, &folder))?;
-        let results = folder.join("results.json");
-        let json = serde_json::to_vec_pretty(&g.grade).map_err(std::io::Error::from)?;
-        std::fs::write(&results, json).map_err(|e| io(e, &results))?;
-        let gs = folder.join("gradescope-results.json");
+    let gradescope_into = |folder: &Path, g: &Graded| -> Result<(), Error> {
+        let path = folder.join("gradescope-results.json");
         let json = serde_json::to_vec_pretty(&gradescope::results(&g.grade))
             .map_err(std::io::Error::from)?;
-        std::fs::write(&gs, json).map_err(|e| io(e, &gs))?;
+        std::fs::write(&path, json).map_err(|e| io(e, &path))
+    };
+    if let [one] = graded {
+        report::write_submission_dir(dir, &templates, tasks, one.into(), &extras_for(one))?;
+        return gradescope_into(dir, one);
+    }
+    let inputs: Vec<SubmissionInput<'_>> = graded.iter().map(Into::into).collect();
+    let by_name = |s: &SubmissionInput<'_>| graded.iter().find(|g| g.submission == s.submission);
+    let class = report::write_class_dir(dir, &templates, tasks, &inputs, date, &|s| {
+        by_name(s).map(extras_for).unwrap_or_else(|| ReportExtras {
+            date: date.into(),
+            ..Default::default()
+        })
+    })?;
+    for (g, row) in graded.iter().zip(&class.students) {
+        gradescope_into(&dir.join(&row.folder), g)?;
     }
     let rows: Vec<gradebook::Row<'_>> = graded
         .iter()
@@ -287,15 +309,8 @@ fn write_files(graded: &[Graded], dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// A folder name from a submission name (URLs and odd characters become `_`).
-fn safe_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+/// Now, as reports show it.
+pub fn report_date() -> String {
+    let stamp = crate::reference::mlmodel::utc_time(crate::mlflow::now_ms());
+    format!("{} UTC", &stamp[..16])
 }

@@ -14,6 +14,9 @@ const BUILTIN: [(&str, &str); 3] = [
     ("wine", include_str!("../../../tasks/wine.toml")),
 ];
 
+/// Task 1, task 2, then the overall part, as the homework lists them.
+const HOMEWORK_ORDER: [&str; 3] = ["wine", "mnist", "overall"];
+
 /// Where task files come from.
 #[derive(Debug, Clone)]
 pub enum TaskSource {
@@ -32,8 +35,23 @@ impl TaskSource {
         }
     }
 
-    /// Resolves `selector`: `all`, a task name, or a path to a `.toml` file.
+    /// Resolves `selector`: `all` (in the homework's order: wine, mnist, overall, then any
+    /// others by name), a task name, or a path to a `.toml` file.
     pub fn resolve(&self, selector: &str) -> Result<Vec<TaskSpec>, TaskError> {
+        let mut tasks = self.resolve_unordered(selector)?;
+        tasks.sort_by_key(|t| {
+            (
+                HOMEWORK_ORDER
+                    .iter()
+                    .position(|id| *id == t.id)
+                    .unwrap_or(usize::MAX),
+                t.id.clone(),
+            )
+        });
+        Ok(tasks)
+    }
+
+    fn resolve_unordered(&self, selector: &str) -> Result<Vec<TaskSpec>, TaskError> {
         let as_path = Path::new(selector);
         if selector.ends_with(".toml") || as_path.components().count() > 1 {
             return Ok(vec![TaskSpec::load(as_path)?]);
@@ -69,7 +87,7 @@ mod tests {
         let all = TaskSource::Builtin.resolve("all").unwrap();
         assert_eq!(
             all.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
-            ["mnist", "overall", "wine"]
+            ["wine", "mnist", "overall"]
         );
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks");
         assert_eq!(TaskSource::Dir(dir).resolve("all").unwrap(), all);
