@@ -17,7 +17,8 @@ fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
+        // Some fixtures share artefacts through a symlink: copy what it points at.
+        if std::fs::metadata(entry.path()).unwrap().is_dir() {
             copy_dir(&entry.path(), &target);
         } else {
             std::fs::copy(entry.path(), target).unwrap();
@@ -51,6 +52,32 @@ fn grading(c: &mut Criterion) {
             let graded =
                 grade_target(&tasks, Target::Submissions(class.path().to_path_buf())).unwrap();
             assert_eq!(graded.len(), 200);
+        })
+    });
+
+    // A live server holding the reference state of task 1 (embedded instance `bench`).
+    let (state, started) = harness::server::up(
+        &harness::server::Home::from_env(),
+        "bench",
+        "python3",
+        &harness::progress::Progress::hidden(),
+    )
+    .expect("start the bench MLflow server");
+    if let Some(s) = started {
+        s.detach();
+    }
+    let client = harness::mlflow::MlflowClient::connect(&state.tracking_uri).unwrap();
+    let options = harness::reference::RunOptions { seed: None, replace: true, name_prefix: Some("bench-grade-".into()) };
+    harness::reference::run_task(&client, harness::reference::Task::Wine, &options, &harness::progress::Progress::hidden())
+        .expect("reference run for the live-server bench");
+    let mut wine = tasks.iter().find(|t| t.id == "wine").unwrap().clone();
+    wine.experiment = wine.experiment.map(|e| format!("bench-grade-{e}"));
+    wine.registered_model = wine.registered_model.map(|m| format!("bench-grade-{m}"));
+    let wine = [wine];
+    group.bench_function("live_server_task1", |b| {
+        b.iter(|| {
+            let graded = grade_target(&wine, Target::Server(client.clone())).unwrap();
+            assert!(graded[0].grade.all_automatic_passed());
         })
     });
     group.finish();

@@ -4,6 +4,7 @@
 mod artifacts;
 mod check_cli;
 mod failures;
+mod grade_cli;
 mod grading_snapshots;
 mod registry;
 mod report;
