@@ -39,7 +39,6 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("source").args(["store", "mlruns", "submissions"]).multiple(false)))]
 pub struct CheckArgs {
     /// Task to grade: a name in the tasks folder (wine, mnist, overall), `all`, or a path to a .toml
     #[arg(long, default_value = "all", value_name = "TASK")]
@@ -49,17 +48,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DIR")]
     pub tasks_dir: Option<PathBuf>,
 
-    /// A submitted MLflow SQLite store (any file name); opened read-only
-    #[arg(long, value_name = "FILE")]
-    pub store: Option<PathBuf>,
-
-    /// A submitted mlruns/ file store
-    #[arg(long, value_name = "DIR")]
-    pub mlruns: Option<PathBuf>,
-
-    /// A folder with one sub-folder per student (each with an mlflow.db or mlruns/)
-    #[arg(long, value_name = "DIR")]
-    pub submissions: Option<PathBuf>,
+    #[command(flatten)]
+    pub state: StateArgs,
 
     /// What to print on stdout
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
@@ -84,7 +74,6 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("given").args(["store", "mlruns", "submissions"]).multiple(false)))]
 pub struct GradeArgs {
     /// Where the reports go
     #[arg(long, default_value = "reports/latest", value_name = "DIR")]
@@ -102,21 +91,30 @@ pub struct GradeArgs {
     #[arg(long, value_name = "DIR")]
     pub tasks_dir: Option<PathBuf>,
 
-    /// Grade this SQLite store instead of running the reference
-    #[arg(long, value_name = "FILE")]
-    pub store: Option<PathBuf>,
-
-    /// Grade this mlruns/ folder instead of running the reference
-    #[arg(long, value_name = "DIR")]
-    pub mlruns: Option<PathBuf>,
-
-    /// Grade a class (one sub-folder per student) instead of running the reference
-    #[arg(long, value_name = "DIR")]
-    pub submissions: Option<PathBuf>,
+    /// Grade one of these instead of running the reference
+    #[command(flatten)]
+    pub state: StateArgs,
 
     /// The server: started for the reference run, or (with --tracking-uri) graded as it is
     #[command(flatten)]
     pub server: ServerArgs,
+}
+
+/// A submitted MLflow state on disk (at most one).
+#[derive(Debug, Args)]
+#[group(multiple = false)]
+pub struct StateArgs {
+    /// A submitted MLflow SQLite store (any file name); opened read-only
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
+
+    /// A submitted mlruns/ file store
+    #[arg(long, value_name = "DIR")]
+    pub mlruns: Option<PathBuf>,
+
+    /// A folder with one sub-folder per student (each with an mlflow.db or mlruns/)
+    #[arg(long, value_name = "DIR")]
+    pub submissions: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

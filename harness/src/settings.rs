@@ -8,7 +8,7 @@ use crate::app::check::{CheckOptions, Format};
 use crate::app::grade::{GradeOptions, GradeSource};
 use crate::app::tasks::TaskSource;
 use crate::cli::{
-    Backend, CheckFormat, Cli, Command, GradeArgs, MlflowCommand, ServerArgs, TaskName,
+    Backend, CheckFormat, Cli, Command, GradeArgs, MlflowCommand, ServerArgs, StateArgs, TaskName,
 };
 use crate::error::Error;
 use crate::mlflow::Auth;
@@ -89,29 +89,11 @@ impl Settings {
             Command::Grade(args) => grade_action(args, &home, &python)?,
             Command::Check(args) => {
                 let tasks = TaskSource::detect(args.tasks_dir.as_deref()).resolve(&args.task)?;
-                let existing = |p: PathBuf, what: &str| -> Result<PathBuf, Error> {
-                    if p.exists() {
-                        Ok(p)
-                    } else {
-                        Err(Error::Usage(format!(
-                            "{what} {}: no such file or folder",
-                            p.display()
-                        )))
-                    }
-                };
-                let target = if let Some(p) = args.store {
-                    CheckTarget::Store(existing(p, "--store")?)
-                } else if let Some(p) = args.mlruns {
-                    CheckTarget::Mlruns(existing(p, "--mlruns")?)
-                } else if let Some(p) = args.submissions {
-                    CheckTarget::Submissions(existing(p, "--submissions")?)
-                } else if args.server.tracking_uri.is_some() {
-                    CheckTarget::Server(server_target(&args.server, &home, &python)?)
-                } else {
-                    return Err(Error::Usage(
+                let target = given_target(&args.state, &args.server, &home, &python)?.ok_or_else(|| {
+                    Error::Usage(
                         "say what to grade: --tracking-uri URI, --store FILE, --mlruns DIR or --submissions DIR".into(),
-                    ));
-                };
+                    )
+                })?;
                 let format = match args.format {
                     CheckFormat::Text => Format::Text,
                     CheckFormat::Json => Format::Json,
@@ -167,33 +149,43 @@ fn tasks(name: TaskName) -> Result<Vec<Task>, Error> {
     }
 }
 
+/// The MLflow state a command was given to read: a file store, a class folder, or (with a
+/// tracking URI) a live server; `None` when none was given.
+fn given_target(
+    state: &StateArgs,
+    server: &ServerArgs,
+    home: &Home,
+    python: &str,
+) -> Result<Option<CheckTarget>, Error> {
+    let existing = |p: &PathBuf, what: &str| -> Result<PathBuf, Error> {
+        if p.exists() {
+            Ok(p.clone())
+        } else {
+            Err(Error::Usage(format!(
+                "{what} {}: no such file or folder",
+                p.display()
+            )))
+        }
+    };
+    Ok(Some(if let Some(p) = &state.store {
+        CheckTarget::Store(existing(p, "--store")?)
+    } else if let Some(p) = &state.mlruns {
+        CheckTarget::Mlruns(existing(p, "--mlruns")?)
+    } else if let Some(p) = &state.submissions {
+        CheckTarget::Submissions(existing(p, "--submissions")?)
+    } else if server.tracking_uri.is_some() {
+        CheckTarget::Server(server_target(server, home, python)?)
+    } else {
+        return Ok(None);
+    }))
+}
+
 fn grade_action(args: GradeArgs, home: &Home, python: &str) -> Result<Action, Error> {
     let tasks = TaskSource::detect(args.tasks_dir.as_deref()).resolve("all")?;
-    let source = if let Some(p) = args.store {
-        GradeSource::Given(CheckTarget::Store(p))
-    } else if let Some(p) = args.mlruns {
-        GradeSource::Given(CheckTarget::Mlruns(p))
-    } else if let Some(p) = args.submissions {
-        GradeSource::Given(CheckTarget::Submissions(p))
-    } else if args.server.tracking_uri.is_some() {
-        GradeSource::Given(CheckTarget::Server(server_target(
-            &args.server,
-            home,
-            python,
-        )?))
-    } else {
-        GradeSource::Reference(server_target(&args.server, home, python)?)
+    let source = match given_target(&args.state, &args.server, home, python)? {
+        Some(target) => GradeSource::Given(target),
+        None => GradeSource::Reference(server_target(&args.server, home, python)?),
     };
-    if let GradeSource::Given(
-        CheckTarget::Store(p) | CheckTarget::Mlruns(p) | CheckTarget::Submissions(p),
-    ) = &source
-        && !p.exists()
-    {
-        return Err(Error::Usage(format!(
-            "{}: no such file or folder",
-            p.display()
-        )));
-    }
     // The reference is harness's own state: each `grade` rebuilds it from scratch.
     let run = RunOptions {
         seed: args.seed,

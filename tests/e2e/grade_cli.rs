@@ -20,28 +20,63 @@ fn grade(args: &[&str]) -> Output {
 }
 
 fn text(out: &Output) -> String {
-    format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 #[test]
 fn grade_a_given_store_writes_every_report_file() {
     let out_dir = tempfile::tempdir().unwrap();
     let db = fixtures().join("perfect/mlflow.db");
-    let out = grade(&["--store", db.to_str().unwrap(), "--out", out_dir.path().to_str().unwrap()]);
+    let out = grade(&[
+        "--store",
+        db.to_str().unwrap(),
+        "--out",
+        out_dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    for f in ["report.md", "report.html", "results.json", "gradescope-results.json"] {
-        assert!(out_dir.path().join(f).is_file(), "{f} missing: {}", text(&out));
+    for f in [
+        "report.md",
+        "report.html",
+        "results.json",
+        "gradescope-results.json",
+    ] {
+        assert!(
+            out_dir.path().join(f).is_file(),
+            "{f} missing: {}",
+            text(&out)
+        );
     }
     let md = std::fs::read_to_string(out_dir.path().join("report.md")).unwrap();
-    assert!(md.contains("| Version | Algorithm | Accuracy | F1-Score |"), "{md}");
-    assert!(text(&out).contains("every automatic check passed"), "{}", text(&out));
+    assert!(
+        md.contains("| Version | Algorithm | Accuracy | F1-Score |"),
+        "{md}"
+    );
+    assert!(
+        text(&out).contains("every automatic check passed"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
 fn grade_a_class_writes_the_class_report_and_gradebook() {
     let out_dir = tempfile::tempdir().unwrap();
-    let out = grade(&["--submissions", fixtures().to_str().unwrap(), "--out", out_dir.path().to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1), "faulty fixtures fail checks: {}", text(&out));
+    let out = grade(&[
+        "--submissions",
+        fixtures().to_str().unwrap(),
+        "--out",
+        out_dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "faulty fixtures fail checks: {}",
+        text(&out)
+    );
     let class = std::fs::read_to_string(out_dir.path().join("report.md")).unwrap();
     let csv = std::fs::read_to_string(out_dir.path().join("gradebook.csv")).unwrap();
     let n = std::fs::read_dir(fixtures()).unwrap().count();
@@ -59,13 +94,21 @@ fn grade_a_class_writes_the_class_report_and_gradebook() {
 fn reference_run_scores_every_automatic_point() {
     let instance = unique("grade");
     let out_dir = tempfile::tempdir().unwrap();
-    let out = grade(&["--mlflow", "embedded", "--instance", &instance, "--out", out_dir.path().to_str().unwrap()]);
+    let out = grade(&[
+        "--mlflow",
+        "embedded",
+        "--instance",
+        &instance,
+        "--out",
+        out_dir.path().to_str().unwrap(),
+    ]);
     let _ = std::fs::remove_dir_all(harness_e2e::home().instance_dir(&instance));
     let all = text(&out);
     assert!(all.contains("every automatic check passed"), "{all}");
     assert_eq!(out.status.code(), Some(0), "{all}");
     let results: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out_dir.path().join("results.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(out_dir.path().join("results.json")).unwrap())
+            .unwrap();
     for task in results["tasks"].as_array().unwrap() {
         for item in task["items"].as_array().unwrap() {
             for check in item["checks"].as_array().unwrap() {

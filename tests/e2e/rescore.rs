@@ -15,19 +15,6 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let meta = std::fs::metadata(entry.path()).unwrap(); // follows fixture symlinks
-        if meta.is_dir() {
-            copy_tree(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
-}
-
 fn rescore_line(db: &Path) -> (Option<i32>, String) {
     let out = Command::new(harness_bin())
         .args(["check", "--task", "wine", "--rescore", "--quiet", "--store"])
@@ -63,7 +50,7 @@ fn rescore_confirms_an_honest_champion() {
 #[test]
 fn rescore_catches_a_fabricated_accuracy() {
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&fixture("perfect"), dir.path());
+    harness_e2e::copy_tree(&fixture("perfect"), dir.path());
     let db = dir.path().join("mlflow.db");
     {
         // The student claims 0.99 for the RandomForest champion, which really scores 1.0.

@@ -12,19 +12,6 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// An `mlflow server` on a submission folder; killed (with its workers) on drop.
 struct ServedCopy {
     child: Child,
@@ -108,7 +95,7 @@ fn sqlite_snapshot_equals_rest_snapshot_of_the_same_store() {
     );
 
     let copy = tempfile::tempdir().unwrap();
-    copy_dir(&original, copy.path());
+    harness_e2e::copy_tree(&original, copy.path());
     let served = ServedCopy::start(copy.path());
     let client = harness::mlflow::MlflowClient::connect(&served.uri).unwrap();
     let from_server = source::rest::load(&client, &source::rest::Scope::default()).unwrap();

@@ -74,20 +74,8 @@ pub fn execute(
     rescore: bool,
     out: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
-    use crate::settings::CheckTarget;
     let progress = crate::progress::Progress::spinner(settings.quiet);
-    let mut _server = None; // held until grading ends: dropping it may stop the server
-    let target = match target {
-        CheckTarget::Server(t) => {
-            let server = crate::server::connect(t, &progress)?;
-            let client = server.client()?;
-            _server = Some(server);
-            Target::Server(client)
-        }
-        CheckTarget::Store(p) => Target::Store(p.clone()),
-        CheckTarget::Mlruns(p) => Target::Mlruns(p.clone()),
-        CheckTarget::Submissions(p) => Target::Submissions(p.clone()),
-    };
+    let (target, _server) = open_target(target, &progress)?;
     let mut options = options.clone();
     if rescore {
         let sandbox =
@@ -97,6 +85,24 @@ pub fn execute(
     }
     progress.finish();
     check(tasks, target, &options, out)
+}
+
+/// Turns a settings target into a grading target. A server it started comes back too: the caller
+/// holds it until grading ends, since dropping it stops the server.
+pub fn open_target(
+    target: &crate::settings::CheckTarget,
+    progress: &crate::progress::Progress,
+) -> Result<(Target, Option<crate::server::TrackingServer>), Error> {
+    use crate::settings::CheckTarget;
+    Ok(match target {
+        CheckTarget::Server(t) => {
+            let server = crate::server::connect(t, progress)?;
+            (Target::Server(server.client()?), Some(server))
+        }
+        CheckTarget::Store(p) => (Target::Store(p.clone()), None),
+        CheckTarget::Mlruns(p) => (Target::Mlruns(p.clone()), None),
+        CheckTarget::Submissions(p) => (Target::Submissions(p.clone()), None),
+    })
 }
 
 /// Grades `target` against `tasks`; writes the chosen format to `out` and files to `out_dir`.

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::check::{Graded, Target, grade_target, report_date, write_reports};
+use super::check::{Graded, Target, grade_target, open_target, report_date, write_reports};
 use crate::error::Error;
 use crate::progress::Progress;
 use crate::reference::{self, RunOptions, Task, TaskSummary};
@@ -68,18 +68,7 @@ pub fn grade(
                 graded
             }
             GradeSource::Given(target) => {
-                let mut _server = None;
-                let target = match target {
-                    CheckTarget::Server(t) => {
-                        let server = server::connect(t, &progress)?;
-                        let client = server.client()?;
-                        _server = Some(server);
-                        Target::Server(client)
-                    }
-                    CheckTarget::Store(p) => Target::Store(p.clone()),
-                    CheckTarget::Mlruns(p) => Target::Mlruns(p.clone()),
-                    CheckTarget::Submissions(p) => Target::Submissions(p.clone()),
-                };
+                let (target, _server) = open_target(target, &progress)?;
                 let graded = grade_target(tasks, target)?;
                 write_reports(tasks, &graded, &opts.out, &date, &|_| ReportExtras {
                     date: date.clone(),
