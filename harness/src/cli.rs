@@ -123,6 +123,8 @@ pub enum CheckFormat {
     Text,
     /// The results JSON (one object, or an array for --submissions)
     Json,
+    /// The Markdown report (the class summary for --submissions)
+    Md,
     /// Gradescope autograder results.json
     Gradescope,
 }

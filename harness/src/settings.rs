@@ -97,6 +97,7 @@ impl Settings {
                 let format = match args.format {
                     CheckFormat::Text => Format::Text,
                     CheckFormat::Json => Format::Json,
+                    CheckFormat::Md => Format::Markdown,
                     CheckFormat::Gradescope => Format::Gradescope,
                 };
                 let audience = if args.student {

@@ -185,3 +185,35 @@ fn usage_errors_exit_2_and_say_what_to_do() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn markdown_format_prints_the_report() {
+    let db = submissions().join("perfect/mlflow.db");
+    let out = check(&[
+        "--task",
+        "wine",
+        "--store",
+        db.to_str().unwrap(),
+        "--format",
+        "md",
+    ]);
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.contains("| Version | Algorithm | Accuracy | F1-Score |"),
+        "{md}"
+    );
+    assert!(md.contains("@champion"), "{md}");
+    let class = check(&[
+        "--task",
+        "wine",
+        "--submissions",
+        submissions().to_str().unwrap(),
+        "--format",
+        "md",
+    ]);
+    let class = String::from_utf8(class.stdout).unwrap();
+    assert!(
+        class.contains("perfect") && class.contains("corrupted"),
+        "{class}"
+    );
+}

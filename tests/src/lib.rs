@@ -70,17 +70,33 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
-/// The `harness` binary cargo built next to this test binary.
+/// The `harness` binary, built (or found up to date) once per test process: `cargo test` and
+/// nextest compile a workspace's binaries only as unit-test targets, so a fresh clone would
+/// otherwise have no `target/debug/harness` for the command-line tests.
 pub fn harness_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
-    let bin = dir.join("harness");
-    assert!(
-        bin.exists(),
-        "{} is missing: build the workspace (cargo nextest run --workspace builds it)",
-        bin.display()
-    );
-    bin
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap();
+        let dir = exe.parent().and_then(|d| d.parent()).unwrap().to_path_buf();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "--quiet", "-p", "harness", "--bin", "harness"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build for the harness binary");
+        assert!(
+            status.success(),
+            "cargo build -p harness --bin harness failed"
+        );
+        let bin = dir.join("harness");
+        assert!(
+            bin.exists(),
+            "{} is missing after cargo build",
+            bin.display()
+        );
+        bin
+    })
+    .clone()
 }
 
 /// A test's own corner of the server: an experiment with a unique name, and helpers to fill it.

@@ -31,6 +31,8 @@ pub enum Target {
 pub enum Format {
     Text,
     Json,
+    /// The Markdown report (the class summary for a batch).
+    Markdown,
     Gradescope,
 }
 
@@ -125,11 +127,36 @@ pub fn check(
                 text::render(&g.grade, opts.audience, out)?;
                 writeln!(out)?;
             }
-            Format::Json => {}
+            Format::Json | Format::Markdown => {}
             Format::Gradescope => {
                 serde_json::to_writer_pretty(&mut *out, &gradescope::results(&g.grade))
                     .map_err(std::io::Error::from)?;
                 writeln!(out)?;
+            }
+        }
+    }
+    if opts.format == Format::Markdown {
+        let templates = Templates::embedded()?;
+        let date = report_date();
+        match graded.as_slice() {
+            [one] => {
+                let extras = ReportExtras {
+                    date,
+                    ..Default::default()
+                };
+                report::render_submission_md(
+                    &templates,
+                    &report::view::submission(tasks, one.into(), &extras),
+                    out,
+                )?;
+            }
+            many => {
+                let inputs: Vec<SubmissionInput<'_>> = many.iter().map(Into::into).collect();
+                report::render_class_md(
+                    &templates,
+                    &report::view::class(tasks, &inputs, &date),
+                    out,
+                )?;
             }
         }
     }
