@@ -22,6 +22,9 @@ pub enum Error {
         #[source]
         source: RunError,
     },
+    /// `harness bench train` failed.
+    #[error("bench: {0}")]
+    Bench(Box<crate::nn::NnError>),
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
 }
