@@ -694,6 +694,40 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_task_file_gives_the_default_spec_with_sklearn_defaults() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks");
+        let task = crate::app::tasks::TaskSource::Dir(dir)
+            .resolve("wine")
+            .unwrap()
+            .remove(0);
+        let s = WineRunSpec::from_task(&task).unwrap();
+        assert_eq!(s, WineRunSpec::default());
+        // n_estimators = 100, learning_rate = 0.1, max_depth = 3 are scikit-learn's defaults.
+        for (v, a) in s.versions.iter().zip(Algorithm::ALL) {
+            assert_eq!(v.model, Hyperparameters::default_for(a));
+        }
+        let models: Vec<&str> = s.versions.iter().map(|v| v.model_type.as_str()).collect();
+        assert_eq!(
+            models,
+            ["decision_tree", "random_forest", "gradient_boosting"]
+        );
+        assert_eq!((s.predict_samples, s.input_example_rows), (10, 5));
+        assert!(s.description.contains("{n_train}"), "{}", s.description);
+        let mut mnist = crate::app::tasks::TaskSource::Builtin
+            .resolve("mnist")
+            .unwrap()
+            .remove(0);
+        assert!(matches!(
+            WineRunSpec::from_task(&mnist),
+            Err(RunError::Spec(_))
+        ));
+        mnist.training = task.training.clone();
+        mnist.experiment = None;
+        let err = WineRunSpec::from_task(&mnist).unwrap_err().to_string();
+        assert!(err.contains("experiment"), "{err}");
+    }
+
+    #[test]
     fn spec_round_trips_through_toml_and_refuses_unknown_keys() {
         let s = WineRunSpec::default();
         let text = toml::to_string(&s).unwrap();
