@@ -68,18 +68,19 @@ fn grading(c: &mut Criterion) {
     }
     let client = harness::mlflow::MlflowClient::connect(&state.tracking_uri).unwrap();
     let options = harness::reference::RunOptions {
-        seed: None,
         replace: true,
         name_prefix: Some("bench-grade-".into()),
+        ..Default::default()
     };
+    let spec = tasks.iter().find(|t| t.id == "wine").unwrap();
     harness::reference::run_task(
         &client,
-        harness::reference::Task::Wine,
+        spec,
         &options,
         &harness::progress::Progress::hidden(),
     )
     .expect("reference run for the live-server bench");
-    let mut wine = tasks.iter().find(|t| t.id == "wine").unwrap().clone();
+    let mut wine = spec.clone();
     wine.experiment = wine.experiment.map(|e| format!("bench-grade-{e}"));
     wine.registered_model = wine.registered_model.map(|m| format!("bench-grade-{m}"));
     let wine = [wine];

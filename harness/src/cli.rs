@@ -36,6 +36,34 @@ pub enum Command {
     /// Do a homework task against an MLflow server exactly as a perfect submission would
     /// (runs, logged models, registered versions, tags, aliases) and load the champion back
     Run(RunArgs),
+    /// Measure things (training throughput)
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Samples per second of training each MNIST architecture on the embedded digits
+    /// (7 000 training images, the spec's batch sizes)
+    Train {
+        /// Epochs per architecture
+        #[arg(long, default_value_t = 2, value_name = "N")]
+        epochs: usize,
+        /// Which implementation trains (auto = fused on the CPU)
+        #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
+        engine: EngineArg,
+    },
+}
+
+/// `--engine` of `bench train`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    /// Fused CPU kernels on the CPU, candle elsewhere
+    Auto,
+    /// Hand-written forward/backward + Adam (CPU only)
+    Fused,
+    /// candle tensors and autograd
+    Candle,
 }
 
 #[derive(Debug, Args)]
@@ -86,6 +114,15 @@ pub struct GradeArgs {
     /// Seed for the reference runs [default: each task file's]
     #[arg(long, value_name = "N")]
     pub seed: Option<u32>,
+
+    /// MNIST epochs for the reference: `quick` (the task file's short run) or `full` (the
+    /// homework's 50/100/150)
+    #[arg(long, default_value = "quick", value_name = "PROFILE")]
+    pub profile: String,
+
+    /// Where the MNIST networks train: cpu, cuda or cuda:N (CUDA needs the `cuda` feature)
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    pub device: String,
 
     /// Folder with the task files [default: ./tasks if present, else the built-in copies]
     #[arg(long, value_name = "DIR")]
@@ -138,9 +175,26 @@ pub struct RunArgs {
     #[command(flatten)]
     pub server: ServerArgs,
 
-    /// random_state of the train/test split and of every model [default: the task's, 42]
+    /// random_state of the train/test split and of every model [default: the task file's, 42]
     #[arg(long, value_name = "N")]
     pub seed: Option<u32>,
+
+    /// MNIST epochs: `full` (the homework's 50/100/150) or `quick` (the task file's short run)
+    /// [default: full for `run mnist`, quick for `run all`]
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// Where the MNIST networks train: cpu, cuda or cuda:N (CUDA needs the `cuda` feature)
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    pub device: String,
+
+    /// MNIST IDX files (train-images-idx3-ubyte[.gz], …) instead of the embedded 10 000 digits
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Folder with the task files [default: ./tasks if present, else the built-in copies]
+    #[arg(long, value_name = "DIR")]
+    pub tasks_dir: Option<PathBuf>,
 
     /// If the task's registered model or runs already exist: delete the registered model (all
     /// versions and aliases), soft-delete the experiment's runs with the task's run names and

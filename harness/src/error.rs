@@ -24,6 +24,9 @@ pub enum Error {
     },
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    /// `harness bench train` failed.
+    #[error("bench: {0}")]
+    Bench(Box<crate::nn::NnError>),
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
 }

@@ -58,5 +58,8 @@ pub fn run(settings: settings::Settings) -> Result<std::process::ExitCode, Error
             server,
             options,
         } => app::run::run(tasks, server, options, s.quiet, &mut out),
+        Action::BenchTrain { epochs, engine } => {
+            app::bench::train(*epochs, *engine, s.quiet, &mut out)
+        }
     }
 }

@@ -23,10 +23,7 @@ impl Progress {
         } else {
             ProgressDrawTarget::stderr()
         });
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed}] {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
+        bar.set_style(spinner_style());
         bar.enable_steady_tick(Duration::from_millis(120));
         Self { bar }
     }
@@ -38,12 +35,26 @@ impl Progress {
         } else {
             ProgressBar::new(len)
         };
-        bar.set_style(
-            ProgressStyle::with_template("{prefix:>14} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
+        bar.set_style(bar_style());
         Self { bar }
+    }
+
+    /// Turns this indicator (a [`Self::spinner`]) into a bar of `len` steps labelled `prefix`,
+    /// e.g. one model's epochs; [`Self::spin`] turns it back. One indicator on the terminal at a
+    /// time, so a bar never fights a spinner's ticks.
+    pub fn start_bar(&self, len: u64, prefix: impl Into<String>) {
+        self.bar.set_style(bar_style());
+        self.bar.set_length(len);
+        self.bar.set_position(0);
+        self.bar.set_prefix(prefix.into());
+        self.bar.set_message("");
+        self.bar.reset_elapsed();
+    }
+
+    /// Back to a spinner after [`Self::start_bar`].
+    pub fn spin(&self) {
+        self.bar.set_style(spinner_style());
+        self.bar.set_prefix("");
     }
 
     pub fn hidden() -> Self {
@@ -75,4 +86,15 @@ impl Progress {
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
+}
+
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} [{elapsed}] {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix:>14} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
 }

@@ -8,10 +8,12 @@ use crate::app::check::{CheckOptions, Format};
 use crate::app::grade::{GradeOptions, GradeSource};
 use crate::app::tasks::TaskSource;
 use crate::cli::{
-    Backend, CheckFormat, Cli, Command, GradeArgs, MlflowCommand, ServerArgs, StateArgs, TaskName,
+    Backend, BenchCommand, CheckFormat, Cli, Command, EngineArg, GradeArgs, MlflowCommand,
+    ServerArgs, StateArgs, TaskName,
 };
 use crate::error::Error;
 use crate::mlflow::Auth;
+use crate::nn::{DeviceKind, Engine};
 use crate::output::text::Audience;
 use crate::reference::{RunOptions, Task};
 use crate::server::{Home, ServerTarget, docker_available};
@@ -52,11 +54,16 @@ pub enum Action {
         source: GradeSource,
         options: GradeOptions,
     },
-    /// `harness run`: the tasks in order, the server, and how to vary the tasks' specs.
+    /// `harness run`: the task files in order, the server, and how to vary the tasks' specs.
     Run {
-        tasks: Vec<Task>,
+        tasks: Vec<TaskSpec>,
         server: ServerTarget,
         options: RunOptions,
+    },
+    /// `harness bench train`.
+    BenchTrain {
+        epochs: usize,
+        engine: Engine,
     },
 }
 
@@ -117,13 +124,43 @@ impl Settings {
                     rescore: args.rescore,
                 }
             }
-            Command::Run(args) => Action::Run {
-                tasks: tasks(args.task)?,
-                server: server_target(&args.server, &home, &python)?,
-                options: RunOptions {
-                    seed: args.seed,
-                    replace: args.replace,
-                    name_prefix: args.name_prefix.filter(|p| !p.is_empty()),
+            Command::Run(args) => {
+                let device: DeviceKind = args
+                    .device
+                    .parse()
+                    .map_err(|e: crate::nn::NnError| Error::Usage(format!("--device: {e}")))?;
+                if let Some(dir) = &args.data_dir
+                    && !dir.is_dir()
+                {
+                    return Err(Error::Usage(format!(
+                        "--data-dir {}: no such folder",
+                        dir.display()
+                    )));
+                }
+                // `all` is a smoke run of every task unless a profile is asked for.
+                let profile = args
+                    .profile
+                    .or_else(|| (args.task == TaskName::All).then(|| "quick".to_owned()));
+                Action::Run {
+                    tasks: run_tasks(args.task, args.tasks_dir.as_deref())?,
+                    server: server_target(&args.server, &home, &python)?,
+                    options: RunOptions {
+                        seed: args.seed,
+                        replace: args.replace,
+                        name_prefix: args.name_prefix.filter(|p| !p.is_empty()),
+                        profile,
+                        device,
+                        data_dir: args.data_dir,
+                        max_train_samples: None,
+                    },
+                }
+            }
+            Command::Bench(BenchCommand::Train { epochs, engine }) => Action::BenchTrain {
+                epochs,
+                engine: match engine {
+                    EngineArg::Auto => Engine::Auto,
+                    EngineArg::Fused => Engine::Fused,
+                    EngineArg::Candle => Engine::Candle,
                 },
             },
         };
@@ -136,18 +173,36 @@ impl Settings {
     }
 }
 
-/// The tasks `harness run <task>` performs, in order. `all` means every task the harness can do.
-fn tasks(name: TaskName) -> Result<Vec<Task>, Error> {
-    match name {
-        TaskName::Wine => Ok(vec![Task::Wine]),
-        // Task 2 (MNIST) is not implemented yet; when it is, it joins `Task::ALL` and this arm.
-        TaskName::Mnist => Err(Error::Usage(
-            "`harness run mnist` is not available yet: task 2 (MNIST) has no trainer in this \
-             harness; run `harness run wine` (or `all`, which runs every available task)"
-                .into(),
-        )),
-        TaskName::All => Ok(Task::ALL.to_vec()),
-    }
+/// The task files `harness run <task>` performs, in order (`all`: wine, then mnist), from
+/// `--tasks-dir`, `./tasks` or the built-in copies. Each must describe the run it is named for.
+fn run_tasks(name: TaskName, dir: Option<&std::path::Path>) -> Result<Vec<TaskSpec>, Error> {
+    let wanted: &[Task] = match name {
+        TaskName::Wine => &[Task::Wine],
+        TaskName::Mnist => &[Task::Mnist],
+        TaskName::All => &Task::ALL,
+    };
+    let source = TaskSource::detect(dir);
+    wanted
+        .iter()
+        .map(|&task| {
+            let spec = source
+                .resolve(task.name())?
+                .pop()
+                .ok_or_else(|| Error::Usage(format!("no task file for `{}`", task.name())))?;
+            if Task::of(&spec) != Some(task) {
+                return Err(Error::Usage(format!(
+                    "task file `{}` has no [training.{}] section, so `harness run {}` has nothing to train",
+                    spec.id,
+                    match task {
+                        Task::Wine => "sklearn",
+                        Task::Mnist => "mlp",
+                    },
+                    task.name()
+                )));
+            }
+            Ok(spec)
+        })
+        .collect()
 }
 
 /// The MLflow state a command was given to read: a file store, a class folder, or (with a
@@ -188,10 +243,16 @@ fn grade_action(args: GradeArgs, home: &Home, python: &str) -> Result<Action, Er
         None => GradeSource::Reference(server_target(&args.server, home, python)?),
     };
     // The reference is harness's own state: each `grade` rebuilds it from scratch.
+    let device = args
+        .device
+        .parse()
+        .map_err(|e: crate::nn::NnError| Error::Usage(format!("--device: {e}")))?;
     let run = RunOptions {
         seed: args.seed,
         replace: true,
-        name_prefix: None,
+        profile: Some(args.profile),
+        device,
+        ..RunOptions::default()
     };
     Ok(Action::Grade {
         tasks,
@@ -308,7 +369,10 @@ mod tests {
         else {
             panic!("not a run: {:?}", s.action);
         };
-        assert_eq!(tasks, [Task::Wine]);
+        assert_eq!(
+            tasks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+            ["wine"]
+        );
         assert!(
             matches!(server, ServerTarget::External { ref uri, .. } if uri.as_str() == "http://127.0.0.1:5000/")
         );
@@ -318,20 +382,59 @@ mod tests {
                 seed: Some(7),
                 replace: true,
                 name_prefix: Some("alice-".into()),
+                ..RunOptions::default()
             }
         );
     }
 
     #[test]
-    fn run_all_is_every_available_task_and_mnist_is_not_available_yet() {
+    fn run_all_is_wine_then_mnist_quick_and_mnist_takes_its_options() {
         let s = settings(&["run", "all", "--tracking-uri", "http://127.0.0.1:5000"]).unwrap();
-        assert!(matches!(s.action, Action::Run { ref tasks, .. } if tasks == &Task::ALL));
-        let err =
-            settings(&["run", "mnist", "--tracking-uri", "http://127.0.0.1:5000"]).unwrap_err();
+        let Action::Run { tasks, options, .. } = s.action else {
+            panic!("not a run");
+        };
+        assert_eq!(
+            tasks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+            ["wine", "mnist"]
+        );
+        assert_eq!(options.profile.as_deref(), Some("quick"));
+        let s = settings(&[
+            "run",
+            "mnist",
+            "--tracking-uri",
+            "http://127.0.0.1:5000",
+            "--profile",
+            "quick",
+            "--device",
+            "cuda:1",
+        ])
+        .unwrap();
+        let Action::Run { tasks, options, .. } = s.action else {
+            panic!("not a run");
+        };
+        assert_eq!(tasks[0].id, "mnist");
+        assert_eq!(options.profile.as_deref(), Some("quick"));
+        assert_eq!(options.device, DeviceKind::Cuda(1));
+        // `run mnist` alone trains the homework's epochs.
+        let s = settings(&["run", "mnist", "--tracking-uri", "http://x:1"]).unwrap();
+        assert!(matches!(s.action, Action::Run { ref options, .. } if options.profile.is_none()));
+        let err = settings(&["run", "mnist", "--device", "tpu"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
-        assert!(err.to_string().contains("not available yet"), "{err}");
+        assert!(err.to_string().contains("cuda"), "{err}");
         // numpy's RandomState takes seeds below 2^32.
         assert!(settings(&["run", "wine", "--seed", "4294967296"]).is_err());
+    }
+
+    #[test]
+    fn bench_train_maps_epochs_and_engine() {
+        let s = settings(&["bench", "train", "--epochs", "3", "--engine", "fused"]).unwrap();
+        assert!(matches!(
+            s.action,
+            Action::BenchTrain {
+                epochs: 3,
+                engine: Engine::Fused
+            }
+        ));
     }
 
     #[test]

@@ -394,8 +394,19 @@ pub struct SklearnTraining {
     pub seed: u64,
     /// Fraction held out, as `train_test_split(test_size=…)`.
     pub test_size: f64,
+    /// How many test rows the champion predicts after it is loaded back by alias.
+    #[serde(default = "ten")]
+    pub predict_samples: usize,
     pub registered_model: RegisteredModelSetup,
     pub versions: Vec<SklearnVersion>,
+}
+
+fn ten() -> usize {
+    10
+}
+
+fn twenty() -> usize {
+    20
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -444,6 +455,9 @@ pub struct MlpTraining {
     pub test_every: u32,
     pub optimizer: String,
     pub loss: String,
+    /// How many test images the champion predicts after it is loaded back by alias.
+    #[serde(default = "twenty")]
+    pub predict_samples: usize,
     pub registered_model: RegisteredModelSetup,
     /// Named run lengths: `full` = the spec's epochs, `quick` for CI.
     pub profiles: BTreeMap<String, Profile>,

@@ -9,6 +9,7 @@ mod grading_snapshots;
 mod registry;
 mod report;
 mod rescore;
+mod run_mnist;
 mod run_wine;
 mod server_lifecycle;
 mod sources;

@@ -41,9 +41,9 @@ pub fn grade(
                 let server = server::connect(target, &progress)?;
                 let client = server.client()?;
                 let mut summaries = Vec::new();
-                for task in reference_tasks(tasks) {
+                for (task, spec) in reference_tasks(tasks) {
                     progress.set_message(format!("reference run: {}", task.name()));
-                    let summary = reference::run_task(&client, task, &opts.run, &progress)
+                    let summary = reference::run_task(&client, spec, &opts.run, &progress)
                         .map_err(|source| Error::Run {
                             task: task.name(),
                             source,
@@ -91,14 +91,10 @@ pub enum GradeSource {
 }
 
 /// The tasks that have a reference run, in task-file order.
-fn reference_tasks(tasks: &[TaskSpec]) -> Vec<Task> {
+fn reference_tasks(tasks: &[TaskSpec]) -> Vec<(Task, &TaskSpec)> {
     tasks
         .iter()
-        .filter(|t| t.training.is_some())
-        .filter_map(|t| match t.id.as_str() {
-            "wine" => Some(Task::Wine),
-            _ => None,
-        })
+        .filter_map(|t| Task::of(t).map(|task| (task, t)))
         .collect()
 }
 
@@ -172,6 +168,31 @@ fn extras_from(summaries: &[TaskSummary], date: &str) -> ReportExtras {
                     },
                 );
             }
+            TaskSummary::Mnist(m) => {
+                extras.seed = extras.seed.or(Some(u64::from(m.seed)));
+                extras
+                    .data_checksums
+                    .push(("mnist (images + labels)".into(), m.data.sha256.clone()));
+                predictions.insert(
+                    "mnist".to_string(),
+                    PredictionsView {
+                        model: m.champion.uri.clone(),
+                        rows: m
+                            .champion
+                            .predictions
+                            .iter()
+                            .map(|p| PredictionRow {
+                                index: p.row,
+                                predicted: p.predicted.to_string(),
+                                actual: p.actual.to_string(),
+                                confidence: Some(f64::from(p.confidence)),
+                                correct: p.predicted == p.actual,
+                            })
+                            .collect(),
+                        test_accuracy: Some(m.champion.test_accuracy),
+                    },
+                );
+            }
         }
     }
     extras.predictions = predictions;
@@ -203,6 +224,7 @@ fn screenshots(
     for s in summaries {
         let published = match s {
             TaskSummary::Wine(w) => &w.published,
+            TaskSummary::Mnist(m) => &m.published,
         };
         progress.set_message(format!("screenshots of {}", published.registered_model));
         shots.extend(report::mlflow_ui_screenshots(

@@ -1,17 +1,19 @@
-//! `harness run wine|all`: perform the tasks against a server and print what was done.
+//! `harness run wine|mnist|all`: perform the tasks against a server and print what was done.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use crate::error::Error;
 use crate::progress::Progress;
+use crate::reference::mnist::MnistSummary;
 use crate::reference::wine::{SKLEARN_TOLERANCE, WineSummary};
 use crate::reference::{self, RunOptions, Task, TaskSummary};
 use crate::server::{self, ServerTarget};
+use crate::task::TaskSpec;
 
 /// Connects to the server, runs each task and prints its tables. Progress goes to stderr.
 pub fn run(
-    tasks: &[Task],
+    tasks: &[TaskSpec],
     target: &ServerTarget,
     options: &RunOptions,
     quiet: bool,
@@ -23,13 +25,13 @@ pub fn run(
     progress.finish();
     let server = server?;
     let client = server.client()?;
-    for (i, &task) in tasks.iter().enumerate() {
-        // A spinner per task, cleared before the task's tables are printed.
+    for (i, task) in tasks.iter().enumerate() {
+        // A spinner per task (a bar while a network trains), cleared before the task's tables.
         let progress = Progress::spinner(quiet);
         let summary = reference::run_task(&client, task, options, &progress);
         progress.finish();
         let summary = summary.map_err(|source| Error::Run {
-            task: task.name(),
+            task: Task::of(task).map_or("?", Task::name),
             source,
         })?;
         if i > 0 {
@@ -51,7 +53,170 @@ pub fn run(
 pub fn render(summary: &TaskSummary, out: &mut dyn Write) -> std::io::Result<()> {
     match summary {
         TaskSummary::Wine(s) => render_wine(s, out),
+        TaskSummary::Mnist(s) => render_mnist(s, out),
     }
+}
+
+/// Task 2 as the homework asks to show it: the version table, the Metric × Version comparison,
+/// the champion and aliases, then the champion's 20 predictions after loading it by alias.
+pub fn render_mnist(s: &MnistSummary, out: &mut dyn Write) -> std::io::Result<()> {
+    let p = &s.published;
+    writeln!(
+        out,
+        "Task 2 — mnist: experiment `{}` (id {}), registered model `{}` at {}",
+        p.experiment, p.experiment_id, p.registered_model, p.tracking_uri
+    )?;
+    let d = &s.data;
+    writeln!(
+        out,
+        "Data: MNIST {} ({} images {}x{}, {} classes, sha256 {}), pixels / 255 (normalization none), \
+         train_test_split(test_size={}, random_state={}) → {} train / {} test",
+        d.source,
+        d.samples,
+        d.image_shape[0],
+        d.image_shape[1],
+        d.num_classes,
+        d.sha256,
+        s.test_size,
+        s.seed,
+        d.n_train,
+        d.n_test
+    )?;
+    writeln!(
+        out,
+        "Training: profile `{}`, device {}, {}",
+        s.profile, s.device, s.framework
+    )?;
+    let c = &p.cleanup;
+    if c.registered_model_deleted || !c.runs_deleted.is_empty() {
+        writeln!(
+            out,
+            "--replace: deleted {}{} run(s) and {} logged model(s) of an earlier run",
+            if c.registered_model_deleted {
+                "the registered model, "
+            } else {
+                ""
+            },
+            c.runs_deleted.len(),
+            c.logged_models_deleted
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "| Version | Architecture | Accuracy | Loss | Parameters | Training Time |"
+    )?;
+    writeln!(
+        out,
+        "|---------|--------------|----------|------|------------|---------------|"
+    )?;
+    for v in &s.versions {
+        writeln!(
+            out,
+            "| v{} | {} ({}) | {:.4} | {:.4} | {} | {:.1} s |",
+            v.version,
+            v.model_type,
+            v.architecture,
+            v.final_test_accuracy,
+            v.final_test_loss,
+            v.n_parameters,
+            v.training_time_s
+        )?;
+    }
+    writeln!(out)?;
+    let header: Vec<String> = s
+        .versions
+        .iter()
+        .map(|v| format!("v{}", v.version))
+        .collect();
+    writeln!(out, "| Metric | {} |", header.join(" | "))?;
+    writeln!(
+        out,
+        "|--------|{}",
+        header.iter().map(|_| "------|").collect::<String>()
+    )?;
+    type Cell = fn(&reference::mnist::MnistVersionResult) -> String;
+    let rows: [(&str, Cell); 6] = [
+        ("Accuracy", |v| format!("{:.4}", v.final_test_accuracy)),
+        ("Loss", |v| format!("{:.4}", v.final_test_loss)),
+        ("Parameters", |v| v.n_parameters.to_string()),
+        ("Training time (s)", |v| format!("{:.1}", v.training_time_s)),
+        ("Model size (MB)", |v| format!("{:.3}", v.model_size_mb)),
+        ("Epochs", |v| v.epochs.to_string()),
+    ];
+    for (name, cell) in rows {
+        let cells: Vec<String> = s.versions.iter().map(cell).collect();
+        writeln!(out, "| {name} | {} |", cells.join(" | "))?;
+    }
+    writeln!(out)?;
+    if let Some(ch) = s.champion_result() {
+        writeln!(
+            out,
+            "Champion Model: v{} {} {} (accuracy {:.4}, loss {:.4})",
+            ch.version, ch.model_type, ch.architecture, ch.final_test_accuracy, ch.final_test_loss
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Aliases ({}):", p.alias_rule)?;
+    for (alias, version) in p.aliases.pairs() {
+        let name = s
+            .versions
+            .iter()
+            .find(|v| v.version == version)
+            .map(|v| v.model_type.as_str())
+            .unwrap_or("?");
+        writeln!(out, "  @{alias:<8} → v{version} {name}")?;
+    }
+    writeln!(out)?;
+    let ch = &s.champion;
+    writeln!(
+        out,
+        "Champion loaded from {} (v{} {}, {}): {} test predictions",
+        ch.uri,
+        ch.version,
+        ch.architecture,
+        ch.model_id,
+        ch.predictions.len()
+    )?;
+    writeln!(
+        out,
+        "| # | Test image | Predicted | Actual | Confidence | Correct |"
+    )?;
+    writeln!(
+        out,
+        "|---|------------|-----------|--------|------------|---------|"
+    )?;
+    for (k, pr) in ch.predictions.iter().enumerate() {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {:.4} | {} |",
+            k + 1,
+            pr.row,
+            pr.predicted,
+            pr.actual,
+            pr.confidence,
+            if pr.predicted == pr.actual {
+                "yes"
+            } else {
+                "no"
+            }
+        )?;
+    }
+    let correct = ch
+        .predictions
+        .iter()
+        .filter(|p| p.predicted == p.actual)
+        .count();
+    writeln!(
+        out,
+        "{correct}/{} of these correct. Test accuracy of the loaded champion on all {} test images: \
+         {:.4} (loss {:.4}), equal to the logged final_test_accuracy.",
+        ch.predictions.len(),
+        ch.n_test,
+        ch.test_accuracy,
+        ch.test_loss
+    )?;
+    Ok(())
 }
 
 /// Task 1 as the homework asks to show it: the version table, the champion, the aliases, then

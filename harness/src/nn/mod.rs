@@ -53,7 +53,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-pub use model::{FORMAT, FORMAT_VERSION, Mlp, SavedModel};
+pub use model::{CONFIG_FILE, FORMAT, FORMAT_VERSION, Mlp, SavedModel, WEIGHTS_FILE};
 
 /// Output classes (digits 0–9).
 pub const N_CLASSES: usize = 10;

@@ -17,8 +17,10 @@ use crate::data::mnist::Normalize;
 pub const FORMAT: &str = "harness-mlp";
 /// Version of the on-disk format; bump on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
-const WEIGHTS_FILE: &str = "model.safetensors";
-const CONFIG_FILE: &str = "config.json";
+/// The weights file [`Mlp::save`] writes.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// The architecture file [`Mlp::save`] writes.
+pub const CONFIG_FILE: &str = "config.json";
 /// Rows per chunk when evaluating, to bound the scratch memory.
 const EVAL_CHUNK: usize = 1024;
 

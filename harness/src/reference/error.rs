@@ -1,8 +1,10 @@
 //! Errors of `harness run`: each says which task, which step and which MLflow object.
 
+use crate::data::mnist::MnistError;
 use crate::data::split::SplitError;
 use crate::data::wine::WineError;
 use crate::mlflow::MlflowError;
+use crate::nn::NnError;
 use crate::train::{ModelFileError, TrainError};
 
 use super::ranking::RankError;
@@ -36,6 +38,24 @@ pub enum RunError {
     ExperimentDeleted { name: String, id: String },
     #[error("loading the wine data: {0}")]
     Data(#[from] WineError),
+    #[error("loading MNIST: {0}")]
+    Mnist(#[from] MnistError),
+    #[error("{what}: {source}")]
+    Nn {
+        what: String,
+        /// Boxed: candle's errors are large.
+        #[source]
+        source: Box<NnError>,
+    },
+    #[error(
+        "the champion loaded from {uri} scores {measured} on the test split, but its run logged \
+         final_test_accuracy {logged}"
+    )]
+    AccuracyMismatch {
+        uri: String,
+        measured: f64,
+        logged: f64,
+    },
     #[error("splitting the data: {0}")]
     Split(#[from] SplitError),
     #[error("training {what}: {source}")]

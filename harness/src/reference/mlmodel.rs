@@ -52,6 +52,9 @@ pub struct InputExampleInfo {
     pub artifact_path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pandas_orient: Option<String>,
+    /// `tf-serving` for tensor (ndarray) examples, as MLflow writes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
     #[serde(rename = "type")]
     pub kind: String,
 }
@@ -69,6 +72,27 @@ pub struct HarnessTreeFlavor {
 
 /// The flavor key of [`HarnessTreeFlavor`] in `flavors`.
 pub const HARNESS_TREE_FLAVOR: &str = "harness_tree";
+
+/// Our flavor for the MLPs of task 2: the safetensors weights and the JSON architecture written
+/// by [`crate::nn::Mlp::save`], and how inputs are scaled. Python cannot load it through MLflow;
+/// the harness can (`harness run mnist` loads the champion back), and the weights use PyTorch's
+/// `nn.Linear` layout (`layers.{i}.weight` `[out, in]`, `layers.{i}.bias`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HarnessMlpFlavor {
+    pub activation: String,
+    pub config: String,
+    pub dropout: Vec<f32>,
+    pub format: String,
+    pub format_version: u32,
+    pub harness_version: String,
+    /// Pixels are divided by 255 (no mean/std normalisation).
+    pub input_scale: String,
+    pub layer_sizes: Vec<usize>,
+    pub weights: String,
+}
+
+/// The flavor key of [`HarnessMlpFlavor`] in `flavors`.
+pub const HARNESS_MLP_FLAVOR: &str = "harness_mlp";
 
 /// The file name of the MLmodel file and of the input example.
 pub const MLMODEL_FILE: &str = "MLmodel";
@@ -168,6 +192,7 @@ impl InputExample {
         InputExampleInfo {
             artifact_path: INPUT_EXAMPLE_FILE.to_owned(),
             pandas_orient: Some("split".to_owned()),
+            format: None,
             kind: "dataframe".to_owned(),
         }
     }
@@ -176,6 +201,37 @@ impl InputExample {
         // Finite floats and strings only (the datasets are checked on load).
         serde_json::to_string(self).unwrap_or_default()
     }
+}
+
+/// A tensor-based signature, as `mlflow.models.infer_signature` writes it for numpy arrays:
+/// `[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 784]}}]` in, the same
+/// form out.
+pub fn tensor_signature(dtype: &str, input_shape: &[i64], output_shape: &[i64]) -> Signature {
+    let spec = |shape: &[i64]| {
+        let dims: Vec<String> = shape.iter().map(i64::to_string).collect();
+        format!(
+            r#"[{{"type": "tensor", "tensor-spec": {{"dtype": {}, "shape": [{}]}}}}]"#,
+            json_string(dtype),
+            dims.join(", ")
+        )
+    };
+    Signature {
+        inputs: spec(input_shape),
+        outputs: spec(output_shape),
+        params: None,
+    }
+}
+
+/// The shape of the first tensor of a tensor-based signature string (`None` for column specs).
+pub fn tensor_shape(json: &str) -> Option<Vec<i64>> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    v.get(0)?
+        .get("tensor-spec")?
+        .get("shape")?
+        .as_array()?
+        .iter()
+        .map(serde_json::Value::as_i64)
+        .collect()
 }
 
 /// `ms` since the epoch as `YYYY-MM-DD HH:MM:SS.ffffff` (UTC), the format of `utc_time_created`.

@@ -11,6 +11,7 @@ use crate::data::split::{Split, train_test_split};
 use crate::data::wine::{self, Dataset};
 use crate::mlflow::{self, DatasetInput, KeyValue, MlflowClient};
 use crate::progress::Progress;
+use crate::task::{TaskSpec, Training};
 use crate::train::{self, Algorithm, Hyperparameters, ModelFile, py_float};
 
 use super::error::{RunError, at};
@@ -25,9 +26,9 @@ use super::publish::{
 /// The model file inside each logged model.
 pub const MODEL_FILE: &str = "model.json";
 
-/// What task 1 asks for. `Default` is the homework; a task file (`tasks/wine.toml`) can state
-/// the same fields, unknown keys refused. `description` may use `{seed}`, `{test_size}`,
-/// `{n_train}` and `{n_test}`, filled in at run time.
+/// What task 1 asks for, read from a task file's `[training.sklearn]`
+/// ([`WineRunSpec::from_task`]); `Default` is the built-in `tasks/wine.toml`. `description` may
+/// use `{seed}`, `{test_size}`, `{n_train}` and `{n_test}`, filled in at run time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WineRunSpec {
@@ -70,38 +71,87 @@ impl WineVersionSpec {
 }
 
 impl Default for WineRunSpec {
+    /// The homework: the built-in copy of `tasks/wine.toml` (tests check it parses).
     fn default() -> Self {
-        Self {
-            experiment: "wine-quality-homework".into(),
-            registered_model: "wine-quality-classifier".into(),
-            description: "Wine cultivar classifier (MLflow Model Registry homework, task 1). \
-                Data: scikit-learn's load_wine, 178 samples × 13 chemical features, 3 cultivars, \
-                split with train_test_split(test_size={test_size}, random_state={seed}) into \
-                {n_train} training and {n_test} test samples. Versions: v1 DecisionTreeClassifier \
-                (baseline), v2 RandomForestClassifier (100 trees), v3 GradientBoostingClassifier \
-                (100 stages, learning rate 0.1, max depth 3), trained with scikit-learn's \
-                algorithms and defaults (random_state={seed}); metrics are test accuracy and \
-                weighted F1. Aliases follow measured test accuracy: champion = highest, staging \
-                = second highest, baseline = v1 (tie rule in the alias_rule tag)."
-                .into(),
-            tags: [
-                ("task", "classification"),
-                ("dataset", "wine"),
-                ("team", "mlops-harness"),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect(),
-            seed: 42,
-            test_size: 0.2,
-            versions: vec![
-                WineVersionSpec::homework(1, Algorithm::DecisionTree, "decision_tree"),
-                WineVersionSpec::homework(2, Algorithm::RandomForest, "random_forest"),
-                WineVersionSpec::homework(3, Algorithm::GradientBoosting, "gradient_boosting"),
-            ],
-            predict_samples: 10,
+        let task = crate::app::tasks::TaskSource::Builtin
+            .resolve("wine")
+            .ok()
+            .and_then(|mut t| t.pop())
+            .expect("the built-in wine.toml parses (tested)");
+        Self::from_task(&task).expect("the built-in wine.toml has a valid [training.sklearn]")
+    }
+}
+
+impl WineRunSpec {
+    /// The run described by `task`'s `[training.sklearn]` section and its names.
+    ///
+    /// # Errors
+    /// [`RunError::Spec`] when the task has no scikit-learn training section, no experiment or
+    /// registered model, a seed of 2³² or more, or a version without a `model_type` tag.
+    pub fn from_task(task: &TaskSpec) -> Result<Self, RunError> {
+        let Some(Training::Sklearn(t)) = &task.training else {
+            return Err(RunError::Spec(format!(
+                "task `{}` has no [training.sklearn] section",
+                task.id
+            )));
+        };
+        let named = |what: &str, v: &Option<String>| {
+            v.clone()
+                .ok_or_else(|| RunError::Spec(format!("task `{}` names no `{what}`", task.id)))
+        };
+        let seed = u32::try_from(t.seed).map_err(|_| {
+            RunError::Spec(format!(
+                "training.sklearn.seed = {} is not below 2^32 (numpy's RandomState)",
+                t.seed
+            ))
+        })?;
+        let versions = t
+            .versions
+            .iter()
+            .map(|v| {
+                let algorithm = match v.algorithm {
+                    crate::task::Algorithm::DecisionTree => Algorithm::DecisionTree,
+                    crate::task::Algorithm::RandomForest => Algorithm::RandomForest,
+                    crate::task::Algorithm::GradientBoosting => Algorithm::GradientBoosting,
+                };
+                let mut model = Hyperparameters::default_for(algorithm);
+                let n_estimators = v.n_estimators.map(|n| n as usize);
+                let max_depth = v.max_depth.map(|d| d as usize);
+                match &mut model {
+                    Hyperparameters::DecisionTree(p) => {
+                        p.max_depth = max_depth.or(p.max_depth);
+                    }
+                    Hyperparameters::RandomForest(p) => {
+                        p.n_estimators = n_estimators.unwrap_or(p.n_estimators);
+                        p.max_depth = max_depth.or(p.max_depth);
+                    }
+                    Hyperparameters::GradientBoosting(p) => {
+                        p.n_estimators = n_estimators.unwrap_or(p.n_estimators);
+                        p.max_depth = max_depth.or(p.max_depth);
+                        p.learning_rate = v.learning_rate.unwrap_or(p.learning_rate);
+                    }
+                }
+                let model_type = v.tags.get("model_type").cloned().ok_or_else(|| {
+                    RunError::Spec(format!("version `{}` has no `model_type` tag", v.key))
+                })?;
+                Ok(WineVersionSpec {
+                    run_name: v.run_name.clone(),
+                    model,
+                    model_type,
+                })
+            })
+            .collect::<Result<Vec<_>, RunError>>()?;
+        Ok(WineRunSpec {
+            experiment: named("experiment", &task.experiment)?,
+            registered_model: named("registered_model", &task.registered_model)?,
+            description: t.registered_model.description.clone(),
+            tags: t.registered_model.tags.clone(),
+            seed,
+            test_size: t.test_size,
+            versions,
+            predict_samples: t.predict_samples,
             input_example_rows: 5,
-        }
+        })
     }
 }
 
@@ -641,6 +691,40 @@ mod tests {
         for k in ["task", "dataset", "team"] {
             assert!(s.tags.contains_key(k), "{k}");
         }
+    }
+
+    #[test]
+    fn the_shipped_task_file_gives_the_default_spec_with_sklearn_defaults() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks");
+        let task = crate::app::tasks::TaskSource::Dir(dir)
+            .resolve("wine")
+            .unwrap()
+            .remove(0);
+        let s = WineRunSpec::from_task(&task).unwrap();
+        assert_eq!(s, WineRunSpec::default());
+        // n_estimators = 100, learning_rate = 0.1, max_depth = 3 are scikit-learn's defaults.
+        for (v, a) in s.versions.iter().zip(Algorithm::ALL) {
+            assert_eq!(v.model, Hyperparameters::default_for(a));
+        }
+        let models: Vec<&str> = s.versions.iter().map(|v| v.model_type.as_str()).collect();
+        assert_eq!(
+            models,
+            ["decision_tree", "random_forest", "gradient_boosting"]
+        );
+        assert_eq!((s.predict_samples, s.input_example_rows), (10, 5));
+        assert!(s.description.contains("{n_train}"), "{}", s.description);
+        let mut mnist = crate::app::tasks::TaskSource::Builtin
+            .resolve("mnist")
+            .unwrap()
+            .remove(0);
+        assert!(matches!(
+            WineRunSpec::from_task(&mnist),
+            Err(RunError::Spec(_))
+        ));
+        mnist.training = task.training.clone();
+        mnist.experiment = None;
+        let err = WineRunSpec::from_task(&mnist).unwrap_err().to_string();
+        assert!(err.contains("experiment"), "{err}");
     }
 
     #[test]
