@@ -47,8 +47,9 @@ pub fn load(client: &MlflowClient, scope: &Scope) -> Result<Snapshot, MlflowErro
             run_view_type: ViewType::All,
             ..Default::default()
         };
-        for r in client.search_runs(&search)? {
-            snap.runs.push(run(client, r)?);
+        let runs = client.search_runs(&search)?;
+        for r in in_parallel(runs, |r| run(client, r)) {
+            snap.runs.push(r?);
         }
         for m in client.search_logged_models(&ids)? {
             snap.logged_models.push(LoggedModel {
@@ -76,10 +77,12 @@ pub fn load(client: &MlflowClient, scope: &Scope) -> Result<Snapshot, MlflowErro
         }
     };
     for m in models {
-        for v in client
-            .search_model_versions(Some(&format!("name='{}'", m.name.replace('\'', "\\'"))))?
-        {
-            let artifact = artifact_summary(client, &v.name, &v.version);
+        let versions = client
+            .search_model_versions(Some(&format!("name='{}'", m.name.replace('\'', "\\'"))))?;
+        let summaries = in_parallel(versions.iter().collect(), |v| {
+            artifact_summary(client, &v.name, &v.version)
+        });
+        for (v, artifact) in versions.into_iter().zip(summaries) {
             let model_id = Some(v.model_id)
                 .filter(|s| !s.is_empty())
                 .or_else(|| model_id_of_source(&v.source));
@@ -116,6 +119,38 @@ pub fn load(client: &MlflowClient, scope: &Scope) -> Result<Snapshot, MlflowErro
 fn model_id_of_source(source: &str) -> Option<String> {
     let id = source.strip_prefix("models:/")?.split('/').next()?;
     id.starts_with("m-").then(|| id.to_string())
+}
+
+/// How many requests a load keeps in flight: enough to hide latency, few enough not to crowd a
+/// small server (the embedded one runs 2 workers).
+const IN_FLIGHT: usize = 4;
+
+/// Applies `f` to every item on up to [`IN_FLIGHT`] threads, keeping the input order.
+fn in_parallel<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let mut slots: Vec<Option<R>> = items.iter().map(|_| None).collect();
+    let queue = std::sync::Mutex::new(
+        items
+            .into_iter()
+            .enumerate()
+            .collect::<Vec<_>>()
+            .into_iter(),
+    );
+    let results = std::sync::Mutex::new(&mut slots);
+    std::thread::scope(|scope| {
+        for _ in 0..IN_FLIGHT {
+            scope.spawn(|| {
+                loop {
+                    let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
+                    let Some((i, item)) = next else { break };
+                    let r = f(item);
+                    if let Ok(mut slots) = results.lock() {
+                        slots[i] = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    slots.into_iter().flatten().collect()
 }
 
 /// The same words the SQLite source uses for MLflow's stored status numbers.
