@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Side-by-side training throughput: PyTorch (shared/bench/pytorch_mlp.py, 1 thread, its fastest
+# Side-by-side training throughput: PyTorch (harness/benches/pytorch_mlp.py, 1 thread, its fastest
 # setting on a 2-core machine) and harness's fused engine, same data (tasks/data/mnist, first 70 %
 # for training), same architectures and batch sizes, run one after the other. Prints both outputs
 # and our/PyTorch ratio per architecture. The runs alternate REPEAT times (default 3) and the best
@@ -7,13 +7,13 @@
 #
 # usage: harness/benches/side_by_side_mlp.sh [EPOCHS=2]
 # env:   PYTHON (an interpreter with torch + numpy; default python3)
-#        PYTORCH_SCRIPT (default ../shared/bench/pytorch_mlp.py next to the repo)
+#        PYTORCH_SCRIPT (default harness/benches/pytorch_mlp.py)
 #        TORCH_THREADS (default 1), REPEAT (default 3)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 epochs=${1:-2}
 python=${PYTHON:-python3}
-script=${PYTORCH_SCRIPT:-$root/../shared/bench/pytorch_mlp.py}
+script=${PYTORCH_SCRIPT:-$root/harness/benches/pytorch_mlp.py}
 data=$root/tasks/data/mnist
 
 if ! "$python" -c 'import torch, numpy' 2>/dev/null; then
