@@ -127,3 +127,62 @@ fn a_malicious_pickle_cannot_reach_the_network() {
         Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock),
     }
 }
+
+/// Our own MNIST network is rescored natively on the split its run recorded, through the server.
+#[test]
+fn rescore_reproduces_our_mnist_champion_from_the_server() {
+    use harness::app::check::{Target, grade_target};
+    use harness::app::tasks::TaskSource;
+    use harness::reference::mnist::{self as mnist_run, MnistRunSpec};
+
+    let task = TaskSource::Dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks"))
+        .resolve("mnist")
+        .unwrap()
+        .remove(0);
+    let id = harness_e2e::unique("rescore-mnist");
+    let mut spec = MnistRunSpec::from_task(&task, "quick").unwrap();
+    spec.experiment = format!("{id}-{}", spec.experiment);
+    spec.registered_model = format!("{id}-{}", spec.registered_model);
+    spec.max_train_samples = Some(300);
+    for v in &mut spec.versions {
+        v.epochs = 1;
+    }
+    let client = harness_e2e::client();
+    mnist_run::run(
+        &client,
+        &spec,
+        false,
+        &harness::progress::Progress::hidden(),
+    )
+    .unwrap();
+
+    let mut graded_task = task.clone();
+    graded_task.experiment = Some(spec.experiment.clone());
+    graded_task.registered_model = Some(spec.registered_model.clone());
+    let tasks = [graded_task];
+    let mut graded = grade_target(&tasks, Target::Server(client)).unwrap();
+    let sandbox = harness::rescore::Sandbox::provision(
+        &harness_e2e::home(),
+        &harness_e2e::python(),
+        &harness::progress::Progress::hidden(),
+    )
+    .unwrap();
+    harness::app::rescore::rescore(&tasks, &mut graded[0], &sandbox);
+    let check = graded[0]
+        .grade
+        .checks()
+        .find(|c| c.id == "mnist.rescore")
+        .expect("a rescore check");
+    assert_eq!(
+        check.status,
+        harness::checks::CheckStatus::Pass,
+        "{check:?}"
+    );
+    assert!(
+        check
+            .evidence
+            .iter()
+            .any(|e| e.contains("3000 embedded test digits")),
+        "{check:?}"
+    );
+}

@@ -2,15 +2,15 @@
 //! and logged accuracy as evidence. It earns no points; a mismatch fails the check, so `check`
 //! exits 1 and the TA looks.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::check::{Graded, ModelFiles};
 use crate::checks::{CheckResult, CheckStatus, Context};
 use crate::grade::ItemStatus;
 use crate::rescore::{self, Sandbox};
-use crate::task::{TaskSpec, Training};
+use crate::task::{MlpTraining, SklearnTraining, TaskSpec, Training};
 
-/// Accuracies closer than this are the same score (half a sample of the wine test set).
+/// Accuracies closer than this are the same score (far below one test sample).
 const TOLERANCE: f64 = 1e-6;
 
 pub fn rescore(tasks: &[TaskSpec], graded: &mut Graded, sandbox: &Sandbox) {
@@ -18,11 +18,11 @@ pub fn rescore(tasks: &[TaskSpec], graded: &mut Graded, sandbox: &Sandbox) {
         return;
     };
     for spec in tasks {
-        let Some(Training::Sklearn(training)) = &spec.training else {
+        if spec.training.is_none() {
             continue;
-        };
+        }
         let ctx = Context::new(spec, &snapshot);
-        let result = rescore_task(spec, training, &ctx, &graded.files, sandbox);
+        let result = rescore_task(spec, &ctx, &graded.files, sandbox);
         let Some(task) = graded.grade.tasks.iter_mut().find(|t| t.task == spec.id) else {
             continue;
         };
@@ -36,86 +36,65 @@ pub fn rescore(tasks: &[TaskSpec], graded: &mut Graded, sandbox: &Sandbox) {
                     .iter()
                     .rposition(|i| i.status != ItemStatus::Manual)
             });
-        let item = at.map(|i| &mut task.items[i]);
-        if let Some(item) = item {
-            item.checks.push(result);
+        if let Some(i) = at {
+            task.items[i].checks.push(result);
         }
     }
 }
 
+/// A recomputed accuracy and how it was computed.
+struct Rescored {
+    accuracy: f64,
+    how: String,
+}
+
 fn rescore_task(
     spec: &TaskSpec,
-    training: &crate::task::SklearnTraining,
     ctx: &Context<'_>,
     files: &ModelFiles,
     sandbox: &Sandbox,
 ) -> CheckResult {
     let id = format!("{}.rescore", spec.id);
-    let fail = |status: CheckStatus, message: String, evidence: Vec<String>| CheckResult {
+    let verdict = |status: CheckStatus, message: String, evidence: Vec<String>| CheckResult {
         id: id.clone(),
         status,
         message,
         evidence,
     };
     let Some(model) = ctx.model else {
-        return fail(
+        return verdict(
             CheckStatus::Fail,
             "no registered model to rescore".into(),
             vec![],
         );
     };
     let Some(version) = model.aliases.get("champion").copied() else {
-        return fail(
+        return verdict(
             CheckStatus::Fail,
             "no `champion` alias to rescore".into(),
             vec![],
         );
     };
     let Some(logged) = ctx.accuracy.get(&version).map(|a| a.value) else {
-        return fail(
+        return verdict(
             CheckStatus::Fail,
             format!("v{version} logged no accuracy to compare with"),
             vec![],
         );
     };
     let Some(mv) = ctx.versions.iter().find(|v| v.version == version) else {
-        return fail(
+        return verdict(
             CheckStatus::Fail,
             format!("champion v{version} is not a version of {}", model.name),
             vec![],
         );
     };
-    let dataset = match crate::data::wine::load() {
-        Ok(d) => d,
-        Err(e) => {
-            return fail(
-                CheckStatus::Error,
-                format!("cannot load the wine data: {e}"),
-                vec![],
-            );
-        }
-    };
-    let split = match crate::data::split::train_test_split(
-        dataset.n_samples(),
-        training.test_size,
-        training.seed as u32,
-    ) {
-        Ok(s) => s,
-        Err(e) => return fail(CheckStatus::Error, format!("cannot split: {e}"), vec![]),
-    };
-    let rows: Vec<Vec<f64>> = split
-        .test
-        .iter()
-        .map(|&i| dataset.row(i).to_vec())
-        .collect();
-    let targets: Vec<usize> = split.test.iter().map(|&i| dataset.targets[i]).collect();
-
-    let _tmp; // keeps a downloaded model alive while it is scored
+    let _download; // keeps a downloaded model alive while it is scored
     let dir: PathBuf = match files {
         ModelFiles::Local(root) => match &mv.artifact.location {
             Some(rel) => root.join(rel),
             None => {
-                return fail(
+                return verdict(
                     CheckStatus::Fail,
                     format!("champion v{version}'s files were not found"),
                     vec![],
@@ -125,54 +104,131 @@ fn rescore_task(
         ModelFiles::Remote(client) => {
             let tmp = match tempfile::tempdir() {
                 Ok(t) => t,
-                Err(e) => return fail(CheckStatus::Error, format!("temp dir: {e}"), vec![]),
+                Err(e) => return verdict(CheckStatus::Error, format!("temp dir: {e}"), vec![]),
             };
             if let Err(e) =
                 client.download_model(&format!("models:/{}/{version}", model.name), tmp.path())
             {
-                return fail(
+                return verdict(
                     CheckStatus::Fail,
                     format!("cannot download champion v{version}: {e}"),
                     vec![],
                 );
             }
             let path = tmp.path().to_path_buf();
-            _tmp = tmp;
+            _download = tmp;
             path
         }
     };
-    match rescore::predict(&dir, &rows, Some(sandbox)) {
-        Ok(pred) => {
-            let recomputed = rescore::accuracy(&pred, &targets);
+    let run_seed = ctx
+        .run_of(mv)
+        .and_then(|r| r.params.get("seed"))
+        .and_then(|s| s.parse::<u64>().ok());
+    let rescored = match &spec.training {
+        Some(Training::Sklearn(t)) => score_tabular(t, &dir, sandbox),
+        Some(Training::Mlp(t)) => score_mlp(t, run_seed, &dir),
+        None => {
+            return verdict(
+                CheckStatus::Error,
+                "task has no training section".into(),
+                vec![],
+            );
+        }
+    };
+    match rescored {
+        Ok(r) => {
             let evidence = vec![
-                format!(
-                    "champion v{version}, {} test rows (test_size {}, seed {})",
-                    rows.len(),
-                    training.test_size,
-                    training.seed
-                ),
-                format!("logged accuracy {logged:.4}, recomputed {recomputed:.4}"),
+                format!("champion v{version}: {}", r.how),
+                format!("logged {logged:.4}, recomputed {:.4}", r.accuracy),
             ];
-            if (recomputed - logged).abs() <= TOLERANCE {
-                fail(
+            if (r.accuracy - logged).abs() <= TOLERANCE {
+                verdict(
                     CheckStatus::Pass,
                     format!("champion v{version}'s logged accuracy {logged:.4} reproduces"),
                     evidence,
                 )
             } else {
-                fail(
+                verdict(
                     CheckStatus::Fail,
                     format!(
-                        "champion v{version} logged accuracy {logged:.4} but scores {recomputed:.4} on the test split"
+                        "champion v{version} logged accuracy {logged:.4} but scores {:.4} on the test split",
+                        r.accuracy
                     ),
                     evidence,
                 )
             }
         }
-        Err(e) => fail(
+        Err(NotRescored::Manual(why)) => {
+            verdict(CheckStatus::Manual, format!("not rescored: {why}"), vec![])
+        }
+        Err(NotRescored::Error(why)) => verdict(
             CheckStatus::Error,
-            format!("cannot rescore champion v{version}: {e}"),
+            format!("cannot rescore champion v{version}: {why}"),
             vec![dir.display().to_string()],
         ),
     }
+}
+
+enum NotRescored {
+    /// The model cannot be scored on a split we can reproduce; a TA decides.
+    Manual(String),
+    Error(String),
+}
+
+/// Task 1: the wine test split from the task file; our tree files natively, scikit-learn pickles
+/// in the sandbox.
+fn score_tabular(
+    t: &SklearnTraining,
+    dir: &Path,
+    sandbox: &Sandbox,
+) -> Result<Rescored, NotRescored> {
+    let err = |e: &dyn std::fmt::Display| NotRescored::Error(e.to_string());
+    let dataset = crate::data::wine::load().map_err(|e| err(&e))?;
+    let split =
+        crate::data::split::train_test_split(dataset.n_samples(), t.test_size, t.seed as u32)
+            .map_err(|e| err(&e))?;
+    let rows: Vec<Vec<f64>> = split
+        .test
+        .iter()
+        .map(|&i| dataset.row(i).to_vec())
+        .collect();
+    let targets: Vec<usize> = split.test.iter().map(|&i| dataset.targets[i]).collect();
+    let predictions = rescore::predict(dir, &rows, Some(sandbox)).map_err(|e| err(&e))?;
+    Ok(Rescored {
+        accuracy: rescore::accuracy(&predictions, &targets),
+        how: format!(
+            "{} test rows (test_size {}, seed {})",
+            rows.len(),
+            t.test_size,
+            t.seed
+        ),
+    })
+}
+
+/// Task 2: harness's own network files, natively, on the split the run recorded (its `seed`
+/// param). Other formats were trained on the student's own split, which cannot be rebuilt here.
+fn score_mlp(t: &MlpTraining, run_seed: Option<u64>, dir: &Path) -> Result<Rescored, NotRescored> {
+    let err = |e: &dyn std::fmt::Display| NotRescored::Error(e.to_string());
+    let model = crate::nn::Mlp::load(dir).map_err(|_| {
+        NotRescored::Manual(
+            "not a harness network; the student's own test split cannot be rebuilt here".into(),
+        )
+    })?;
+    let seed = run_seed.unwrap_or(t.seed);
+    let pool = crate::data::mnist::load_embedded().map_err(|e| err(&e))?;
+    // The same rounding the reference run applies: 1 − 0.7 is 0.30000000000000004 in binary.
+    let test_size = ((1.0 - t.train_fraction) * 1e9).round() / 1e9;
+    let split = crate::data::split::train_test_split(pool.len(), test_size, seed as u32)
+        .map_err(|e| err(&e))?;
+    let (x, y) = pool.select(&split.test, model.normalize);
+    let metrics = model
+        .evaluate(crate::nn::Samples::new(&x, &y))
+        .map_err(|e| err(&e))?;
+    Ok(Rescored {
+        accuracy: metrics.accuracy,
+        how: format!(
+            "{} embedded test digits (test_size {test_size}, seed {seed})",
+            y.len()
+        ),
+    })
 }
