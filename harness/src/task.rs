@@ -458,6 +458,10 @@ pub struct MlpTraining {
     /// How many test images the champion predicts after it is loaded back by alias.
     #[serde(default = "twenty")]
     pub predict_samples: usize,
+    /// Mean/std normalisation after scaling pixels to [0, 1] (the starter code's
+    /// `Normalize(0.1307, 0.3081)`); absent = [0, 1] only, as the spec text says.
+    #[serde(default)]
+    pub normalize: Option<crate::data::mnist::Normalize>,
     pub registered_model: RegisteredModelSetup,
     /// Named run lengths: `full` = the spec's epochs, `quick` for CI.
     pub profiles: BTreeMap<String, Profile>,

@@ -449,3 +449,34 @@ fn run_mnist_binary_run_all_prints_the_tables_and_grades_full_automatic_points()
     }
     assert!(automatic >= 40, "{automatic} automatic checks");
 }
+
+/// With `normalize` in the task file, the inputs are standardised, the params and the saved model
+/// record it, and the champion reloaded by alias still reproduces the logged accuracy.
+#[test]
+fn run_mnist_with_normalisation_records_it_and_reloads_consistently() {
+    let mut s = spec("rm-norm", [1, 1, 1]);
+    s.normalize = Some(mnist::Normalize {
+        mean: 0.1307,
+        std: 0.3081,
+    });
+    let summary = run(&s);
+    assert_eq!(summary.data.normalization, "mean=0.1307 std=0.3081");
+    assert_eq!(
+        summary.champion.test_accuracy,
+        summary.champion.logged_accuracy
+    );
+    let c = client();
+    let v1 = c.get_model_version(&s.registered_model, "1").unwrap();
+    assert_eq!(
+        c.get_run(&v1.run_id).unwrap().param("normalization"),
+        Some("mean=0.1307 std=0.3081")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    c.download_model(
+        &format!("models:/{}@champion", s.registered_model),
+        dir.path(),
+    )
+    .unwrap();
+    let model = Mlp::load(dir.path()).unwrap();
+    assert_eq!(model.normalize, s.normalize);
+}

@@ -107,6 +107,7 @@ pub enum MnistError {
 /// Mean/std normalisation applied after scaling pixels to [0, 1]; recorded with the run so
 /// inference can reproduce the training input.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Normalize {
     pub mean: f32,
     pub std: f32,

@@ -60,6 +60,8 @@ pub struct MnistRunSpec {
     pub engine: Engine,
     /// MNIST IDX files to use instead of the embedded 10 000 digits.
     pub data_dir: Option<PathBuf>,
+    /// Mean/std normalisation after scaling to [0, 1]; recorded as params and in the model.
+    pub normalize: Option<mnist::Normalize>,
 }
 
 /// One network of task 2.
@@ -165,6 +167,7 @@ impl MnistRunSpec {
             device: DeviceKind::Cpu,
             engine: Engine::Auto,
             data_dir: None,
+            normalize: t.normalize,
         })
     }
 
@@ -353,9 +356,10 @@ pub fn run(
     if let Some(max) = spec.max_train_samples {
         train_rows.truncate(max);
     }
-    // Pixels / 255 into [0, 1]; no mean/std normalisation (recorded as a param).
-    let (train_x, train_y) = pool.select(&train_rows, None);
-    let (test_x, test_y) = pool.select(&split.test, None);
+    // Pixels / 255 into [0, 1], then the task file's mean/std when it asks (recorded as params
+    // and inside the saved model, so the champion reloads with the same input scaling).
+    let (train_x, train_y) = pool.select(&train_rows, spec.normalize);
+    let (test_x, test_y) = pool.select(&split.test, spec.normalize);
     let test = TestData {
         rows: split.test.clone(),
         x: test_x,
@@ -369,7 +373,10 @@ pub fn run(
         num_classes: pool.n_classes(),
         n_train: train_rows.len(),
         n_test: test.rows.len(),
-        normalization: "none".into(),
+        normalization: match spec.normalize {
+            Some(n) => format!("mean={} std={}", n.mean, n.std),
+            None => "none".into(),
+        },
     };
     let framework = spec.framework();
     let git_commit = git_commit();
@@ -399,10 +406,11 @@ pub fn run(
             },
         );
         progress.spin();
-        let out = outcome.map_err(|source| RunError::Nn {
+        let mut out = outcome.map_err(|source| RunError::Nn {
             what: format!("training {}", v.run_name),
             source: Box::new(source),
         })?;
+        out.model.normalize = spec.normalize;
         progress.set_message(format!("logging {}", v.run_name));
         open.client
             .log_batch(
