@@ -480,3 +480,63 @@ fn run_mnist_with_normalisation_records_it_and_reloads_consistently() {
     let model = Mlp::load(dir.path()).unwrap();
     assert_eq!(model.normalize, s.normalize);
 }
+
+/// Writes an IDX file as the MNIST distribution does (big-endian magic and dimensions, raw bytes).
+fn write_idx(path: &Path, magic: u32, dims: &[u32], data: &[u8]) {
+    let mut bytes = magic.to_be_bytes().to_vec();
+    for d in dims {
+        bytes.extend_from_slice(&d.to_be_bytes());
+    }
+    bytes.extend_from_slice(data);
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// `--data-dir` with the standard four files (train + t10k, raw IDX): the run trains on that pool
+/// and records where it came from and its digest.
+#[test]
+fn run_mnist_reads_the_standard_four_files_from_a_data_dir() {
+    let pool = mnist::load_embedded().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let px = pool.rows * pool.cols;
+    let (train, test) = (1_200usize, 400usize);
+    let dims = |n: usize| [n as u32, pool.rows as u32, pool.cols as u32];
+    write_idx(
+        &dir.path().join("train-images-idx3-ubyte"),
+        0x803,
+        &dims(train),
+        &pool.images[..train * px],
+    );
+    write_idx(
+        &dir.path().join("train-labels-idx1-ubyte"),
+        0x801,
+        &[train as u32],
+        &pool.labels[..train],
+    );
+    write_idx(
+        &dir.path().join("t10k-images-idx3-ubyte"),
+        0x803,
+        &dims(test),
+        &pool.images[train * px..(train + test) * px],
+    );
+    write_idx(
+        &dir.path().join("t10k-labels-idx1-ubyte"),
+        0x801,
+        &[test as u32],
+        &pool.labels[train..train + test],
+    );
+
+    let mut s = spec("rm-datadir", [1, 1, 1]);
+    s.data_dir = Some(dir.path().to_path_buf());
+    let summary = run(&s);
+    assert_eq!(summary.data.samples, train + test);
+    assert_eq!(summary.data.n_test, 480, "30 % of the 1 600-image pool");
+    assert_ne!(
+        summary.data.sha256,
+        pool.digest(),
+        "the digest is of the pool read from --data-dir"
+    );
+    assert_eq!(
+        summary.champion.test_accuracy,
+        summary.champion.logged_accuracy
+    );
+}
