@@ -4,7 +4,7 @@
 //! accuracy on the test split equals the logged `final_test_accuracy`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -18,11 +18,12 @@ use crate::train::{metrics, py_float};
 
 use super::error::{RunError, at};
 use super::mlmodel::{
-    HARNESS_MLP_FLAVOR, HarnessMlpFlavor, INPUT_EXAMPLE_FILE, InputExampleInfo, MLMODEL_FILE,
-    MlModel, tensor_shape, tensor_signature,
+    HARNESS_MLP_FLAVOR, HarnessMlpFlavor, INPUT_EXAMPLE_FILE, InputExampleInfo, MlModel,
+    tensor_shape, tensor_signature,
 };
 use super::publish::{
-    ArtifactFile, OpenRun, Published, RegistryPlan, VersionDraft, VersionPlan, publish,
+    ArtifactFile, DownloadedChampion, OpenRun, Published, RegistryPlan, VersionDraft, VersionPlan,
+    download_champion, publish,
 };
 use super::wine::git_commit;
 
@@ -771,31 +772,22 @@ fn check_champion(
     published: &Published,
     test: &TestData,
 ) -> Result<MnistChampion, RunError> {
-    let uri = format!("models:/{}@champion", published.registered_model);
+    let DownloadedChampion {
+        uri,
+        dir,
+        files,
+        version,
+        mlmodel,
+        flavor,
+    } = download_champion::<HarnessMlpFlavor>(
+        client,
+        &published.registered_model,
+        HARNESS_MLP_FLAVOR,
+    )?;
     let bad = |reason: String| RunError::LoadedModel {
         uri: uri.clone(),
         reason,
     };
-    let dir = tempfile::tempdir().map_err(|source| RunError::Io {
-        action: "creating a temporary directory for",
-        path: uri.clone(),
-        source,
-    })?;
-    let (resolved, files) = client
-        .download_model(&uri, dir.path())
-        .map_err(at(format!("downloading {uri}")))?;
-    let mv = resolved
-        .version
-        .ok_or_else(|| bad("the alias resolved to no registry version".into()))?;
-    let version: u32 = mv
-        .version
-        .parse()
-        .map_err(|_| bad(format!("version `{}` is not a number", mv.version)))?;
-    let mlmodel = read_mlmodel(dir.path()).map_err(&bad)?;
-    let flavor: HarnessMlpFlavor = mlmodel
-        .flavor(HARNESS_MLP_FLAVOR)
-        .ok_or_else(|| bad(format!("MLmodel has no `{HARNESS_MLP_FLAVOR}` flavor")))?
-        .map_err(|e| bad(format!("flavor `{HARNESS_MLP_FLAVOR}`: {e}")))?;
     if flavor.format != nn::FORMAT
         || flavor.weights != nn::WEIGHTS_FILE
         || flavor.config != nn::CONFIG_FILE
@@ -879,16 +871,11 @@ fn check_champion(
     })
 }
 
-fn read_mlmodel(dir: &Path) -> Result<MlModel, String> {
-    let path = dir.join(MLMODEL_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("reading MLmodel: {e}"))?;
-    MlModel::from_yaml(&text).map_err(|e| format!("MLmodel is not valid YAML: {e}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::app::tasks::TaskSource;
+    use std::path::Path;
 
     fn task() -> TaskSpec {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks");

@@ -688,6 +688,73 @@ fn prepare(
     Ok((cleanup, experiment_id))
 }
 
+/// The champion as the registry serves it: downloaded through `models:/<name>@champion` into a
+/// temporary directory (kept alive by this value), with its version number, `MLmodel` and our
+/// flavor section `F`.
+#[derive(Debug)]
+pub struct DownloadedChampion<F> {
+    pub uri: String,
+    pub dir: tempfile::TempDir,
+    pub files: Vec<String>,
+    pub version: u32,
+    pub mlmodel: MlModel,
+    pub flavor: F,
+}
+
+impl<F> DownloadedChampion<F> {
+    /// A `LoadedModel` error about this champion.
+    pub fn bad(&self, reason: String) -> RunError {
+        RunError::LoadedModel {
+            uri: self.uri.clone(),
+            reason,
+        }
+    }
+}
+
+/// Downloads `models:/<registered_model>@champion` and reads its `MLmodel` and flavor `flavor`.
+pub fn download_champion<F: serde::de::DeserializeOwned>(
+    client: &MlflowClient,
+    registered_model: &str,
+    flavor: &str,
+) -> Result<DownloadedChampion<F>, RunError> {
+    let uri = format!("models:/{registered_model}@champion");
+    let bad = |reason: String| RunError::LoadedModel {
+        uri: uri.clone(),
+        reason,
+    };
+    let dir = tempfile::tempdir().map_err(|source| RunError::Io {
+        action: "creating a temporary directory for",
+        path: uri.clone(),
+        source,
+    })?;
+    let (resolved, files) = client
+        .download_model(&uri, dir.path())
+        .map_err(at(format!("downloading {uri}")))?;
+    let mv = resolved
+        .version
+        .ok_or_else(|| bad("the alias resolved to no registry version".into()))?;
+    let version: u32 = mv
+        .version
+        .parse()
+        .map_err(|_| bad(format!("version `{}` is not a number", mv.version)))?;
+    let path = dir.path().join(MLMODEL_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| bad(format!("reading MLmodel: {e}")))?;
+    let mlmodel =
+        MlModel::from_yaml(&text).map_err(|e| bad(format!("MLmodel is not valid YAML: {e}")))?;
+    let flavor: F = mlmodel
+        .flavor(flavor)
+        .ok_or_else(|| bad(format!("MLmodel has no `{flavor}` flavor")))?
+        .map_err(|e| bad(format!("flavor `{flavor}`: {e}")))?;
+    Ok(DownloadedChampion {
+        uri,
+        dir,
+        files,
+        version,
+        mlmodel,
+        flavor,
+    })
+}
+
 fn run_names(plan: &RegistryPlan) -> String {
     plan.versions
         .iter()

@@ -3,7 +3,6 @@
 //! alias and check it predicts what the model in memory predicts.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -14,13 +13,14 @@ use crate::progress::Progress;
 use crate::task::{TaskSpec, Training};
 use crate::train::{self, Algorithm, Hyperparameters, ModelFile, py_float};
 
-use super::error::{RunError, at};
+use super::error::RunError;
 use super::mlmodel::{
-    HARNESS_TREE_FLAVOR, HarnessTreeFlavor, INPUT_EXAMPLE_FILE, InputExample, MLMODEL_FILE,
-    MlModel, double_columns_to_class_signature, parse_columns,
+    HARNESS_TREE_FLAVOR, HarnessTreeFlavor, INPUT_EXAMPLE_FILE, InputExample, MlModel,
+    double_columns_to_class_signature, parse_columns,
 };
 use super::publish::{
-    ArtifactFile, OpenRun, Published, RegistryPlan, VersionDraft, VersionPlan, publish,
+    ArtifactFile, DownloadedChampion, OpenRun, Published, RegistryPlan, VersionDraft, VersionPlan,
+    download_champion, publish,
 };
 
 /// The model file inside each logged model.
@@ -486,31 +486,22 @@ fn check_champion(
     dataset: &Dataset,
     trained: &[train::wine::TrainedModel],
 ) -> Result<ChampionCheck, RunError> {
-    let uri = format!("models:/{}@champion", published.registered_model);
+    let DownloadedChampion {
+        uri,
+        dir,
+        files,
+        version,
+        mlmodel,
+        flavor,
+    } = download_champion::<HarnessTreeFlavor>(
+        client,
+        &published.registered_model,
+        HARNESS_TREE_FLAVOR,
+    )?;
     let bad = |reason: String| RunError::LoadedModel {
         uri: uri.clone(),
         reason,
     };
-    let dir = tempfile::tempdir().map_err(|source| RunError::Io {
-        action: "creating a temporary directory for",
-        path: uri.clone(),
-        source,
-    })?;
-    let (resolved, files) = client
-        .download_model(&uri, dir.path())
-        .map_err(at(format!("downloading {uri}")))?;
-    let mv = resolved
-        .version
-        .ok_or_else(|| bad("the alias resolved to no registry version".into()))?;
-    let version: u32 = mv
-        .version
-        .parse()
-        .map_err(|_| bad(format!("version `{}` is not a number", mv.version)))?;
-    let mlmodel = read_mlmodel(dir.path()).map_err(&bad)?;
-    let flavor: HarnessTreeFlavor = mlmodel
-        .flavor(HARNESS_TREE_FLAVOR)
-        .ok_or_else(|| bad(format!("MLmodel has no `{HARNESS_TREE_FLAVOR}` flavor")))?
-        .map_err(|e| bad(format!("flavor `{HARNESS_TREE_FLAVOR}`: {e}")))?;
     let model_file = ModelFile::read(&dir.path().join(&flavor.model_file)).map_err(|source| {
         RunError::ModelFile {
             uri: uri.clone(),
@@ -578,12 +569,6 @@ fn check_champion(
         predictions,
         matches_in_memory: true,
     })
-}
-
-fn read_mlmodel(dir: &Path) -> Result<MlModel, String> {
-    let path = dir.join(MLMODEL_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("reading MLmodel: {e}"))?;
-    MlModel::from_yaml(&text).map_err(|e| format!("MLmodel is not valid YAML: {e}"))
 }
 
 /// `git rev-parse HEAD` in the current directory: the commit a run was made from, for the
