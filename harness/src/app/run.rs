@@ -87,20 +87,7 @@ pub fn render_mnist(s: &MnistSummary, out: &mut dyn Write) -> std::io::Result<()
         "Training: profile `{}`, device {}, {}",
         s.profile, s.device, s.framework
     )?;
-    let c = &p.cleanup;
-    if c.registered_model_deleted || !c.runs_deleted.is_empty() {
-        writeln!(
-            out,
-            "--replace: deleted {}{} run(s) and {} logged model(s) of an earlier run",
-            if c.registered_model_deleted {
-                "the registered model, "
-            } else {
-                ""
-            },
-            c.runs_deleted.len(),
-            c.logged_models_deleted
-        )?;
-    }
+    write_cleanup(&p.cleanup, out)?;
     writeln!(out)?;
     writeln!(
         out,
@@ -233,20 +220,7 @@ pub fn render_wine(s: &WineSummary, out: &mut dyn Write) -> std::io::Result<()> 
         "Data: wine 178 × 13 (sha256 {}), train_test_split(test_size={}, random_state={}) → {} train / {} test",
         s.data_sha256, s.test_size, s.seed, s.n_train, s.n_test
     )?;
-    let c = &p.cleanup;
-    if c.registered_model_deleted || !c.runs_deleted.is_empty() {
-        writeln!(
-            out,
-            "--replace: deleted {}{} run(s) and {} logged model(s) of an earlier run",
-            if c.registered_model_deleted {
-                "the registered model, "
-            } else {
-                ""
-            },
-            c.runs_deleted.len(),
-            c.logged_models_deleted
-        )?;
-    }
+    write_cleanup(&p.cleanup, out)?;
     writeln!(out)?;
     writeln!(out, "| Version | Algorithm | Accuracy | F1-Score |")?;
     writeln!(out, "|---------|-----------|----------|----------|")?;
@@ -342,5 +316,26 @@ pub fn render_wine(s: &WineSummary, out: &mut dyn Write) -> std::io::Result<()> 
         out,
         "The loaded champion's predictions equal the in-memory model's."
     )?;
+    Ok(())
+}
+
+/// What `--replace` removed, when it removed anything.
+fn write_cleanup(
+    c: &crate::reference::publish::Cleanup,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    if c.registered_model_deleted || !c.runs_deleted.is_empty() {
+        let rm = if c.registered_model_deleted {
+            "the registered model, "
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "--replace: deleted {rm}{} run(s) and {} logged model(s) of an earlier run",
+            c.runs_deleted.len(),
+            c.logged_models_deleted
+        )?;
+    }
     Ok(())
 }

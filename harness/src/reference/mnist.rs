@@ -23,7 +23,7 @@ use super::mlmodel::{
 };
 use super::publish::{
     ArtifactFile, DownloadedChampion, OpenRun, Published, RegistryPlan, VersionDraft, VersionPlan,
-    download_champion, publish,
+    check_run_names, download_champion, publish,
 };
 use super::wine::git_commit;
 
@@ -475,16 +475,8 @@ pub fn run(
 }
 
 fn check_spec(spec: &MnistRunSpec) -> Result<(), RunError> {
-    if spec.versions.is_empty() {
-        return Err(RunError::Spec("`versions` is empty".into()));
-    }
-    for (i, v) in spec.versions.iter().enumerate() {
-        if spec.versions[..i].iter().any(|w| w.run_name == v.run_name) {
-            return Err(RunError::Spec(format!(
-                "run name `{}` is used twice; each version needs its own",
-                v.run_name
-            )));
-        }
+    check_run_names(spec.versions.iter().map(|v| v.run_name.as_str()))?;
+    for v in &spec.versions {
         if v.epochs == 0 {
             return Err(RunError::Spec(format!(
                 "`{}` trains 0 epochs under profile `{}`",

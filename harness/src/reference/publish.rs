@@ -755,6 +755,23 @@ pub fn download_champion<F: serde::de::DeserializeOwned>(
     })
 }
 
+/// A task needs at least one version, and each version a run name of its own (the runs are
+/// found again by name for `--replace`).
+pub fn check_run_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<(), RunError> {
+    let names: Vec<&str> = names.into_iter().collect();
+    if names.is_empty() {
+        return Err(RunError::Spec("`versions` is empty".into()));
+    }
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            return Err(RunError::Spec(format!(
+                "run name `{name}` is used twice; each version needs its own"
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn run_names(plan: &RegistryPlan) -> String {
     plan.versions
         .iter()
