@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use harness::app::check::{Target, grade_target};
-use harness::app::tasks::TaskSource;
+use harness::grading::{Target, grade_target};
+use harness::task::TaskSource;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/submissions")

@@ -24,6 +24,11 @@ pub enum Error {
     },
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    #[error(transparent)]
+    Grading(#[from] crate::grading::GradingError),
+    /// `--rescore` could not prepare its sandbox.
+    #[error("--rescore: {0}")]
+    Rescore(#[from] crate::grading::rescore::sandbox::RescoreError),
     /// `harness bench train` failed.
     #[error("bench: {0}")]
     Bench(Box<crate::nn::NnError>),
@@ -32,10 +37,12 @@ pub enum Error {
 }
 
 impl Error {
-    /// 2 for usage errors (as clap uses), 1 for everything that went wrong while working.
+    /// 2 for usage errors (as clap uses) and for what the command line pointed at that cannot
+    /// be used (a bad task file, a submissions folder with nothing in it); 1 for everything that
+    /// went wrong while working.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::Task(_) => 2,
+            Error::Usage(_) | Error::Task(_) | Error::Grading(_) => 2,
             _ => 1,
         }
     }

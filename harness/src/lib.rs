@@ -1,34 +1,38 @@
 //! harness: reproducible reference runs, grading and reports for the MLflow Model Registry homework.
 //!
-//! Data flows one way: `tasks/*.toml` → training (`train`, `nn`) → [`mlflow`] client → MLflow server;
-//! and MLflow state → snapshot → checks → grade → report. Only [`mlflow`] touches the network and
-//! only [`server`] starts processes.
+//! Layers, top to bottom; an import only ever points down (a test over the `use` lines keeps it
+//! so):
+//! - `main.rs` → [`run`] → `commands` (one file per command, orchestration only) → [`settings`]
+//!   (plain settings from [`cli`] and the environment) and [`error`];
+//! - `report` (view-models, templates, every output file) → `grading` (targets, checks, points,
+//!   rescore) and [`reference`] (the reference runs and their publish flow);
+//! - [`task`] (task files), [`source`] (stores → [`snapshot`]), [`server`] (MLflow and browser
+//!   processes), [`mlflow`] (the REST client), [`train`], [`nn`], [`data`], [`progress`], `version`.
+//!
+//! Only [`mlflow`] talks to a tracking server; only [`source`] opens a store; only [`server`]
+//! and the rescoring sandbox (`grading::rescore`) start processes.
 
-pub mod app;
-pub mod checks;
 pub mod cli;
+mod commands;
 pub mod data;
 pub mod error;
-pub mod grade;
+pub mod grading;
 pub mod mlflow;
 pub mod nn;
-pub mod output;
 pub mod progress;
 pub mod reference;
 pub mod report;
-pub mod rescore;
 pub mod server;
 pub mod settings;
 pub mod snapshot;
 pub mod source;
-pub mod submission;
 pub mod task;
 pub mod train;
+mod version;
 
 pub use error::Error;
 
-/// harness's own version, recorded in provenance tags and reports.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use version::VERSION;
 
 /// Runs one command with its settings; output for the user goes to stdout.
 pub fn run(settings: settings::Settings) -> Result<std::process::ExitCode, Error> {
@@ -38,28 +42,27 @@ pub fn run(settings: settings::Settings) -> Result<std::process::ExitCode, Error
     let s = &settings;
     match &s.action {
         Action::MlflowUp { instance } => {
-            app::mlflow::up(&s.home, instance, &s.python, s.quiet, &mut out)
+            commands::mlflow::up(&s.home, instance, &s.python, s.quiet, &mut out)
         }
-        Action::MlflowDown { instance } => app::mlflow::down(&s.home, instance, &mut out),
-        Action::MlflowStatus { instance } => app::mlflow::status(&s.home, instance, &mut out),
+        Action::MlflowDown { instance } => commands::mlflow::down(&s.home, instance, &mut out),
+        Action::MlflowStatus { instance } => commands::mlflow::status(&s.home, instance, &mut out),
         Action::Check {
             tasks,
             target,
             options,
-            rescore,
-        } => app::check::execute(s, tasks, target, options, *rescore, &mut out),
+        } => commands::check::execute(s, tasks, target, options, &mut out),
         Action::Grade {
             tasks,
             source,
             options,
-        } => app::grade::grade(s, tasks, source, options, &mut out),
+        } => commands::grade::grade(s, tasks, source, options, &mut out),
         Action::Run {
             tasks,
             server,
             options,
-        } => app::run::run(tasks, server, options, s.quiet, &mut out),
+        } => commands::run::run(tasks, server, options, s.quiet, &mut out),
         Action::BenchTrain { epochs, engine } => {
-            app::bench::train(*epochs, *engine, s.quiet, &mut out)
+            commands::bench::train(*epochs, *engine, s.quiet, &mut out)
         }
     }
 }

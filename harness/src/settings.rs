@@ -4,9 +4,6 @@ use url::Url;
 
 use std::path::PathBuf;
 
-use crate::app::check::{CheckOptions, Format};
-use crate::app::grade::{GradeOptions, GradeSource};
-use crate::app::tasks::TaskSource;
 use crate::cli::{
     Backend, BenchCommand, CheckFormat, Cli, Command, EngineArg, GradeArgs, MlflowCommand,
     ServerArgs, StateArgs, TaskName,
@@ -14,10 +11,11 @@ use crate::cli::{
 use crate::error::Error;
 use crate::mlflow::Auth;
 use crate::nn::{DeviceKind, Engine};
-use crate::output::text::Audience;
 use crate::reference::{RunOptions, Task};
+use crate::report::Format;
+use crate::report::text::Audience;
 use crate::server::{Home, ServerTarget, docker_available};
-use crate::task::TaskSpec;
+use crate::task::{TaskSource, TaskSpec};
 
 /// Everything a command needs, decided once.
 #[derive(Debug)]
@@ -46,8 +44,6 @@ pub enum Action {
         tasks: Vec<TaskSpec>,
         target: CheckTarget,
         options: CheckOptions,
-        /// Provision the rescoring sandbox before grading (`--rescore`).
-        rescore: bool,
     },
     Grade {
         tasks: Vec<TaskSpec>,
@@ -65,6 +61,33 @@ pub enum Action {
         epochs: usize,
         engine: Engine,
     },
+}
+
+/// How `check` reports.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    pub format: Format,
+    pub audience: Audience,
+    pub out_dir: Option<PathBuf>,
+    /// Recompute champions' accuracy from their files (`--rescore`).
+    pub rescore: bool,
+}
+
+/// What `grade` does.
+#[derive(Debug, Clone)]
+pub struct GradeOptions {
+    pub out: PathBuf,
+    pub screenshots: bool,
+    pub run: RunOptions,
+}
+
+/// Where `grade` gets its MLflow state.
+#[derive(Debug)]
+pub enum GradeSource {
+    /// Start (or reuse) this server and run the reference into it.
+    Reference(ServerTarget),
+    /// Grade this state as it is.
+    Given(CheckTarget),
 }
 
 /// What `check` reads.
@@ -119,9 +142,8 @@ impl Settings {
                         format,
                         audience,
                         out_dir: args.out,
-                        rescore: None,
+                        rescore: args.rescore,
                     },
-                    rescore: args.rescore,
                 }
             }
             Command::Run(args) => {
@@ -154,6 +176,9 @@ impl Settings {
                         max_train_samples: None,
                     },
                 }
+            }
+            Command::Bench(BenchCommand::Train { epochs: 0, .. }) => {
+                return Err(Error::Usage("--epochs must be at least 1".into()));
             }
             Command::Bench(BenchCommand::Train { epochs, engine }) => Action::BenchTrain {
                 epochs,

@@ -4,10 +4,10 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use harness::app::check::{Target, grade_target};
-use harness::app::tasks::TaskSource;
+use harness::grading::{Target, grade_target};
+use harness::task::TaskSource;
 
-fn summary(g: &harness::grade::Grade) -> String {
+fn summary(g: &harness::grading::points::Grade) -> String {
     let mut s = String::new();
     writeln!(s, "total {}/{}", g.points, g.max_points).unwrap();
     for t in &g.tasks {

@@ -7,14 +7,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use harness::grade::{self, Grade};
+use harness::grading::points::{self as grade, Grade};
+use harness::grading::submission::{Identity, Submission};
 use harness::mlflow::{KeyValue, NewModelVersion};
 use harness::report::{
     self, Browser, PredictionRow, PredictionsView, ReportExtras, Screenshot, SubmissionInput,
     Templates, screenshot,
 };
 use harness::snapshot::Snapshot;
-use harness::submission::{Identity, Submission};
 use harness::task::TaskSpec;
 use harness_e2e::Scene;
 
@@ -67,7 +67,7 @@ impl Fixture {
 }
 
 fn all_fixtures() -> Vec<Fixture> {
-    harness::submission::discover(&fixtures())
+    harness::grading::submission::discover(&fixtures())
         .unwrap()
         .iter()
         .map(|s| Fixture::load(&s.root))

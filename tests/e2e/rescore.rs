@@ -89,7 +89,7 @@ fn a_malicious_pickle_cannot_reach_the_network() {
 
     let _ = harness_e2e::tracking_uri(); // the venv exists once the shared server is up
     let home = harness_e2e::home();
-    let sandbox = harness::rescore::Sandbox::provision(
+    let sandbox = harness::grading::rescore::sandbox::Sandbox::provision(
         &home,
         &harness_e2e::python(),
         &harness::progress::Progress::hidden(),
@@ -112,7 +112,8 @@ fn a_malicious_pickle_cannot_reach_the_network() {
         "flavors:\n  python_function: {loader_module: mlflow.sklearn, model_path: model.pkl}\n  sklearn: {pickled_model: model.pkl, serialization_format: cloudpickle}\n",
     )
     .unwrap();
-    let result = harness::rescore::predict(dir.path(), &[vec![0.0; 13]], Some(&sandbox));
+    let result =
+        harness::grading::rescore::sandbox::predict(dir.path(), &[vec![0.0; 13]], Some(&sandbox));
     assert!(
         result.is_err(),
         "the evil model must fail to load: {result:?}"
@@ -131,9 +132,9 @@ fn a_malicious_pickle_cannot_reach_the_network() {
 /// Our own MNIST network is rescored natively on the split its run recorded, through the server.
 #[test]
 fn rescore_reproduces_our_mnist_champion_from_the_server() {
-    use harness::app::check::{Target, grade_target};
-    use harness::app::tasks::TaskSource;
+    use harness::grading::{Target, grade_target};
     use harness::reference::mnist::{self as mnist_run, MnistRunSpec};
+    use harness::task::TaskSource;
 
     let task = TaskSource::Dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks"))
         .resolve("mnist")
@@ -161,13 +162,13 @@ fn rescore_reproduces_our_mnist_champion_from_the_server() {
     graded_task.registered_model = Some(spec.registered_model.clone());
     let tasks = [graded_task];
     let mut graded = grade_target(&tasks, Target::Server(client)).unwrap();
-    let sandbox = harness::rescore::Sandbox::provision(
+    let sandbox = harness::grading::rescore::sandbox::Sandbox::provision(
         &harness_e2e::home(),
         &harness_e2e::python(),
         &harness::progress::Progress::hidden(),
     )
     .unwrap();
-    harness::app::rescore::rescore(&tasks, &mut graded[0], &sandbox);
+    harness::grading::rescore::rescore(&tasks, &mut graded[0], &sandbox);
     let check = graded[0]
         .grade
         .checks()
@@ -175,7 +176,7 @@ fn rescore_reproduces_our_mnist_champion_from_the_server() {
         .expect("a rescore check");
     assert_eq!(
         check.status,
-        harness::checks::CheckStatus::Pass,
+        harness::grading::checks::CheckStatus::Pass,
         "{check:?}"
     );
     assert!(

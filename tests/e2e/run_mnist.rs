@@ -7,10 +7,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use harness::app::check::{Target, grade_target};
-use harness::app::tasks::TaskSource;
-use harness::checks::CheckStatus;
 use harness::data::{mnist, split::train_test_split};
+use harness::grading::checks::CheckStatus;
+use harness::grading::{Target, grade_target};
 use harness::mlflow::{Metric, MlflowClient, RunStatus};
 use harness::nn::{Mlp, Samples};
 use harness::progress::Progress;
@@ -18,6 +17,7 @@ use harness::reference::mlmodel::{HARNESS_MLP_FLAVOR, HarnessMlpFlavor, MlModel,
 use harness::reference::mnist::{self as run_mnist_task, MnistRunSpec, MnistSummary};
 use harness::reference::publish::{ALIAS_RULE_TAG, INCOMPLETE_TAG};
 use harness::reference::{ALIAS_RULE, Scored, assign_aliases};
+use harness::task::TaskSource;
 use harness::task::TaskSpec;
 use harness_e2e::{client, harness_bin, tracking_uri, unique};
 

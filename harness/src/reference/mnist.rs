@@ -866,7 +866,7 @@ fn check_champion(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::tasks::TaskSource;
+    use crate::task::TaskSource;
     use std::path::Path;
 
     fn task() -> TaskSpec {

@@ -73,7 +73,7 @@ impl WineVersionSpec {
 impl Default for WineRunSpec {
     /// The homework: the built-in copy of `tasks/wine.toml` (tests check it parses).
     fn default() -> Self {
-        let task = crate::app::tasks::TaskSource::Builtin
+        let task = crate::task::TaskSource::Builtin
             .resolve("wine")
             .ok()
             .and_then(|mut t| t.pop())
@@ -671,7 +671,7 @@ mod tests {
     #[test]
     fn the_shipped_task_file_gives_the_default_spec_with_sklearn_defaults() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks");
-        let task = crate::app::tasks::TaskSource::Dir(dir)
+        let task = crate::task::TaskSource::Dir(dir)
             .resolve("wine")
             .unwrap()
             .remove(0);
@@ -688,7 +688,7 @@ mod tests {
         );
         assert_eq!((s.predict_samples, s.input_example_rows), (10, 5));
         assert!(s.description.contains("{n_train}"), "{}", s.description);
-        let mut mnist = crate::app::tasks::TaskSource::Builtin
+        let mut mnist = crate::task::TaskSource::Builtin
             .resolve("mnist")
             .unwrap()
             .remove(0);

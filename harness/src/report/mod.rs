@@ -1,20 +1,34 @@
 //! Reports: per-submission and class summaries in Markdown and self-contained HTML.
 //!
 //! The flow is grade (+ snapshot + extras) → [`view`] (a plain serialisable view-model) → tera
-//! templates → an injected writer. Renderers never open files or sockets; only the `write_*_dir`
-//! helpers touch the file system, and only [`screenshot`] starts a process (headless Chromium).
+//! templates → an injected writer. Renderers never open files or sockets; only [`files`] touches
+//! the file system, and only [`screenshot`] drives a process (headless Chromium).
+//!
+//! Also here: the other shapes of a grade ([`text`] for the terminal, [`gradescope`],
+//! [`gradebook`] CSV), what `check` prints ([`print`]) and the tables `run` prints
+//! ([`run_tables`]).
 //!
 //! Templates are embedded in the binary (`templates/*.tera`), so an installed binary needs no
 //! data files; [`Templates::with_overrides`] lets a course swap any of them from a directory.
 
 pub mod chart;
+pub mod files;
+pub mod gradebook;
+pub mod gradescope;
+pub mod print;
+mod reference_extras;
+pub mod run_tables;
 pub mod screenshot;
+pub mod text;
 pub mod view;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::task::TaskSpec;
+pub(crate) use files::{report_date, write_reports};
+pub use files::{write_class_dir, write_submission_dir};
+pub use print::Format;
+pub(crate) use print::print;
 
 pub use screenshot::{Browser, mlflow_ui_screenshots};
 pub use view::{
@@ -238,73 +252,6 @@ pub fn render_class_md(t: &Templates, v: &ClassView, out: &mut dyn Write) -> Res
 
 pub fn render_class_html(t: &Templates, v: &ClassView, out: &mut dyn Write) -> Result<()> {
     t.render("class.html.tera", v, out)
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).map_err(|source| ReportError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-fn create_dir(path: &Path) -> Result<()> {
-    std::fs::create_dir_all(path).map_err(|source| ReportError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-/// Writes `report.md`, `report.html`, `results.json` and `screenshots/*.png` into `dir`.
-pub fn write_submission_dir(
-    dir: &Path,
-    templates: &Templates,
-    tasks: &[TaskSpec],
-    input: SubmissionInput<'_>,
-    extras: &ReportExtras,
-) -> Result<SubmissionView> {
-    let view = view::submission(tasks, input, extras);
-    create_dir(dir)?;
-    let mut md = Vec::new();
-    render_submission_md(templates, &view, &mut md)?;
-    write_file(&dir.join("report.md"), &md)?;
-    let mut html = Vec::new();
-    render_submission_html(templates, &view, &mut html)?;
-    write_file(&dir.join("report.html"), &html)?;
-    let json = serde_json::to_vec_pretty(input.grade).map_err(std::io::Error::from)?;
-    write_file(&dir.join("results.json"), &json)?;
-    if !extras.screenshots.is_empty() {
-        create_dir(&dir.join("screenshots"))?;
-        for (shot, sv) in extras.screenshots.iter().zip(&view.screenshots) {
-            write_file(&dir.join(&sv.file), &shot.png)?;
-        }
-    }
-    Ok(view)
-}
-
-/// Writes the class `report.md`/`report.html` into `dir` and one sub-folder per submission
-/// (named by [`view::slug`]) with its own report. `extras_for` gives each submission's extras
-/// (the date at least). The gradebook CSV is the caller's (`output::gradebook`), written as
-/// `dir/gradebook.csv`, which the class report links to.
-pub fn write_class_dir(
-    dir: &Path,
-    templates: &Templates,
-    tasks: &[TaskSpec],
-    subs: &[SubmissionInput<'_>],
-    date: &str,
-    extras_for: &dyn Fn(&SubmissionInput<'_>) -> ReportExtras,
-) -> Result<ClassView> {
-    create_dir(dir)?;
-    let class = view::class(tasks, subs, date);
-    for (s, row) in subs.iter().zip(&class.students) {
-        write_submission_dir(&dir.join(&row.folder), templates, tasks, *s, &extras_for(s))?;
-    }
-    let mut md = Vec::new();
-    render_class_md(templates, &class, &mut md)?;
-    write_file(&dir.join("report.md"), &md)?;
-    let mut html = Vec::new();
-    render_class_html(templates, &class, &mut html)?;
-    write_file(&dir.join("report.html"), &html)?;
-    Ok(class)
 }
 
 #[cfg(test)]

@@ -4,11 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use super::check::{Graded, ModelFiles};
-use crate::checks::{CheckResult, CheckStatus, Context};
-use crate::grade::ItemStatus;
-use crate::rescore::{self, Sandbox};
+use crate::grading::checks::{CheckResult, CheckStatus, Context};
+use crate::grading::points::ItemStatus;
+use crate::grading::{Graded, ModelFiles};
+pub mod sandbox;
+
 use crate::task::{MlpTraining, SklearnTraining, TaskSpec, Training};
+pub use sandbox::Sandbox;
 
 /// Accuracies closer than this are the same score (far below one test sample).
 const TOLERANCE: f64 = 1e-6;
@@ -193,9 +195,9 @@ fn score_tabular(
         .map(|&i| dataset.row(i).to_vec())
         .collect();
     let targets: Vec<usize> = split.test.iter().map(|&i| dataset.targets[i]).collect();
-    let predictions = rescore::predict(dir, &rows, Some(sandbox)).map_err(|e| err(&e))?;
+    let predictions = sandbox::predict(dir, &rows, Some(sandbox)).map_err(|e| err(&e))?;
     Ok(Rescored {
-        accuracy: rescore::accuracy(&predictions, &targets),
+        accuracy: sandbox::accuracy(&predictions, &targets),
         how: format!(
             "{} test rows (test_size {}, seed {})",
             rows.len(),

@@ -2,8 +2,8 @@
 
 use std::io::{self, Write};
 
-use crate::grade::Grade;
-use crate::submission::Identity;
+use crate::grading::points::Grade;
+use crate::grading::submission::Identity;
 
 /// One graded submission as the gradebook sees it.
 #[derive(Debug)]

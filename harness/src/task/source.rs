@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::task::{TaskError, TaskSpec};
+use super::{TaskError, TaskSpec};
 
 /// The task files as shipped, for use outside a checkout.
 const BUILTIN: [(&str, &str); 3] = [
@@ -75,6 +75,47 @@ impl TaskSource {
                 }),
             },
         }
+    }
+}
+
+impl TaskSpec {
+    /// `tasks/<name>.toml` under `dir`, or an error listing the tasks that exist.
+    pub fn find(dir: &Path, name: &str) -> Result<PathBuf, TaskError> {
+        let path = dir.join(format!("{name}.toml"));
+        if path.is_file() {
+            return Ok(path);
+        }
+        let available = Self::list(dir)?
+            .iter()
+            .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .collect();
+        Err(TaskError::NotFound {
+            name: name.into(),
+            dir: dir.to_path_buf(),
+            available,
+        })
+    }
+
+    /// All `*.toml` task files in `dir`, sorted by name so runs and reports are deterministic.
+    pub fn list(dir: &Path) -> Result<Vec<PathBuf>, TaskError> {
+        let io = |source| TaskError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(io)? {
+            let path = entry.map_err(io)?.path();
+            if path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+                out.push(path);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Loads every task in `dir`, in name order.
+    pub fn load_all(dir: &Path) -> Result<Vec<Self>, TaskError> {
+        Self::list(dir)?.iter().map(|p| Self::load(p)).collect()
     }
 }
 

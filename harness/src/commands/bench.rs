@@ -9,15 +9,12 @@ use crate::progress::Progress;
 
 /// Trains each architecture for `epochs` on the embedded digits and prints one line each
 /// (`shallow: params=101770 epochs=2 1.23s 11382 samples/s test_acc=0.9213`).
-pub fn train(
+pub(crate) fn train(
     epochs: usize,
     engine: Engine,
     quiet: bool,
     out: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
-    if epochs == 0 {
-        return Err(Error::Usage("--epochs must be at least 1".into()));
-    }
     let progress = Progress::spinner(quiet);
     progress.set_message(format!(
         "training shallow, medium and deep for {epochs} epoch(s) each ({engine:?})"

@@ -32,8 +32,26 @@ pub struct Submission {
 }
 
 impl Submission {
-    /// Describes the folder `root` (a submission of its own).
+    /// Describes the folder `root` (a submission of its own), finding its store.
     pub fn at(root: &Path) -> Submission {
+        Submission::with_store(root, Store::find(root))
+    }
+
+    /// A store given by path (`--store FILE`, `--mlruns DIR`): the submission is the folder
+    /// around it, where its artefacts and the student's files are.
+    pub fn of_store(store: Store) -> Submission {
+        let root = match &store {
+            Store::Sqlite(p) | Store::Mlruns(p) => p
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf(),
+            Store::Missing => PathBuf::from("."),
+        };
+        Submission::with_store(&root, store)
+    }
+
+    fn with_store(root: &Path, store: Store) -> Submission {
         let name = root
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -41,7 +59,7 @@ impl Submission {
         Submission {
             name,
             root: root.to_path_buf(),
-            store: Store::find(root),
+            store,
             identity: identify(root),
         }
     }

@@ -2,8 +2,8 @@
 
 use std::io::{self, Write};
 
-use crate::checks::CheckStatus;
-use crate::grade::{Grade, ItemStatus};
+use crate::grading::checks::CheckStatus;
+use crate::grading::points::{Grade, ItemStatus};
 
 /// Who reads the view: a TA sees every check with its evidence; a student (`--student`) sees
 /// what to fix, in the rubric's words, without the grader's evidence.

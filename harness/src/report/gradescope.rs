@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::checks::CheckStatus;
-use crate::grade::{Grade, ItemStatus};
+use crate::grading::checks::CheckStatus;
+use crate::grading::points::{Grade, ItemStatus};
 
 #[derive(Debug, Serialize)]
 pub struct Results {

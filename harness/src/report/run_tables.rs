@@ -1,56 +1,13 @@
-//! `harness run wine|mnist|all`: perform the tasks against a server and print what was done.
+//! The tables `harness run` prints for each task, as the homework asks to show them.
 
 use std::io::Write;
-use std::process::ExitCode;
 
-use crate::error::Error;
-use crate::progress::Progress;
 use crate::reference::mnist::MnistSummary;
 use crate::reference::wine::{SKLEARN_TOLERANCE, WineSummary};
-use crate::reference::{self, RunOptions, Task, TaskSummary};
-use crate::server::{self, ServerTarget};
-use crate::task::TaskSpec;
-
-/// Connects to the server, runs each task and prints its tables. Progress goes to stderr.
-pub fn run(
-    tasks: &[TaskSpec],
-    target: &ServerTarget,
-    options: &RunOptions,
-    quiet: bool,
-    out: &mut dyn Write,
-) -> Result<ExitCode, Error> {
-    let progress = Progress::spinner(quiet);
-    progress.set_message("connecting to MLflow");
-    let server = server::connect(target, &progress);
-    progress.finish();
-    let server = server?;
-    let client = server.client()?;
-    for (i, task) in tasks.iter().enumerate() {
-        // A spinner per task (a bar while a network trains), cleared before the task's tables.
-        let progress = Progress::spinner(quiet);
-        let summary = reference::run_task(&client, task, options, &progress);
-        progress.finish();
-        let summary = summary.map_err(|source| Error::Run {
-            task: Task::of(task).map_or("?", Task::name),
-            source,
-        })?;
-        if i > 0 {
-            writeln!(out)?;
-        }
-        render(&summary, out)?;
-    }
-    if server.owns_server() && !quiet {
-        eprintln!(
-            "note: harness started MLflow at {} for this command and stops it now; the store \
-             keeps the results (`harness mlflow up` serves it for the UI)",
-            server.uri
-        );
-    }
-    Ok(ExitCode::SUCCESS)
-}
+use crate::reference::{self, TaskSummary};
 
 /// Prints one task's summary.
-pub fn render(summary: &TaskSummary, out: &mut dyn Write) -> std::io::Result<()> {
+pub(crate) fn render(summary: &TaskSummary, out: &mut dyn Write) -> std::io::Result<()> {
     match summary {
         TaskSummary::Wine(s) => render_wine(s, out),
         TaskSummary::Mnist(s) => render_mnist(s, out),
@@ -59,7 +16,7 @@ pub fn render(summary: &TaskSummary, out: &mut dyn Write) -> std::io::Result<()>
 
 /// Task 2 as the homework asks to show it: the version table, the Metric × Version comparison,
 /// the champion and aliases, then the champion's 20 predictions after loading it by alias.
-pub fn render_mnist(s: &MnistSummary, out: &mut dyn Write) -> std::io::Result<()> {
+pub(crate) fn render_mnist(s: &MnistSummary, out: &mut dyn Write) -> std::io::Result<()> {
     let p = &s.published;
     writeln!(
         out,
@@ -208,7 +165,7 @@ pub fn render_mnist(s: &MnistSummary, out: &mut dyn Write) -> std::io::Result<()
 
 /// Task 1 as the homework asks to show it: the version table, the champion, the aliases, then
 /// the comparison with scikit-learn and the champion's predictions after loading it by alias.
-pub fn render_wine(s: &WineSummary, out: &mut dyn Write) -> std::io::Result<()> {
+pub(crate) fn render_wine(s: &WineSummary, out: &mut dyn Write) -> std::io::Result<()> {
     let p = &s.published;
     writeln!(
         out,

@@ -9,7 +9,7 @@ use crate::server::{self, Home};
 
 /// Starts the embedded server (or finds the running one) and leaves it running.
 /// Stdout gets exactly `MLFLOW_TRACKING_URI=…`, so `eval "$(harness mlflow up)"` works.
-pub fn up(
+pub(crate) fn up(
     home: &Home,
     instance: &str,
     python: &str,
@@ -38,7 +38,7 @@ pub fn up(
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn down(home: &Home, instance: &str, out: &mut dyn Write) -> Result<ExitCode, Error> {
+pub(crate) fn down(home: &Home, instance: &str, out: &mut dyn Write) -> Result<ExitCode, Error> {
     match server::down(home, instance)? {
         Some(state) => writeln!(
             out,
@@ -55,7 +55,7 @@ pub fn down(home: &Home, instance: &str, out: &mut dyn Write) -> Result<ExitCode
 }
 
 /// Exit 0 when running and healthy, 1 when not.
-pub fn status(home: &Home, instance: &str, out: &mut dyn Write) -> Result<ExitCode, Error> {
+pub(crate) fn status(home: &Home, instance: &str, out: &mut dyn Write) -> Result<ExitCode, Error> {
     match server::status(home, instance)? {
         Some(s) => {
             writeln!(out, "running: MLFLOW_TRACKING_URI={}", s.tracking_uri)?;

@@ -1,0 +1,48 @@
+//! `harness run wine|mnist|all`: perform the tasks against a server and print what was done.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::error::Error;
+use crate::progress::Progress;
+use crate::reference::{self, RunOptions, Task};
+use crate::server::{self, ServerTarget};
+use crate::task::TaskSpec;
+
+/// Connects to the server, runs each task and prints its tables. Progress goes to stderr.
+pub(crate) fn run(
+    tasks: &[TaskSpec],
+    target: &ServerTarget,
+    options: &RunOptions,
+    quiet: bool,
+    out: &mut dyn Write,
+) -> Result<ExitCode, Error> {
+    let progress = Progress::spinner(quiet);
+    progress.set_message("connecting to MLflow");
+    let server = server::connect(target, &progress);
+    progress.finish();
+    let server = server?;
+    let client = server.client()?;
+    for (i, task) in tasks.iter().enumerate() {
+        // A spinner per task (a bar while a network trains), cleared before the task's tables.
+        let progress = Progress::spinner(quiet);
+        let summary = reference::run_task(&client, task, options, &progress);
+        progress.finish();
+        let summary = summary.map_err(|source| Error::Run {
+            task: Task::of(task).map_or("?", Task::name),
+            source,
+        })?;
+        if i > 0 {
+            writeln!(out)?;
+        }
+        crate::report::run_tables::render(&summary, out)?;
+    }
+    if server.owns_server() && !quiet {
+        eprintln!(
+            "note: harness started MLflow at {} for this command and stops it now; the store \
+             keeps the results (`harness mlflow up` serves it for the UI)",
+            server.uri
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,157 @@
+//! Grading: MLflow state (and, later, the rest of a hand-in) in, points with evidence out.
+//!
+//! - [`submission`]: a hand-in on disk, its store and who it belongs to;
+//! - [`checks`]: pure functions over a [`Snapshot`], one file per concern;
+//! - [`points`]: rubric points from check results;
+//! - [`rescore`]: recomputing champions' accuracy from their files, Python models in a sandbox.
+//!
+//! [`grade_target`] ties them together for everything `check` and `grade` can be given.
+
+pub mod checks;
+pub mod points;
+pub mod rescore;
+pub mod submission;
+
+use std::path::PathBuf;
+
+use crate::mlflow::MlflowClient;
+use crate::snapshot::Snapshot;
+use crate::source::{Store, rest};
+use crate::task::TaskSpec;
+use points::Grade;
+use submission::{Identity, Submission};
+
+/// What cannot be graded at all (a single broken hand-in is a graded row, never this).
+#[derive(Debug, thiserror::Error)]
+pub enum GradingError {
+    #[error("--submissions {path}: {source}")]
+    ListSubmissions {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("--submissions {path}: no sub-folders (one per student expected)")]
+    NoSubmissions { path: PathBuf },
+}
+
+/// What to grade.
+#[derive(Debug)]
+pub enum Target {
+    /// A live server (read-only calls only); the caller keeps the server itself alive.
+    Server(MlflowClient),
+    /// A submitted `mlflow.db` (any name), opened read-only; artefacts under its folder.
+    Store(PathBuf),
+    /// A submitted `mlruns/` folder.
+    Mlruns(PathBuf),
+    /// One sub-folder per student.
+    Submissions(PathBuf),
+}
+
+/// One graded submission with who it belongs to.
+#[derive(Debug, Clone)]
+pub struct Graded {
+    pub submission: String,
+    pub identity: Identity,
+    pub grade: Grade,
+    pub snapshot: Option<Snapshot>,
+    pub problem: Option<String>,
+    /// Where the model files are, for `--rescore`.
+    pub files: ModelFiles,
+}
+
+/// Where a graded state's model artefacts can be read.
+#[derive(Debug, Clone)]
+pub enum ModelFiles {
+    /// Under a submission folder (artefact summaries hold paths relative to it).
+    Local(PathBuf),
+    /// Through a live server's artefact proxy.
+    Remote(MlflowClient),
+}
+
+impl Graded {
+    fn new(
+        name: String,
+        identity: Identity,
+        tasks: &[TaskSpec],
+        snapshot: Result<Snapshot, String>,
+        files: ModelFiles,
+    ) -> Graded {
+        let grade = points::grade(&name, tasks, snapshot.as_ref().map_err(String::as_str));
+        let (snapshot, problem) = match snapshot {
+            Ok(s) => (Some(s), None),
+            Err(e) => (None, Some(e)),
+        };
+        Graded {
+            submission: name,
+            identity,
+            grade,
+            snapshot,
+            problem,
+            files,
+        }
+    }
+
+    fn of_submission(s: Submission, tasks: &[TaskSpec]) -> Graded {
+        let snapshot = s.snapshot();
+        Graded::new(
+            s.name,
+            s.identity,
+            tasks,
+            snapshot,
+            ModelFiles::Local(s.root),
+        )
+    }
+}
+
+/// Grades everything the target holds; an unreadable store becomes a graded submission whose
+/// automatic items are `error`, never an early exit.
+pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, GradingError> {
+    Ok(match target {
+        Target::Server(client) => {
+            let scope = rest::Scope {
+                experiments: Some(tasks.iter().filter_map(|t| t.experiment.clone()).collect()),
+                registered_models: Some(
+                    tasks
+                        .iter()
+                        .filter_map(|t| t.registered_model.clone())
+                        .collect(),
+                ),
+            };
+            let snapshot = rest::load(&client, &scope).map_err(|e| e.to_string());
+            vec![Graded::new(
+                crate::mlflow::redact_url(client.tracking_uri()),
+                Identity::default(),
+                tasks,
+                snapshot,
+                ModelFiles::Remote(client),
+            )]
+        }
+        Target::Store(path) => vec![Graded::of_submission(
+            Submission::of_store(Store::Sqlite(path)),
+            tasks,
+        )],
+        Target::Mlruns(dir) => vec![Graded::of_submission(
+            Submission::of_store(Store::Mlruns(dir)),
+            tasks,
+        )],
+        Target::Submissions(dir) => {
+            let subs =
+                submission::discover(&dir).map_err(|source| GradingError::ListSubmissions {
+                    path: dir.clone(),
+                    source,
+                })?;
+            if subs.is_empty() {
+                return Err(GradingError::NoSubmissions { path: dir });
+            }
+            subs.into_iter()
+                .map(|s| Graded::of_submission(s, tasks))
+                .collect()
+        }
+    })
+}
+
+/// Whether every automatic check of every graded submission passed: `check` and `grade` exit 0
+/// then, 1 otherwise.
+pub fn all_passed(graded: &[Graded]) -> bool {
+    graded.iter().all(|g| g.grade.all_automatic_passed())
+}

@@ -1,0 +1,140 @@
+//! Every file the reports write: per-submission folders (`report.md`, `report.html`,
+//! `results.json`, Gradescope's results, screenshots), the class report and `gradebook.csv`.
+
+use std::path::Path;
+
+use super::view::{self, ClassView, ReportExtras, SubmissionInput, SubmissionView};
+use super::{
+    ReportError, Result, Templates, gradebook, gradescope, render_class_html, render_class_md,
+    render_submission_html, render_submission_md,
+};
+use crate::grading::Graded;
+use crate::task::TaskSpec;
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn create_dir(path: &Path) -> Result<()> {
+    std::fs::create_dir_all(path).map_err(|source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes `report.md`, `report.html`, `results.json` and `screenshots/*.png` into `dir`.
+pub fn write_submission_dir(
+    dir: &Path,
+    templates: &Templates,
+    tasks: &[TaskSpec],
+    input: SubmissionInput<'_>,
+    extras: &ReportExtras,
+) -> Result<SubmissionView> {
+    let view = view::submission(tasks, input, extras);
+    create_dir(dir)?;
+    let mut md = Vec::new();
+    render_submission_md(templates, &view, &mut md)?;
+    write_file(&dir.join("report.md"), &md)?;
+    let mut html = Vec::new();
+    render_submission_html(templates, &view, &mut html)?;
+    write_file(&dir.join("report.html"), &html)?;
+    let json = serde_json::to_vec_pretty(input.grade).map_err(std::io::Error::from)?;
+    write_file(&dir.join("results.json"), &json)?;
+    if !extras.screenshots.is_empty() {
+        create_dir(&dir.join("screenshots"))?;
+        for (shot, sv) in extras.screenshots.iter().zip(&view.screenshots) {
+            write_file(&dir.join(&sv.file), &shot.png)?;
+        }
+    }
+    Ok(view)
+}
+
+/// Writes the class `report.md`/`report.html` into `dir` and one sub-folder per submission
+/// (named by [`view::slug`]) with its own report. `extras_for` gives each submission's extras
+/// (the date at least). The gradebook CSV is the caller's (`output::gradebook`), written as
+/// `dir/gradebook.csv`, which the class report links to.
+pub fn write_class_dir(
+    dir: &Path,
+    templates: &Templates,
+    tasks: &[TaskSpec],
+    subs: &[SubmissionInput<'_>],
+    date: &str,
+    extras_for: &dyn Fn(&SubmissionInput<'_>) -> ReportExtras,
+) -> Result<ClassView> {
+    create_dir(dir)?;
+    let class = view::class(tasks, subs, date);
+    for (s, row) in subs.iter().zip(&class.students) {
+        write_submission_dir(&dir.join(&row.folder), templates, tasks, *s, &extras_for(s))?;
+    }
+    let mut md = Vec::new();
+    render_class_md(templates, &class, &mut md)?;
+    write_file(&dir.join("report.md"), &md)?;
+    let mut html = Vec::new();
+    render_class_html(templates, &class, &mut html)?;
+    write_file(&dir.join("report.html"), &html)?;
+    Ok(class)
+}
+
+/// Writes the reports: for one submission `report.md`, `report.html`, `results.json` and
+/// Gradescope's results into `dir`; for a batch the class report, one such folder per student and
+/// `gradebook.csv`. `extras_for` supplies what MLflow state does not hold (date, predictions,
+/// screenshots).
+pub(crate) fn write_reports(
+    tasks: &[TaskSpec],
+    graded: &[Graded],
+    dir: &Path,
+    date: &str,
+    extras_for: &dyn Fn(&Graded) -> ReportExtras,
+) -> Result<()> {
+    let templates = Templates::embedded()?;
+    let gradescope_into = |folder: &Path, g: &Graded| -> Result<()> {
+        let json = serde_json::to_vec_pretty(&gradescope::results(&g.grade))
+            .map_err(std::io::Error::from)?;
+        write_file(&folder.join("gradescope-results.json"), &json)
+    };
+    if let [one] = graded {
+        write_submission_dir(dir, &templates, tasks, one.into(), &extras_for(one))?;
+        return gradescope_into(dir, one);
+    }
+    let inputs: Vec<SubmissionInput<'_>> = graded.iter().map(Into::into).collect();
+    let by_name = |s: &SubmissionInput<'_>| graded.iter().find(|g| g.submission == s.submission);
+    let class = write_class_dir(dir, &templates, tasks, &inputs, date, &|s| {
+        by_name(s).map(extras_for).unwrap_or_else(|| ReportExtras {
+            date: date.into(),
+            ..Default::default()
+        })
+    })?;
+    for (g, row) in graded.iter().zip(&class.students) {
+        gradescope_into(&dir.join(&row.folder), g)?;
+    }
+    let rows: Vec<gradebook::Row<'_>> = graded
+        .iter()
+        .map(|g| gradebook::Row {
+            submission: &g.submission,
+            identity: &g.identity,
+            grade: Some(&g.grade),
+            problem: g.problem.as_deref(),
+        })
+        .collect();
+    let mut csv = Vec::new();
+    gradebook::write(&rows, &mut csv)?;
+    write_file(&dir.join("gradebook.csv"), &csv)
+}
+
+/// `reference-run.json`: what each reference run did, for the record beside its reports.
+pub(crate) fn write_reference_summary(
+    dir: &Path,
+    summaries: &[crate::reference::TaskSummary],
+) -> Result<()> {
+    let json = serde_json::to_vec_pretty(summaries).map_err(std::io::Error::from)?;
+    write_file(&dir.join("reference-run.json"), &json)
+}
+
+/// Now, as reports show it.
+pub(crate) fn report_date() -> String {
+    let stamp = crate::reference::mlmodel::utc_time(crate::mlflow::now_ms());
+    format!("{} UTC", &stamp[..16])
+}

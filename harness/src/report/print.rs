@@ -1,0 +1,117 @@
+//! What `check` prints: the chosen format for each graded submission, then a class listing.
+
+use std::io::Write;
+
+use super::text::{self, Audience};
+use super::view::{self, ReportExtras, SubmissionInput};
+use super::{Result, Templates, files, gradescope, render_class_md, render_submission_md};
+use crate::grading::Graded;
+use crate::task::TaskSpec;
+
+/// `check --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    /// The Markdown report (the class summary for a batch).
+    Markdown,
+    Gradescope,
+}
+
+/// Writes `graded` to `out` in `format`; a batch in text format ends with one line per student.
+pub(crate) fn print(
+    tasks: &[TaskSpec],
+    graded: &[Graded],
+    format: Format,
+    audience: Audience,
+    out: &mut dyn Write,
+) -> Result<()> {
+    match format {
+        Format::Text => {
+            for g in graded {
+                text::render(&g.grade, audience, out)?;
+                writeln!(out)?;
+            }
+            if graded.len() > 1 {
+                for g in graded {
+                    writeln!(
+                        out,
+                        "{:<30} {:>3}/{:<3} {}",
+                        g.submission,
+                        g.grade.points,
+                        g.grade.max_points,
+                        g.problem.as_deref().unwrap_or("")
+                    )?;
+                }
+            }
+        }
+        Format::Gradescope => {
+            for g in graded {
+                serde_json::to_writer_pretty(&mut *out, &gradescope::results(&g.grade))
+                    .map_err(std::io::Error::from)?;
+                writeln!(out)?;
+            }
+        }
+        Format::Markdown => {
+            let templates = Templates::embedded()?;
+            let date = files::report_date();
+            match graded {
+                [one] => {
+                    let extras = ReportExtras {
+                        date,
+                        ..Default::default()
+                    };
+                    render_submission_md(
+                        &templates,
+                        &view::submission(tasks, one.into(), &extras),
+                        out,
+                    )?;
+                }
+                many => {
+                    let inputs: Vec<SubmissionInput<'_>> = many.iter().map(Into::into).collect();
+                    render_class_md(&templates, &view::class(tasks, &inputs, &date), out)?;
+                }
+            }
+        }
+        Format::Json => {
+            let value = match graded {
+                [one] => serde_json::to_value(&one.grade),
+                many => serde_json::to_value(many.iter().map(|g| &g.grade).collect::<Vec<_>>()),
+            }
+            .map_err(std::io::Error::from)?;
+            serde_json::to_writer_pretty(&mut *out, &value).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}
+
+/// What `grade` prints when it is done: where the reports are and each submission's score.
+pub(crate) fn grade_summary(
+    graded: &[Graded],
+    out_dir: &std::path::Path,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "reports: {} ({} and report.md beside it)",
+        out_dir.display(),
+        out_dir.join("report.html").display()
+    )?;
+    for g in graded {
+        writeln!(
+            out,
+            "{}: {}/{} points{}, {} awaiting a TA",
+            g.submission,
+            g.grade.points,
+            g.grade.max_points,
+            if g.grade.all_automatic_passed() {
+                ", every automatic check passed"
+            } else {
+                ""
+            },
+            text::awaiting_ta(&g.grade)
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,302 @@
+//! The rubric half of a task file: the MLflow state to expect (experiment, versions, aliases,
+//! registry) and the items that earn points, each a list of weighted checks.
+
+use serde::{Deserialize, Serialize};
+
+/// Which metric is "the accuracy" and how close two accuracies must be to count as a tie.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccuracySpec {
+    /// Accepted metric names, in order of preference (students name it differently).
+    pub metric: Vec<String>,
+    /// Accuracies closer than this are a tie; on 36 test samples 1/36 ≈ 0.028 is the resolution.
+    #[serde(default = "default_tie_tolerance")]
+    pub tie_tolerance: f64,
+}
+
+fn default_tie_tolerance() -> f64 {
+    1e-6
+}
+
+impl Default for AccuracySpec {
+    fn default() -> Self {
+        Self {
+            metric: vec!["accuracy".into()],
+            tie_tolerance: default_tie_tolerance(),
+        }
+    }
+}
+
+/// What every expected version's run must have logged.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirements {
+    /// Param keys every run must log (matched case-insensitively, `-`/`_`/space ignored).
+    #[serde(default)]
+    pub params: Vec<String>,
+    /// At least this many params, whatever their names (the homework asks for "params").
+    #[serde(default)]
+    pub min_params: usize,
+    /// Metrics every run must log besides the accuracy.
+    #[serde(default)]
+    pub metrics: Vec<MetricReq>,
+    /// Per-step series; their required length follows the epochs the run logged.
+    #[serde(default)]
+    pub histories: Vec<HistoryReq>,
+    /// Param names that hold the number of epochs (for history lengths).
+    #[serde(default)]
+    pub epochs_param: Vec<String>,
+    /// Params of which any one shows the data preparation was recorded (split, seed, samples).
+    #[serde(default)]
+    pub data_params: Vec<String>,
+}
+
+/// A metric with the names students give it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricReq {
+    pub name: String,
+    #[serde(default)]
+    pub accepts: Vec<String>,
+}
+
+impl MetricReq {
+    /// The canonical name followed by the accepted alternatives.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.as_str()).chain(self.accepts.iter().map(String::as_str))
+    }
+}
+
+/// A metric logged as a series: at least `ceil(epochs / every)` points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryReq {
+    pub name: String,
+    #[serde(default)]
+    pub accepts: Vec<String>,
+    #[serde(default = "one")]
+    pub every: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl HistoryReq {
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.as_str()).chain(self.accepts.iter().map(String::as_str))
+    }
+}
+
+/// Registry expectations beyond the versions themselves.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrySpec {
+    #[serde(default)]
+    pub description: DescriptionSpec,
+    /// Registered-model tags that must be present and non-empty.
+    #[serde(default)]
+    pub model_tags: Vec<String>,
+    /// Tags every expected version must carry, non-empty.
+    #[serde(default)]
+    pub version_tags: Vec<String>,
+}
+
+/// A "clear description": long enough and naming the models it covers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DescriptionSpec {
+    #[serde(default = "default_min_chars")]
+    pub min_chars: usize,
+    /// How many expected versions the description must mention (by their keywords).
+    #[serde(default)]
+    pub min_mentions: usize,
+}
+
+fn default_min_chars() -> usize {
+    30
+}
+
+impl Default for DescriptionSpec {
+    fn default() -> Self {
+        Self {
+            min_chars: default_min_chars(),
+            min_mentions: 0,
+        }
+    }
+}
+
+/// One expected model version and how to recognise it in a student's registry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionSpec {
+    /// Key used by checks and `[training]` (`dt`, `rf`, `shallow`).
+    pub key: String,
+    /// The version number the homework gives it; used only when no keyword identifies it.
+    pub version: u32,
+    pub title: String,
+    /// Matched against version tags, description, run params and run name (normalised:
+    /// lowercase, separators dropped; keywords of ≤3 chars must match a whole word).
+    pub keywords: Vec<String>,
+    /// Params this version's run must log in addition to `[requirements].params`.
+    #[serde(default)]
+    pub params: Vec<String>,
+    /// Plausible accuracy range `[low, high]` as fractions.
+    #[serde(default)]
+    pub accuracy_band: Option<[f64; 2]>,
+}
+
+/// Where an alias must point: a fixed expected version, or a rank in measured accuracy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AliasRule {
+    pub alias: String,
+    /// Key of the expected version (`baseline` → `dt`).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// 1 = highest accuracy, 2 = next; ties make several versions correct.
+    #[serde(default)]
+    pub rank: Option<u32>,
+    /// Stage accepted instead of the alias (`Production`, `Staging`) when the task allows it.
+    #[serde(default)]
+    pub stage: Option<String>,
+}
+
+/// A rubric line: its points are earned by the weights of the checks that pass.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RubricItem {
+    pub id: String,
+    pub title: String,
+    pub points: u32,
+    pub checks: Vec<CheckSpec>,
+}
+
+/// The closed set of checks a task file can ask for. `weight` is in rubric points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "check", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CheckSpec {
+    /// The experiment exists and holds at least one run.
+    ExperimentExists {
+        weight: u32,
+    },
+    /// Some run logged one of `[requirements].data_params` or a dataset input.
+    DataLogged {
+        weight: u32,
+    },
+    RegisteredModelExists {
+        weight: u32,
+    },
+    Description {
+        weight: u32,
+    },
+    ModelTags {
+        weight: u32,
+    },
+    /// Every expected version carries `[registry].version_tags`.
+    VersionTags {
+        weight: u32,
+    },
+    VersionRegistered {
+        weight: u32,
+        version: String,
+    },
+    RunParams {
+        weight: u32,
+        version: String,
+    },
+    RunMetrics {
+        weight: u32,
+        version: String,
+    },
+    MetricHistory {
+        weight: u32,
+        version: String,
+    },
+    AccuracyBand {
+        weight: u32,
+        version: String,
+    },
+    ModelArtifact {
+        weight: u32,
+        version: String,
+    },
+    Alias {
+        weight: u32,
+        alias: String,
+    },
+    /// The alias resolves to a version whose artefact has a loadable MLmodel.
+    AliasLoadable {
+        weight: u32,
+        alias: String,
+    },
+    /// Judged by a person; scored 0 until then.
+    Manual {
+        weight: u32,
+        note: String,
+    },
+}
+
+impl CheckSpec {
+    pub fn weight(&self) -> u32 {
+        match self {
+            Self::ExperimentExists { weight }
+            | Self::DataLogged { weight }
+            | Self::RegisteredModelExists { weight }
+            | Self::Description { weight }
+            | Self::ModelTags { weight }
+            | Self::VersionTags { weight }
+            | Self::VersionRegistered { weight, .. }
+            | Self::RunParams { weight, .. }
+            | Self::RunMetrics { weight, .. }
+            | Self::MetricHistory { weight, .. }
+            | Self::AccuracyBand { weight, .. }
+            | Self::ModelArtifact { weight, .. }
+            | Self::Alias { weight, .. }
+            | Self::AliasLoadable { weight, .. }
+            | Self::Manual { weight, .. } => *weight,
+        }
+    }
+
+    /// Stable id for results: the kind plus its argument (`alias:champion`, `run_params:dt`).
+    pub fn id(&self) -> String {
+        let kind = match self {
+            Self::ExperimentExists { .. } => "experiment_exists",
+            Self::DataLogged { .. } => "data_logged",
+            Self::RegisteredModelExists { .. } => "registered_model_exists",
+            Self::Description { .. } => "description",
+            Self::ModelTags { .. } => "model_tags",
+            Self::VersionTags { .. } => "version_tags",
+            Self::VersionRegistered { .. } => "version_registered",
+            Self::RunParams { .. } => "run_params",
+            Self::RunMetrics { .. } => "run_metrics",
+            Self::MetricHistory { .. } => "metric_history",
+            Self::AccuracyBand { .. } => "accuracy_band",
+            Self::ModelArtifact { .. } => "model_artifact",
+            Self::Alias { .. } => "alias",
+            Self::AliasLoadable { .. } => "alias_loadable",
+            Self::Manual { .. } => "manual",
+        };
+        match self.argument() {
+            Some(arg) => format!("{kind}:{arg}"),
+            None => kind.to_string(),
+        }
+    }
+
+    fn argument(&self) -> Option<&str> {
+        match self {
+            Self::VersionRegistered { version, .. }
+            | Self::RunParams { version, .. }
+            | Self::RunMetrics { version, .. }
+            | Self::MetricHistory { version, .. }
+            | Self::AccuracyBand { version, .. }
+            | Self::ModelArtifact { version, .. } => Some(version),
+            Self::Alias { alias, .. } | Self::AliasLoadable { alias, .. } => Some(alias),
+            _ => None,
+        }
+    }
+
+    pub fn is_manual(&self) -> bool {
+        matches!(self, Self::Manual { .. })
+    }
+}
