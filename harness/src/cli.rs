@@ -11,18 +11,18 @@ pub struct Cli {
     /// Where harness keeps its MLflow venv and embedded server stores
     /// [default: the per-user cache directory, e.g. ~/.cache/harness]
     #[arg(long, env = "HARNESS_HOME", global = true, value_name = "DIR")]
-    pub home: Option<PathBuf>,
+    pub(crate) home: Option<PathBuf>,
 
     /// No progress output (for CI and scripts)
     #[arg(long, short, global = true)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Manage the embedded MLflow server (up, down, status)
     #[command(subcommand)]
     Mlflow(MlflowCommand),
@@ -42,7 +42,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum BenchCommand {
+pub(crate) enum BenchCommand {
     /// Samples per second of training each MNIST architecture on the embedded digits
     /// (7 000 training images, the spec's batch sizes)
     Train {
@@ -57,7 +57,7 @@ pub enum BenchCommand {
 
 /// `--engine` of `bench train`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EngineArg {
+pub(crate) enum EngineArg {
     /// Fused CPU kernels on the CPU, candle elsewhere
     Auto,
     /// Hand-written forward/backward + Adam (CPU only)
@@ -67,29 +67,29 @@ pub enum EngineArg {
 }
 
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// Task to grade: a name in the tasks folder (wine, mnist, overall), `all`, or a path to a .toml
     #[arg(long, default_value = "all", value_name = "TASK")]
     pub task: String,
 
     /// Folder with the task files [default: ./tasks if present, else the built-in copies]
     #[arg(long, value_name = "DIR")]
-    pub tasks_dir: Option<PathBuf>,
+    pub(crate) tasks_dir: Option<PathBuf>,
 
     #[command(flatten)]
-    pub state: StateArgs,
+    pub(crate) state: StateArgs,
 
     /// What to print on stdout
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
-    pub format: CheckFormat,
+    pub(crate) format: CheckFormat,
 
     /// Also write results.json, Gradescope results and (for batches) gradebook.csv here
     #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
 
     /// Student self-check view: what is wrong, without the grader's evidence
     #[arg(long)]
-    pub student: bool,
+    pub(crate) student: bool,
 
     /// Recompute each champion's test accuracy from its files and compare with the logged one
     /// (Python models load only in a sandboxed subprocess: no network, memory and time limits)
@@ -98,18 +98,18 @@ pub struct CheckArgs {
 
     /// Without --store/--mlruns/--submissions: the live server to grade
     #[command(flatten)]
-    pub server: ServerArgs,
+    pub(crate) server: ServerArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct GradeArgs {
+pub(crate) struct GradeArgs {
     /// Where the reports go
     #[arg(long, default_value = "reports/latest", value_name = "DIR")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
 
     /// Skip the MLflow UI screenshots (taken with headless Chromium when one is installed)
     #[arg(long)]
-    pub no_screenshots: bool,
+    pub(crate) no_screenshots: bool,
 
     /// Seed for the reference runs [default: each task file's]
     #[arg(long, value_name = "N")]
@@ -118,44 +118,44 @@ pub struct GradeArgs {
     /// MNIST epochs for the reference: `quick` (the task file's short run) or `full` (the
     /// homework's 50/100/150)
     #[arg(long, default_value = "quick", value_name = "PROFILE")]
-    pub profile: String,
+    pub(crate) profile: String,
 
     /// Where the MNIST networks train: cpu, cuda or cuda:N (CUDA needs the `cuda` feature)
     #[arg(long, default_value = "cpu", value_name = "DEVICE")]
-    pub device: String,
+    pub(crate) device: String,
 
     /// Folder with the task files [default: ./tasks if present, else the built-in copies]
     #[arg(long, value_name = "DIR")]
-    pub tasks_dir: Option<PathBuf>,
+    pub(crate) tasks_dir: Option<PathBuf>,
 
     /// Grade one of these instead of running the reference
     #[command(flatten)]
-    pub state: StateArgs,
+    pub(crate) state: StateArgs,
 
     /// The server: started for the reference run, or (with --tracking-uri) graded as it is
     #[command(flatten)]
-    pub server: ServerArgs,
+    pub(crate) server: ServerArgs,
 }
 
 /// A submitted MLflow state on disk (at most one).
 #[derive(Debug, Args)]
 #[group(multiple = false)]
-pub struct StateArgs {
+pub(crate) struct StateArgs {
     /// A submitted MLflow SQLite store (any file name); opened read-only
     #[arg(long, value_name = "FILE")]
-    pub store: Option<PathBuf>,
+    pub(crate) store: Option<PathBuf>,
 
     /// A submitted mlruns/ file store
     #[arg(long, value_name = "DIR")]
-    pub mlruns: Option<PathBuf>,
+    pub(crate) mlruns: Option<PathBuf>,
 
     /// A folder with one sub-folder per student (each with an mlflow.db or mlruns/)
     #[arg(long, value_name = "DIR")]
-    pub submissions: Option<PathBuf>,
+    pub(crate) submissions: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CheckFormat {
+pub(crate) enum CheckFormat {
     /// A readable table
     Text,
     /// The results JSON (one object, or an array for --submissions)
@@ -167,13 +167,13 @@ pub enum CheckFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// Which task to run
     #[arg(value_enum)]
     pub task: TaskName,
 
     #[command(flatten)]
-    pub server: ServerArgs,
+    pub(crate) server: ServerArgs,
 
     /// random_state of the train/test split and of every model [default: the task file's, 42]
     #[arg(long, value_name = "N")]
@@ -182,35 +182,35 @@ pub struct RunArgs {
     /// MNIST epochs: `full` (the homework's 50/100/150) or `quick` (the task file's short run)
     /// [default: full for `run mnist`, quick for `run all`]
     #[arg(long, value_name = "PROFILE")]
-    pub profile: Option<String>,
+    pub(crate) profile: Option<String>,
 
     /// Where the MNIST networks train: cpu, cuda or cuda:N (CUDA needs the `cuda` feature)
     #[arg(long, default_value = "cpu", value_name = "DEVICE")]
-    pub device: String,
+    pub(crate) device: String,
 
     /// MNIST IDX files (train-images-idx3-ubyte[.gz], …) instead of the embedded 10 000 digits
     #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
 
     /// Folder with the task files [default: ./tasks if present, else the built-in copies]
     #[arg(long, value_name = "DIR")]
-    pub tasks_dir: Option<PathBuf>,
+    pub(crate) tasks_dir: Option<PathBuf>,
 
     /// If the task's registered model or runs already exist: delete the registered model (all
     /// versions and aliases), soft-delete the experiment's runs with the task's run names and
     /// their logged models, then run. Without it such a server is refused, unchanged
     #[arg(long)]
-    pub replace: bool,
+    pub(crate) replace: bool,
 
     /// Prepend this to the experiment and registered-model names (e.g. `alice-`), so several
     /// runs can share one server without touching each other's models
     #[arg(long, value_name = "PREFIX")]
-    pub name_prefix: Option<String>,
+    pub(crate) name_prefix: Option<String>,
 }
 
 /// The homework's tasks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TaskName {
+pub(crate) enum TaskName {
     /// Task 1: wine classification with three tree models
     Wine,
     /// Task 2: MNIST digits with neural networks
@@ -220,7 +220,7 @@ pub enum TaskName {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum MlflowCommand {
+pub(crate) enum MlflowCommand {
     /// Start a server (or reuse the running one) and print MLFLOW_TRACKING_URI=… on stdout
     Up {
         #[command(flatten)]
@@ -242,21 +242,21 @@ pub enum MlflowCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct InstanceArgs {
+pub(crate) struct InstanceArgs {
     /// Name of the embedded server instance (each has its own store)
     #[arg(long, default_value = "default", value_name = "NAME")]
-    pub instance: String,
+    pub(crate) instance: String,
 }
 
 /// Backends that `mlflow up` can leave running (a container lives only as long as its command).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum UpBackend {
+pub(crate) enum UpBackend {
     Embedded,
 }
 
 /// Where the MLflow server comes from for commands that need one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum Backend {
+pub(crate) enum Backend {
     /// Docker when a Docker engine answers (and harness has the `docker` feature), else embedded
     #[default]
     Auto,
@@ -268,7 +268,7 @@ pub enum Backend {
 
 /// How to reach MLflow, shared by every command that talks to a server.
 #[derive(Debug, Args, Clone)]
-pub struct ServerArgs {
+pub(crate) struct ServerArgs {
     /// Use this MLflow server instead of starting one; credentials come from
     /// MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD or MLFLOW_TRACKING_TOKEN
     #[arg(long, env = "MLFLOW_TRACKING_URI", value_name = "URI")]
@@ -276,13 +276,13 @@ pub struct ServerArgs {
 
     /// Where to get a server when no --tracking-uri is given
     #[arg(long = "mlflow", value_enum, default_value_t = Backend::Auto)]
-    pub backend: Backend,
+    pub(crate) backend: Backend,
 
     /// Image for --mlflow container
     #[arg(long, default_value = crate::server::DEFAULT_IMAGE, value_name = "IMAGE")]
-    pub mlflow_image: String,
+    pub(crate) mlflow_image: String,
 
     /// Embedded instance to use or start
     #[arg(long = "instance", default_value = "default", value_name = "NAME")]
-    pub instance: String,
+    pub(crate) instance: String,
 }

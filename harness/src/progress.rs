@@ -12,7 +12,7 @@ pub struct Progress {
 
 impl Progress {
     /// A spinner on stderr (drawn only when stderr is a terminal).
-    pub fn spinner(quiet: bool) -> Self {
+    pub(crate) fn spinner(quiet: bool) -> Self {
         let bar = if quiet {
             ProgressBar::hidden()
         } else {
@@ -28,21 +28,10 @@ impl Progress {
         Self { bar }
     }
 
-    /// A bar of `len` steps, e.g. epochs.
-    pub fn bar(len: u64, quiet: bool) -> Self {
-        let bar = if quiet {
-            ProgressBar::hidden()
-        } else {
-            ProgressBar::new(len)
-        };
-        bar.set_style(bar_style());
-        Self { bar }
-    }
-
     /// Turns this indicator (a [`Self::spinner`]) into a bar of `len` steps labelled `prefix`,
     /// e.g. one model's epochs; [`Self::spin`] turns it back. One indicator on the terminal at a
     /// time, so a bar never fights a spinner's ticks.
-    pub fn start_bar(&self, len: u64, prefix: impl Into<String>) {
+    pub(crate) fn start_bar(&self, len: u64, prefix: impl Into<String>) {
         self.bar.set_style(bar_style());
         self.bar.set_length(len);
         self.bar.set_position(0);
@@ -52,7 +41,7 @@ impl Progress {
     }
 
     /// Back to a spinner after [`Self::start_bar`].
-    pub fn spin(&self) {
+    pub(crate) fn spin(&self) {
         self.bar.set_style(spinner_style());
         self.bar.set_prefix("");
     }
@@ -63,27 +52,15 @@ impl Progress {
         }
     }
 
-    pub fn set_message(&self, msg: impl Into<String>) {
+    pub(crate) fn set_message(&self, msg: impl Into<String>) {
         self.bar.set_message(msg.into());
     }
 
-    pub fn set_prefix(&self, prefix: impl Into<String>) {
-        self.bar.set_prefix(prefix.into());
-    }
-
-    pub fn inc(&self, n: u64) {
+    pub(crate) fn inc(&self, n: u64) {
         self.bar.inc(n);
     }
 
-    /// Prints a line above the bar (or plainly when hidden is off and there is no terminal).
-    pub fn println(&self, line: impl AsRef<str>) {
-        if self.bar.is_hidden() {
-            return;
-        }
-        self.bar.println(line.as_ref());
-    }
-
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         self.bar.finish_and_clear();
     }
 }

@@ -20,17 +20,17 @@ use crate::task::{TaskSource, TaskSpec};
 /// Everything a command needs, decided once.
 #[derive(Debug)]
 pub struct Settings {
-    pub home: Home,
-    pub quiet: bool,
+    pub(crate) home: Home,
+    pub(crate) quiet: bool,
     /// The interpreter that creates the MLflow venv (`HARNESS_PYTHON`, default `python3`).
-    pub python: String,
-    pub action: Action,
+    pub(crate) python: String,
+    pub(crate) action: Action,
 }
 
 // One value per process: its size does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
-pub enum Action {
+pub(crate) enum Action {
     MlflowUp {
         instance: String,
     },
@@ -65,25 +65,25 @@ pub enum Action {
 
 /// How `check` reports.
 #[derive(Debug, Clone)]
-pub struct CheckOptions {
-    pub format: Format,
-    pub audience: Audience,
-    pub out_dir: Option<PathBuf>,
+pub(crate) struct CheckOptions {
+    pub(crate) format: Format,
+    pub(crate) audience: Audience,
+    pub(crate) out_dir: Option<PathBuf>,
     /// Recompute champions' accuracy from their files (`--rescore`).
     pub rescore: bool,
 }
 
 /// What `grade` does.
 #[derive(Debug, Clone)]
-pub struct GradeOptions {
-    pub out: PathBuf,
+pub(crate) struct GradeOptions {
+    pub(crate) out: PathBuf,
     pub screenshots: bool,
-    pub run: RunOptions,
+    pub(crate) run: RunOptions,
 }
 
 /// Where `grade` gets its MLflow state.
 #[derive(Debug)]
-pub enum GradeSource {
+pub(crate) enum GradeSource {
     /// Start (or reuse) this server and run the reference into it.
     Reference(ServerTarget),
     /// Grade this state as it is.
@@ -92,7 +92,7 @@ pub enum GradeSource {
 
 /// What `check` reads.
 #[derive(Debug)]
-pub enum CheckTarget {
+pub(crate) enum CheckTarget {
     Server(ServerTarget),
     Store(PathBuf),
     Mlruns(PathBuf),
@@ -292,7 +292,11 @@ fn grade_action(args: GradeArgs, home: &Home, python: &str) -> Result<Action, Er
 
 /// Decides which server a command uses: `--tracking-uri`/`MLFLOW_TRACKING_URI` first, then the
 /// requested backend (`auto` = Docker when an engine answers, else embedded).
-pub fn server_target(args: &ServerArgs, home: &Home, python: &str) -> Result<ServerTarget, Error> {
+pub(crate) fn server_target(
+    args: &ServerArgs,
+    home: &Home,
+    python: &str,
+) -> Result<ServerTarget, Error> {
     if let Some(uri) = args.tracking_uri.as_deref().filter(|u| !u.is_empty()) {
         let (uri, auth_in_uri) = parse_tracking_uri(uri)?;
         return Ok(ServerTarget::External {
@@ -320,7 +324,7 @@ pub fn server_target(args: &ServerArgs, home: &Home, python: &str) -> Result<Ser
 
 /// Parses a tracking URI, moving any `user:password@` into Basic auth so that no URL the harness
 /// prints or logs carries a credential.
-pub fn parse_tracking_uri(raw: &str) -> Result<(Url, Option<Auth>), Error> {
+pub(crate) fn parse_tracking_uri(raw: &str) -> Result<(Url, Option<Auth>), Error> {
     let mut url = Url::parse(raw).map_err(|e| {
         Error::Usage(format!(
             "--tracking-uri `{}` is not a URL: {e}",

@@ -13,11 +13,11 @@ pub struct Snapshot {
     /// Where the state came from (`sqlite:<path>`, a tracking URL, …), for evidence lines.
     pub origin: String,
     /// Sorted by numeric id.
-    pub experiments: Vec<Experiment>,
+    pub(crate) experiments: Vec<Experiment>,
     /// Sorted by (experiment id, start time, run id).
-    pub runs: Vec<Run>,
+    pub(crate) runs: Vec<Run>,
     /// Sorted by name.
-    pub registered_models: Vec<RegisteredModel>,
+    pub(crate) registered_models: Vec<RegisteredModel>,
     /// Sorted by (name, version).
     pub model_versions: Vec<ModelVersion>,
     /// Sorted by id; empty for MLflow 2.x stores.
@@ -28,39 +28,39 @@ pub struct Snapshot {
 pub struct Experiment {
     pub id: String,
     pub name: String,
-    pub artifact_location: Option<String>,
+    pub(crate) artifact_location: Option<String>,
     /// `active` or `deleted`.
-    pub lifecycle_stage: String,
-    pub tags: BTreeMap<String, String>,
+    pub(crate) lifecycle_stage: String,
+    pub(crate) tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Run {
+pub(crate) struct Run {
     pub id: String,
-    pub experiment_id: String,
+    pub(crate) experiment_id: String,
     /// Run name (column or `mlflow.runName` tag).
     pub name: Option<String>,
     pub status: String,
-    pub start_time: Option<i64>,
-    pub end_time: Option<i64>,
-    pub lifecycle_stage: String,
-    pub artifact_uri: Option<String>,
-    pub params: BTreeMap<String, String>,
+    pub(crate) start_time: Option<i64>,
+    pub(crate) end_time: Option<i64>,
+    pub(crate) lifecycle_stage: String,
+    pub(crate) artifact_uri: Option<String>,
+    pub(crate) params: BTreeMap<String, String>,
     /// Latest value per key: highest step, then latest timestamp (MLflow's rule).
     #[serde(with = "float_map")]
-    pub metrics: BTreeMap<String, f64>,
+    pub(crate) metrics: BTreeMap<String, f64>,
     /// Every logged point per key, sorted by (step, timestamp).
-    pub histories: BTreeMap<String, Vec<MetricPoint>>,
-    pub tags: BTreeMap<String, String>,
-    pub inputs: Vec<DatasetInput>,
+    pub(crate) histories: BTreeMap<String, Vec<MetricPoint>>,
+    pub(crate) tags: BTreeMap<String, String>,
+    pub(crate) inputs: Vec<DatasetInput>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct MetricPoint {
-    pub step: i64,
-    pub timestamp: i64,
+pub(crate) struct MetricPoint {
+    pub(crate) step: i64,
+    pub(crate) timestamp: i64,
     #[serde(with = "float")]
-    pub value: f64,
+    pub(crate) value: f64,
 }
 
 /// Metric values may be NaN or ±∞ (MLflow stores them); JSON has no such numbers, so they are
@@ -69,7 +69,7 @@ pub struct MetricPoint {
 mod float {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
         match *v {
             v if v.is_nan() => s.serialize_str("NaN"),
             f64::INFINITY => s.serialize_str("Infinity"),
@@ -85,7 +85,7 @@ mod float {
         Text(String),
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         match Repr::deserialize(d)? {
             Repr::Num(v) => Ok(v),
             Repr::Text(t) => match t.as_str() {
@@ -106,11 +106,16 @@ mod float_map {
     #[derive(Serialize, Deserialize)]
     struct F(#[serde(with = "super::float")] f64);
 
-    pub fn serialize<S: Serializer>(m: &BTreeMap<String, f64>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(
+        m: &BTreeMap<String, f64>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.collect_map(m.iter().map(|(k, v)| (k, F(*v))))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, f64>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, f64>, D::Error> {
         Ok(BTreeMap::<String, F>::deserialize(d)?
             .into_iter()
             .map(|(k, F(v))| (k, v))
@@ -119,36 +124,36 @@ mod float_map {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct DatasetInput {
+pub(crate) struct DatasetInput {
     pub name: String,
     pub digest: String,
-    pub source_type: String,
+    pub(crate) source_type: String,
     /// `mlflow.data.context` input tag (`training`, `eval`), when given.
-    pub context: Option<String>,
+    pub(crate) context: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RegisteredModel {
     pub name: String,
-    pub description: Option<String>,
-    pub tags: BTreeMap<String, String>,
+    pub(crate) description: Option<String>,
+    pub(crate) tags: BTreeMap<String, String>,
     /// Alias → version number.
-    pub aliases: BTreeMap<String, u32>,
+    pub(crate) aliases: BTreeMap<String, u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModelVersion {
     pub name: String,
-    pub version: u32,
-    pub source: Option<String>,
-    pub run_id: Option<String>,
+    pub(crate) version: u32,
+    pub(crate) source: Option<String>,
+    pub(crate) run_id: Option<String>,
     /// Logged model id (3.x); from the column when the schema has one, else from a
     /// `models:/m-…` source.
-    pub model_id: Option<String>,
-    pub current_stage: Option<String>,
+    pub(crate) model_id: Option<String>,
+    pub(crate) current_stage: Option<String>,
     pub status: Option<String>,
-    pub description: Option<String>,
-    pub tags: BTreeMap<String, String>,
+    pub(crate) description: Option<String>,
+    pub(crate) tags: BTreeMap<String, String>,
     /// Where the registry copied/points the files (SQL stores only; not in REST answers).
     #[serde(default)]
     pub storage_location: Option<String>,
@@ -159,12 +164,12 @@ pub struct ModelVersion {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LoggedModel {
     pub id: String,
-    pub experiment_id: String,
+    pub(crate) experiment_id: String,
     pub name: String,
-    pub artifact_location: String,
-    pub source_run_id: Option<String>,
+    pub(crate) artifact_location: String,
+    pub(crate) source_run_id: Option<String>,
     pub status: Option<String>,
-    pub tags: BTreeMap<String, String>,
+    pub(crate) tags: BTreeMap<String, String>,
 }
 
 /// The artefact behind a model version: found or not, and why.
@@ -175,7 +180,7 @@ pub struct ArtifactSummary {
     /// Where it was found (relative to the submission root, or a URL), if it was.
     pub location: Option<String>,
     /// Files under the location, relative, sorted.
-    pub files: Vec<String>,
+    pub(crate) files: Vec<String>,
     pub mlmodel: Option<MlModelSummary>,
     /// Why no usable MLmodel was found (not located, unreadable, unparseable).
     pub problem: Option<String>,
@@ -185,25 +190,25 @@ pub struct ArtifactSummary {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MlModelSummary {
     /// Flavor names, sorted (`python_function`, `sklearn`, …).
-    pub flavors: Vec<String>,
+    pub(crate) flavors: Vec<String>,
     /// `python_function.loader_module`, which decides whether `pyfunc.load_model` works.
-    pub loader_module: Option<String>,
-    pub signature: Option<Signature>,
-    pub model_id: Option<String>,
-    pub run_id: Option<String>,
-    pub mlflow_version: Option<String>,
+    pub(crate) loader_module: Option<String>,
+    pub(crate) signature: Option<Signature>,
+    pub(crate) model_id: Option<String>,
+    pub(crate) run_id: Option<String>,
+    pub(crate) mlflow_version: Option<String>,
 }
 
 /// Signature inputs/outputs as MLflow stores them (JSON text).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Signature {
-    pub inputs: Option<String>,
-    pub outputs: Option<String>,
+pub(crate) struct Signature {
+    pub(crate) inputs: Option<String>,
+    pub(crate) outputs: Option<String>,
 }
 
 impl MlModelSummary {
     /// Parses `MLmodel` YAML. Public so every source (REST included) summarises it the same way.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let doc: serde_yaml_ng::Value =
             serde_yaml_ng::from_str(text).map_err(|e| format!("MLmodel is not YAML: {e}"))?;
         let map = doc
@@ -283,17 +288,17 @@ impl Snapshot {
         self.logged_models.sort_by(|a, b| a.id.cmp(&b.id));
     }
 
-    pub fn experiment_by_name(&self, name: &str) -> Option<&Experiment> {
+    pub(crate) fn experiment_by_name(&self, name: &str) -> Option<&Experiment> {
         self.experiments
             .iter()
             .find(|e| e.name == name && e.lifecycle_stage != "deleted")
     }
 
-    pub fn run(&self, id: &str) -> Option<&Run> {
+    pub(crate) fn run(&self, id: &str) -> Option<&Run> {
         self.runs.iter().find(|r| r.id == id)
     }
 
-    pub fn runs_in(&self, experiment_id: &str) -> impl Iterator<Item = &Run> {
+    pub(crate) fn runs_in(&self, experiment_id: &str) -> impl Iterator<Item = &Run> {
         self.runs
             .iter()
             .filter(move |r| r.experiment_id == experiment_id && r.lifecycle_stage != "deleted")
@@ -304,18 +309,23 @@ impl Snapshot {
     }
 
     /// Versions of `name`, ascending.
-    pub fn versions_of<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a ModelVersion> {
+    pub(crate) fn versions_of<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a ModelVersion> {
         self.model_versions.iter().filter(move |v| v.name == name)
     }
 
-    pub fn logged_model(&self, id: &str) -> Option<&LoggedModel> {
+    pub(crate) fn logged_model(&self, id: &str) -> Option<&LoggedModel> {
         self.logged_models.iter().find(|m| m.id == id)
     }
 }
 
 /// Latest value per key from a history, by MLflow's rule: highest step, then latest timestamp,
 /// then the larger value (NaN counts as smallest).
-pub fn latest_metrics(histories: &BTreeMap<String, Vec<MetricPoint>>) -> BTreeMap<String, f64> {
+pub(crate) fn latest_metrics(
+    histories: &BTreeMap<String, Vec<MetricPoint>>,
+) -> BTreeMap<String, f64> {
     histories
         .iter()
         .filter_map(|(k, points)| {

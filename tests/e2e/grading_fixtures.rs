@@ -70,7 +70,7 @@ fn perfect_submission_earns_every_automatic_point() {
             .filter(|c| c.status == CheckStatus::Fail)
             .collect::<Vec<_>>()
     );
-    assert_eq!(g.all_automatic_passed(), true);
+    assert!(g.all_automatic_passed());
     let overall = g.task("overall").unwrap();
     assert!(overall.items.iter().all(|i| i.status == ItemStatus::Manual));
     let wine = g.task("wine").unwrap();
@@ -101,7 +101,7 @@ fn homework_expected_champion_v3_is_wrong_on_the_real_split() {
     let champ = check(&g, "wine", "wine.registry", "alias:champion");
     assert_eq!(champ.status, CheckStatus::Fail);
     assert!(champ.message.contains("v2"), "{}", champ.message);
-    assert_eq!(g.all_automatic_passed(), false);
+    assert!(!g.all_automatic_passed());
 }
 
 #[test]
@@ -244,7 +244,7 @@ fn unreadable_store_is_error_not_panic() {
         wine.item("wine.code_quality").unwrap().status,
         ItemStatus::Manual
     );
-    assert_eq!(g.all_automatic_passed(), false);
+    assert!(!g.all_automatic_passed());
 }
 
 #[test]

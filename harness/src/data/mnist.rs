@@ -19,17 +19,17 @@ use flate2::read::GzDecoder;
 use super::sha256_hex;
 
 /// IDX magic number of an unsigned-byte 3-d array (images: count × rows × cols).
-pub const IMAGES_MAGIC: u32 = 0x0000_0803;
+pub(crate) const IMAGES_MAGIC: u32 = 0x0000_0803;
 /// IDX magic number of an unsigned-byte 1-d array (labels).
-pub const LABELS_MAGIC: u32 = 0x0000_0801;
+pub(crate) const LABELS_MAGIC: u32 = 0x0000_0801;
 /// Digits 0–9.
-pub const N_CLASSES: usize = 10;
+pub(crate) const N_CLASSES: usize = 10;
 
 /// sha256 of the embedded `images-idx3-ubyte.gz` (as published with the data's provenance).
-pub const EMBEDDED_IMAGES_SHA256: &str =
+pub(crate) const EMBEDDED_IMAGES_SHA256: &str =
     "d95c55b616815d023aa2c2c8b7a9fbfa1760ebd7358de6307b0b23121f6f304a";
 /// sha256 of the embedded `labels-idx1-ubyte.gz`.
-pub const EMBEDDED_LABELS_SHA256: &str =
+pub(crate) const EMBEDDED_LABELS_SHA256: &str =
     "3f5581962fe0bce0af377ee163d4eb2076c68d5e59064caf046d4b8d97b811fc";
 
 static EMBEDDED_IMAGES: &[u8] = include_bytes!("../../../tasks/data/mnist/images-idx3-ubyte.gz");
@@ -121,7 +121,7 @@ pub struct Mnist {
     pub rows: usize,
     pub cols: usize,
     /// Where the pool came from (for logs): "embedded" or the directory.
-    pub source: String,
+    pub(crate) source: String,
 }
 
 impl Mnist {
@@ -135,12 +135,12 @@ impl Mnist {
     }
 
     /// Pixels per image (784 for MNIST).
-    pub fn n_features(&self) -> usize {
+    pub(crate) fn n_features(&self) -> usize {
         self.rows * self.cols
     }
 
     /// Always 10 (digits).
-    pub fn n_classes(&self) -> usize {
+    pub(crate) fn n_classes(&self) -> usize {
         N_CLASSES
     }
 
@@ -154,8 +154,9 @@ impl Mnist {
         hex::encode(h.finalize())
     }
 
+    #[cfg(test)]
     /// Count of each digit 0–9.
-    pub fn class_counts(&self) -> [usize; N_CLASSES] {
+    pub(crate) fn class_counts(&self) -> [usize; N_CLASSES] {
         let mut c = [0; N_CLASSES];
         for &l in &self.labels {
             c[usize::from(l)] += 1;
@@ -165,7 +166,7 @@ impl Mnist {
 
     /// Pixels scaled to f32 in [0, 1] (`b / 255`), `len() × n_features()` row-major, optionally
     /// normalised as `(x - mean) / std`.
-    pub fn features(&self, normalize: Option<Normalize>) -> Vec<f32> {
+    pub(crate) fn features(&self, normalize: Option<Normalize>) -> Vec<f32> {
         scale_pixels(&self.images, normalize)
     }
 
@@ -183,7 +184,7 @@ impl Mnist {
 }
 
 /// `b / 255`, then `(x - mean) / std` when asked.
-pub fn scale_pixels(bytes: &[u8], normalize: Option<Normalize>) -> Vec<f32> {
+pub(crate) fn scale_pixels(bytes: &[u8], normalize: Option<Normalize>) -> Vec<f32> {
     match normalize {
         None => bytes.iter().map(|&b| f32::from(b) / 255.0).collect(),
         Some(n) => bytes
@@ -230,7 +231,7 @@ fn verify(what: &str, bytes: &[u8], expected: &str) -> Result<(), MnistError> {
 /// Reads MNIST from `dir`: the standard four files (train, then t10k, concatenated into one pool)
 /// or the two-file form `images-idx3-ubyte[.gz]` + `labels-idx1-ubyte[.gz]`. Each file may be gzip
 /// or raw; when both exist the `.gz` is taken.
-pub fn load_dir(dir: &Path) -> Result<Mnist, MnistError> {
+pub(crate) fn load_dir(dir: &Path) -> Result<Mnist, MnistError> {
     let find = |stem: &str| -> Option<PathBuf> {
         [format!("{stem}.gz"), stem.to_string()]
             .into_iter()
@@ -294,7 +295,7 @@ pub fn load_dir(dir: &Path) -> Result<Mnist, MnistError> {
 }
 
 /// Parses an images file and a labels file (each gzip or raw IDX) into one pool.
-pub fn from_idx_bytes(
+pub(crate) fn from_idx_bytes(
     images_name: &str,
     images: &[u8],
     labels_name: &str,

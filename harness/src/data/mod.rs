@@ -10,6 +10,6 @@ pub mod wine;
 use sha2::{Digest, Sha256};
 
 /// Lower-case hex sha256 of `bytes`: the digest logged with datasets and checked on load.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }

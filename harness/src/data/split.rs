@@ -76,7 +76,7 @@ pub fn train_test_split(n: usize, test_size: f64, seed: u32) -> Result<Split, Sp
 }
 
 /// `numpy.random.RandomState(seed).permutation(n)`.
-pub fn permutation(n: usize, seed: u32) -> Vec<usize> {
+pub(crate) fn permutation(n: usize, seed: u32) -> Vec<usize> {
     let mut rng = Mt19937::new(seed);
     let mut values: Vec<usize> = (0..n).collect();
     // numpy `_shuffle_raw`: for i in reversed(range(1, n)): j = random_interval(i); swap(i, j).

@@ -5,7 +5,7 @@
 //! trains without a download; the sha256 is checked on every load so a modified copy is reported
 //! instead of silently producing different numbers.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The CSV exactly as scikit-learn ships it.
 const WINE_CSV: &[u8] = include_bytes!("../../../tasks/data/wine/wine_data.csv");
@@ -65,15 +65,15 @@ pub enum WineError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
     /// Row-major feature matrix, `n_samples() × n_features` values.
-    pub features: Vec<f64>,
+    pub(crate) features: Vec<f64>,
     /// Number of columns of `features`.
-    pub n_features: usize,
+    pub(crate) n_features: usize,
     /// Class index of each row, `< class_names.len()`.
     pub targets: Vec<usize>,
     /// Column names, `n_features` of them.
-    pub feature_names: Vec<String>,
+    pub(crate) feature_names: Vec<String>,
     /// Class names from the header (`class_0`, …).
-    pub class_names: Vec<String>,
+    pub(crate) class_names: Vec<String>,
     /// sha256 (hex) of the bytes the dataset was parsed from, for provenance tags.
     digest: String,
 }
@@ -85,7 +85,7 @@ impl Dataset {
     }
 
     /// Number of classes (from the header, not from the rows present).
-    pub fn n_classes(&self) -> usize {
+    pub(crate) fn n_classes(&self) -> usize {
         self.class_names.len()
     }
 
@@ -133,7 +133,8 @@ pub fn load() -> Result<Dataset, WineError> {
 /// # Errors
 /// [`WineError::Read`] if the file cannot be read, [`WineError::Checksum`] if it is not the
 /// scikit-learn file, otherwise a parse error naming the line.
-pub fn load_path(path: &Path) -> Result<Dataset, WineError> {
+#[cfg(test)]
+fn load_path(path: &std::path::Path) -> Result<Dataset, WineError> {
     let bytes = std::fs::read(path).map_err(|source| WineError::Read {
         path: path.to_path_buf(),
         source,
@@ -141,19 +142,6 @@ pub fn load_path(path: &Path) -> Result<Dataset, WineError> {
     let origin = path.display().to_string();
     verify(&bytes, &origin)?;
     parse(&bytes, &origin)
-}
-
-/// Loads a CSV in scikit-learn's format from `path` without the checksum check (for variants
-/// of the data); the digest of what was read is still recorded.
-///
-/// # Errors
-/// As [`load_path`], minus the checksum.
-pub fn load_path_unverified(path: &Path) -> Result<Dataset, WineError> {
-    let bytes = std::fs::read(path).map_err(|source| WineError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse(&bytes, &path.display().to_string())
 }
 
 fn verify(bytes: &[u8], origin: &str) -> Result<(), WineError> {
@@ -175,7 +163,7 @@ fn verify(bytes: &[u8], origin: &str) -> Result<(), WineError> {
 ///
 /// # Errors
 /// [`WineError::Parse`] with the 1-based line number and what was wrong.
-pub fn parse(bytes: &[u8], origin: &str) -> Result<Dataset, WineError> {
+pub(crate) fn parse(bytes: &[u8], origin: &str) -> Result<Dataset, WineError> {
     let text = std::str::from_utf8(bytes).map_err(|_| WineError::NotUtf8 {
         origin: origin.to_owned(),
     })?;
@@ -328,15 +316,13 @@ mod tests {
         bytes.extend_from_slice(b"\n");
         std::fs::write(&path, &bytes).unwrap();
         assert!(matches!(load_path(&path), Err(WineError::Checksum { .. })));
-        // Unverified loading accepts it (a trailing blank line is harmless).
-        assert_eq!(load_path_unverified(&path).unwrap().n_samples(), 178);
         std::fs::write(&path, WINE_CSV).unwrap();
         assert_eq!(load_path(&path).unwrap(), load().unwrap());
     }
 
     #[test]
     fn missing_file_names_the_path() {
-        let e = load_path(Path::new("/nonexistent/wine.csv")).unwrap_err();
+        let e = load_path(std::path::Path::new("/nonexistent/wine.csv")).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/wine.csv"), "{e}");
     }
 

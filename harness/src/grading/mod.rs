@@ -56,12 +56,12 @@ pub struct Graded {
     pub snapshot: Option<Snapshot>,
     pub problem: Option<String>,
     /// Where the model files are, for `--rescore`.
-    pub files: ModelFiles,
+    pub(crate) files: ModelFiles,
 }
 
 /// Where a graded state's model artefacts can be read.
 #[derive(Debug, Clone)]
-pub enum ModelFiles {
+pub(crate) enum ModelFiles {
     /// Under a submission folder (artefact summaries hold paths relative to it).
     Local(PathBuf),
     /// Through a live server's artefact proxy.
@@ -152,6 +152,6 @@ pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, G
 
 /// Whether every automatic check of every graded submission passed: `check` and `grade` exit 0
 /// then, 1 otherwise.
-pub fn all_passed(graded: &[Graded]) -> bool {
+pub(crate) fn all_passed(graded: &[Graded]) -> bool {
     graded.iter().all(|g| g.grade.all_automatic_passed())
 }

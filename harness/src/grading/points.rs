@@ -50,7 +50,7 @@ pub struct ItemGrade {
 }
 
 /// Grades one task against a snapshot, or against the reason the store could not be read.
-pub fn grade_task(spec: &TaskSpec, snapshot: Result<&Snapshot, &str>) -> TaskGrade {
+pub(crate) fn grade_task(spec: &TaskSpec, snapshot: Result<&Snapshot, &str>) -> TaskGrade {
     let ctx = snapshot.ok().map(|s| Context::new(spec, s));
     let items: Vec<ItemGrade> = spec
         .rubric

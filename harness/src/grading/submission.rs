@@ -17,17 +17,17 @@ const ID_MARKERS: [&str; 3] = ["รหัสนักศึกษา", "Student 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Identity {
     pub name: Option<String>,
-    pub student_id: Option<String>,
+    pub(crate) student_id: Option<String>,
 }
 
-pub use crate::source::Store;
+pub(crate) use crate::source::Store;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Submission {
     /// Folder name: the key in gradebooks and report folders.
     pub name: String,
     pub root: PathBuf,
-    pub store: Store,
+    pub(crate) store: Store,
     pub identity: Identity,
 }
 
@@ -39,7 +39,7 @@ impl Submission {
 
     /// A store given by path (`--store FILE`, `--mlruns DIR`): the submission is the folder
     /// around it, where its artefacts and the student's files are.
-    pub fn of_store(store: Store) -> Submission {
+    pub(crate) fn of_store(store: Store) -> Submission {
         let root = match &store {
             Store::Sqlite(p) | Store::Mlruns(p) => p
                 .parent()
@@ -89,7 +89,7 @@ pub fn discover(dir: &Path) -> std::io::Result<Vec<Submission>> {
 }
 
 /// Reads the name and student ID from the first notebook or script that has them.
-pub fn identify(root: &Path) -> Identity {
+pub(crate) fn identify(root: &Path) -> Identity {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root)
         .into_iter()
         .flatten()
@@ -117,7 +117,7 @@ pub fn identify(root: &Path) -> Identity {
 }
 
 /// Finds `# <marker>: value` lines in plain text or inside a notebook's JSON strings.
-pub fn identity_in(text: &str) -> Identity {
+pub(crate) fn identity_in(text: &str) -> Identity {
     let value_after = |markers: &[&str]| -> Option<String> {
         for line in text.split(['\n']).flat_map(|l| l.split("\\n")) {
             // In a notebook the comment sits inside a JSON string: `["# ชื่อ-นามสกุล: …\n", …`.

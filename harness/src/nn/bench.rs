@@ -28,7 +28,7 @@ impl BenchData {
         Ok(Self::from_pool(&mnist::load_embedded()?, normalize))
     }
 
-    pub fn from_pool(pool: &mnist::Mnist, normalize: Option<mnist::Normalize>) -> Self {
+    pub(crate) fn from_pool(pool: &mnist::Mnist, normalize: Option<mnist::Normalize>) -> Self {
         let n_train = pool.len() * 7 / 10;
         let x = pool.features(normalize);
         let d = pool.n_features();
@@ -39,17 +39,6 @@ impl BenchData {
             test_y: pool.labels[n_train..].to_vec(),
         }
     }
-
-    /// The first `n` training rows only (quick runs).
-    pub fn truncated(&self, n: usize) -> Self {
-        let n = n.min(self.train_y.len());
-        let d = self.train_x.len() / self.train_y.len().max(1);
-        BenchData {
-            train_x: self.train_x[..n * d].to_vec(),
-            train_y: self.train_y[..n].to_vec(),
-            ..self.clone()
-        }
-    }
 }
 
 /// One architecture's measurement.
@@ -57,14 +46,14 @@ impl BenchData {
 pub struct Throughput {
     /// Architecture name (`shallow`, `medium`, `deep`).
     pub name: String,
-    pub engine: Engine,
-    pub epochs: usize,
-    pub n_train: usize,
-    pub batch_size: usize,
-    pub n_parameters: usize,
+    pub(crate) engine: Engine,
+    pub(crate) epochs: usize,
+    pub(crate) n_train: usize,
+    pub(crate) batch_size: usize,
+    pub(crate) n_parameters: usize,
     /// Seconds of the epoch loop.
-    pub seconds: f64,
-    pub samples_per_second: f64,
+    pub(crate) seconds: f64,
+    pub(crate) samples_per_second: f64,
     /// Test accuracy after the run (sanity check that the fast path still learns).
     pub test_accuracy: f64,
 }
@@ -109,7 +98,7 @@ pub fn throughput_of(mut config: MlpConfig, data: &BenchData) -> Result<Throughp
 }
 
 /// All three architectures on the embedded data (what `harness bench train --epochs N` prints).
-pub fn run(epochs: usize, engine: Engine) -> Result<Vec<Throughput>, NnError> {
+pub(crate) fn run(epochs: usize, engine: Engine) -> Result<Vec<Throughput>, NnError> {
     let data = BenchData::embedded()?;
     MlpSpec::ALL
         .iter()

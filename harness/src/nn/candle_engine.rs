@@ -24,7 +24,7 @@ pub(crate) struct CandleStepper {
 }
 
 impl CandleStepper {
-    pub(crate) fn new(model: Mlp, config: &MlpConfig, device: &Device) -> Result<Self, NnError> {
+    pub(super) fn new(model: Mlp, config: &MlpConfig, device: &Device) -> Result<Self, NnError> {
         let sizes = model.layer_sizes().to_vec();
         let mut vars = Vec::new();
         for l in 0..model.n_layers() {

@@ -40,7 +40,7 @@ pub(crate) struct FusedStepper {
 }
 
 impl FusedStepper {
-    pub(crate) fn new(model: Mlp, config: &MlpConfig) -> Self {
+    pub(super) fn new(model: Mlp, config: &MlpConfig) -> Self {
         let sizes = model.layer_sizes().to_vec();
         let bs = config.batch_size;
         let n = model.n_parameters();
@@ -146,7 +146,7 @@ impl FusedStepper {
     }
 
     /// The model with the current parameters, in the public layout.
-    pub(crate) fn model(&self) -> Mlp {
+    pub(super) fn model(&self) -> Mlp {
         let mut m = self.template.clone();
         m.params.copy_from_slice(&self.params);
         let (i, o) = (self.sizes[0], self.sizes[1]);

@@ -8,7 +8,7 @@ use gemm::{Parallelism, gemm};
 use rand::Rng;
 
 /// `out (m×n) = a (m×k) · wᵀ` with `w` stored `n×k` (PyTorch's `[out, in]` weight layout).
-pub fn matmul_a_wt(a: &[f32], w: &[f32], out: &mut [f32], m: usize, k: usize, n: usize) {
+pub(crate) fn matmul_a_wt(a: &[f32], w: &[f32], out: &mut [f32], m: usize, k: usize, n: usize) {
     assert!(a.len() >= m * k && w.len() >= n * k && out.len() >= m * n);
     // SAFETY: the assert above keeps every index gemm touches (row < m, col < n, inner < k with
     // the strides below) inside the three slices; `out` does not alias the inputs (&mut).
@@ -38,7 +38,7 @@ pub fn matmul_a_wt(a: &[f32], w: &[f32], out: &mut [f32], m: usize, k: usize, n:
 }
 
 /// `out (m×n) = dzᵀ · a` with `dz` stored `k×m` and `a` stored `k×n` (weight gradient).
-pub fn matmul_dzt_a(dz: &[f32], a: &[f32], out: &mut [f32], m: usize, k: usize, n: usize) {
+pub(crate) fn matmul_dzt_a(dz: &[f32], a: &[f32], out: &mut [f32], m: usize, k: usize, n: usize) {
     assert!(dz.len() >= k * m && a.len() >= k * n && out.len() >= m * n);
     // SAFETY: as in `matmul_a_wt`; lhs element (i, kk) is dz[kk*m + i], rhs (kk, j) is a[kk*n + j].
     unsafe {
@@ -67,7 +67,7 @@ pub fn matmul_dzt_a(dz: &[f32], a: &[f32], out: &mut [f32], m: usize, k: usize, 
 }
 
 /// `out (m×n) = dz (m×k) · w (k×n)` (gradient flowing to the layer input).
-pub fn matmul_dz_w(dz: &[f32], w: &[f32], out: &mut [f32], m: usize, k: usize, n: usize) {
+pub(crate) fn matmul_dz_w(dz: &[f32], w: &[f32], out: &mut [f32], m: usize, k: usize, n: usize) {
     assert!(dz.len() >= m * k && w.len() >= k * n && out.len() >= m * n);
     // SAFETY: as in `matmul_a_wt`; plain row-major operands.
     unsafe {
@@ -96,7 +96,7 @@ pub fn matmul_dz_w(dz: &[f32], w: &[f32], out: &mut [f32], m: usize, k: usize, n
 }
 
 /// Hidden layer activation in place: `z = max(z + bias, 0) * mask` (mask empty = no dropout).
-pub fn bias_relu_dropout(z: &mut [f32], bias: &[f32], mask: &[f32]) {
+pub(crate) fn bias_relu_dropout(z: &mut [f32], bias: &[f32], mask: &[f32]) {
     let w = bias.len();
     if mask.is_empty() {
         for row in z.chunks_exact_mut(w) {
@@ -114,7 +114,7 @@ pub fn bias_relu_dropout(z: &mut [f32], bias: &[f32], mask: &[f32]) {
 }
 
 /// Output layer: `z += bias` per row.
-pub fn bias_add(z: &mut [f32], bias: &[f32]) {
+pub(crate) fn bias_add(z: &mut [f32], bias: &[f32]) {
     for row in z.chunks_exact_mut(bias.len()) {
         for (v, &b) in row.iter_mut().zip(bias) {
             *v += b;
@@ -124,7 +124,7 @@ pub fn bias_add(z: &mut [f32], bias: &[f32]) {
 
 /// Backward through dropout and ReLU in place: `d = a > 0 ? d * mask : 0`, where `a` is the
 /// layer's output after ReLU and dropout (positive exactly where both let the unit through).
-pub fn relu_dropout_backward(d: &mut [f32], a: &[f32], mask: &[f32]) {
+pub(crate) fn relu_dropout_backward(d: &mut [f32], a: &[f32], mask: &[f32]) {
     if mask.is_empty() {
         for (g, &v) in d.iter_mut().zip(a) {
             if v <= 0.0 {
@@ -139,7 +139,7 @@ pub fn relu_dropout_backward(d: &mut [f32], a: &[f32], mask: &[f32]) {
 }
 
 /// Column sums of `d` (`rows × out.len()`) into `out` (bias gradient).
-pub fn column_sums(d: &[f32], out: &mut [f32]) {
+pub(crate) fn column_sums(d: &[f32], out: &mut [f32]) {
     out.fill(0.0);
     for row in d.chunks_exact(out.len()) {
         for (o, &v) in out.iter_mut().zip(row) {
@@ -151,7 +151,7 @@ pub fn column_sums(d: &[f32], out: &mut [f32]) {
 /// Numerically stable softmax cross-entropy per row of `logits` (`labels.len() × c`).
 /// Returns (sum of per-row losses, rows whose first arg-max equals the label). When `grad` is
 /// given it receives `(softmax - onehot) * grad_scale`, the gradient of `grad_scale × Σ loss`.
-pub fn softmax_xent(
+pub(crate) fn softmax_xent(
     logits: &[f32],
     labels: &[u8],
     c: usize,
@@ -185,7 +185,7 @@ pub fn softmax_xent(
 }
 
 /// Row-wise softmax in place.
-pub fn softmax_rows(z: &mut [f32], c: usize) {
+pub(crate) fn softmax_rows(z: &mut [f32], c: usize) {
     for row in z.chunks_exact_mut(c) {
         let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let mut sum = 0.0;
@@ -201,7 +201,7 @@ pub fn softmax_rows(z: &mut [f32], c: usize) {
 
 /// Inverted-dropout mask: each unit kept with probability 1 − p and scaled by 1/(1 − p), so
 /// evaluation needs no rescaling. Draws one `f32` per unit from the run's RNG.
-pub fn dropout_mask<R: Rng>(rng: &mut R, p: f32, mask: &mut [f32]) {
+pub(crate) fn dropout_mask<R: Rng>(rng: &mut R, p: f32, mask: &mut [f32]) {
     let keep = 1.0 / (1.0 - p);
     for m in mask {
         *m = if rng.random::<f32>() < p { 0.0 } else { keep };
@@ -210,19 +210,19 @@ pub fn dropout_mask<R: Rng>(rng: &mut R, p: f32, mask: &mut [f32]) {
 
 /// Adam hyperparameters and step counter (PyTorch `torch.optim.Adam` semantics, no weight decay).
 #[derive(Debug, Clone)]
-pub struct Adam {
-    pub lr: f64,
-    pub beta1: f64,
-    pub beta2: f64,
-    pub eps: f64,
-    pub t: i32,
+pub(crate) struct Adam {
+    pub(crate) lr: f64,
+    pub(crate) beta1: f64,
+    pub(crate) beta2: f64,
+    pub(crate) eps: f64,
+    pub(crate) t: i32,
 }
 
 impl Adam {
     /// One update over flat buffers, following PyTorch's formula:
     /// `m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;`
     /// `p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)`.
-    pub fn step(&mut self, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+    pub(crate) fn step(&mut self, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
         self.t += 1;
         let bc1 = 1.0 - self.beta1.powi(self.t);
         let bc2 = 1.0 - self.beta2.powi(self.t);
@@ -279,7 +279,7 @@ fn adam_body(k: &AdamConsts, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f
 /// a fifth of the dense work. Uses `x = base + (x − base)`: every row starts from
 /// `base · Σ_j wt[j, :]` (held in `scratch`, `o` long) and each non-background input adds one
 /// contiguous row of `wt` (the weight transposed, `[in, out]`).
-pub fn sparse_rows_matmul(
+pub(crate) fn sparse_rows_matmul(
     x: &[f32],
     wt: &[f32],
     out: &mut [f32],
@@ -348,7 +348,7 @@ fn sparse_rows_matmul_body(
 /// Weight gradient of the first layer in `[in, out]` layout, `gt = xᵀ · dz`, with the same
 /// background split as [`sparse_rows_matmul`]: every row starts from `base · Σ_r dz[r, :]` and
 /// each non-background input adds one row of `dz`. Each output row is written once.
-pub fn sparse_xt_dz(
+pub(crate) fn sparse_xt_dz(
     x: &[f32],
     dz: &[f32],
     gt: &mut [f32],
@@ -416,7 +416,7 @@ fn sparse_xt_dz_body(
 }
 
 /// Transposes a `r×c` row-major matrix into `out` (`c×r`).
-pub fn transpose(a: &[f32], r: usize, c: usize, out: &mut [f32]) {
+pub(crate) fn transpose(a: &[f32], r: usize, c: usize, out: &mut [f32]) {
     for (i, row) in a[..r * c].chunks_exact(c).enumerate() {
         for (j, &v) in row.iter().enumerate() {
             out[j * r + i] = v;

@@ -56,9 +56,9 @@ use rand_chacha::ChaCha8Rng;
 pub use model::{CONFIG_FILE, FORMAT, FORMAT_VERSION, Mlp, SavedModel, WEIGHTS_FILE};
 
 /// Output classes (digits 0–9).
-pub const N_CLASSES: usize = 10;
+pub(crate) const N_CLASSES: usize = 10;
 /// Input features of an MNIST image (28 × 28).
-pub const MNIST_INPUTS: usize = 784;
+pub(crate) const MNIST_INPUTS: usize = 784;
 
 /// Everything that can go wrong configuring, training, saving or loading an MLP.
 #[derive(Debug, thiserror::Error)]
@@ -108,15 +108,6 @@ impl MlpSpec {
             MlpSpec::Shallow => "shallow",
             MlpSpec::Medium => "medium",
             MlpSpec::Deep => "deep",
-        }
-    }
-
-    /// The `model_type` tag the homework suggests.
-    pub fn model_type(self) -> &'static str {
-        match self {
-            MlpSpec::Shallow => "shallow-nn",
-            MlpSpec::Medium => "medium-deep-nn",
-            MlpSpec::Deep => "deep-dropout-nn",
         }
     }
 }
@@ -185,7 +176,7 @@ impl std::fmt::Display for DeviceKind {
 impl DeviceKind {
     /// The candle device; CUDA fails with a clear error when the binary was built without the
     /// `cuda` feature or no GPU is present.
-    pub fn candle_device(self) -> Result<candle_core::Device, NnError> {
+    pub(crate) fn candle_device(self) -> Result<candle_core::Device, NnError> {
         match self {
             DeviceKind::Cpu => Ok(candle_core::Device::Cpu),
             DeviceKind::Cuda(n) => {
@@ -208,22 +199,22 @@ impl DeviceKind {
 pub struct MlpConfig {
     /// Short name recorded with the model (`shallow`, `medium`, `deep`, or your own).
     pub name: String,
-    pub input_size: usize,
+    pub(crate) input_size: usize,
     /// Hidden layer widths, each followed by ReLU.
     pub hidden: Vec<usize>,
     /// Dropout probability after each hidden ReLU (same length as `hidden`, or empty for none).
-    pub dropout: Vec<f32>,
-    pub learning_rate: f64,
-    pub batch_size: usize,
-    pub epochs: usize,
+    pub(crate) dropout: Vec<f32>,
+    pub(crate) learning_rate: f64,
+    pub(crate) batch_size: usize,
+    pub(crate) epochs: usize,
     /// Seeds the single ChaCha8 RNG behind init, dropout and shuffling.
     pub seed: u64,
-    pub beta1: f64,
-    pub beta2: f64,
-    pub eps: f64,
+    pub(crate) beta1: f64,
+    pub(crate) beta2: f64,
+    pub(crate) eps: f64,
     /// Test metrics every this many epochs (0-based epochs 0, k, 2k, …); 0 = only at the end.
-    pub eval_every: usize,
-    pub engine: Engine,
+    pub(crate) eval_every: usize,
+    pub(crate) engine: Engine,
 }
 
 impl Default for MlpConfig {
@@ -257,13 +248,16 @@ impl MlpConfig {
         }
     }
 
-    pub fn shallow() -> Self {
+    #[cfg(test)]
+    pub(crate) fn shallow() -> Self {
         Self::spec(MlpSpec::Shallow)
     }
-    pub fn medium() -> Self {
+    #[cfg(test)]
+    pub(crate) fn medium() -> Self {
         Self::spec(MlpSpec::Medium)
     }
-    pub fn deep() -> Self {
+    #[cfg(test)]
+    pub(crate) fn deep() -> Self {
         Self::spec(MlpSpec::Deep)
     }
 
@@ -284,7 +278,7 @@ impl MlpConfig {
     }
 
     /// Layer widths from input to output, e.g. `[784, 128, 10]`.
-    pub fn layer_sizes(&self) -> Vec<usize> {
+    pub(crate) fn layer_sizes(&self) -> Vec<usize> {
         let mut s = vec![self.input_size];
         s.extend(&self.hidden);
         s.push(N_CLASSES);
@@ -292,14 +286,14 @@ impl MlpConfig {
     }
 
     /// Dropout per hidden layer (0.0 where none), always `hidden.len()` long.
-    pub fn dropout_per_layer(&self) -> Vec<f32> {
+    pub(crate) fn dropout_per_layer(&self) -> Vec<f32> {
         (0..self.hidden.len())
             .map(|i| self.dropout.get(i).copied().unwrap_or(0.0))
             .collect()
     }
 
     /// Weights + biases: 101 770 / 235 146 / 567 434 for the homework specs.
-    pub fn n_parameters(&self) -> usize {
+    pub(crate) fn n_parameters(&self) -> usize {
         self.layer_sizes()
             .windows(2)
             .map(|w| w[0] * w[1] + w[1])
@@ -307,7 +301,7 @@ impl MlpConfig {
     }
 
     /// Rejects configurations that cannot train, naming the field.
-    pub fn validate(&self) -> Result<(), NnError> {
+    pub(crate) fn validate(&self) -> Result<(), NnError> {
         let bad = |m: String| Err(NnError::Config(m));
         if self.input_size == 0 || self.hidden.contains(&0) {
             return bad(format!(
@@ -348,8 +342,8 @@ impl MlpConfig {
 /// Features (`n × input_size`, row-major, already scaled) and labels (0–9) of one data split.
 #[derive(Debug, Clone, Copy)]
 pub struct Samples<'a> {
-    pub x: &'a [f32],
-    pub y: &'a [u8],
+    pub(crate) x: &'a [f32],
+    pub(crate) y: &'a [u8],
 }
 
 impl<'a> Samples<'a> {
@@ -405,7 +399,7 @@ pub struct EpochMetrics {
     pub train_accuracy: f64,
     pub test: Option<EvalMetrics>,
     /// Wall seconds since training started (volatile: exclude from comparisons).
-    pub elapsed_s: f64,
+    pub(crate) elapsed_s: f64,
 }
 
 /// Receives each epoch's metrics as soon as it finishes (progress bars, MLflow logging).
@@ -424,36 +418,34 @@ impl<F: FnMut(&EpochMetrics)> TrainObserver for F {
 #[derive(Debug, Clone)]
 pub struct TrainOutcome {
     pub model: Mlp,
-    pub epochs: Vec<EpochMetrics>,
-    pub final_test: EvalMetrics,
+    pub(crate) epochs: Vec<EpochMetrics>,
+    pub(crate) final_test: EvalMetrics,
     /// Wall seconds of the whole epoch loop, periodic evaluations included.
-    pub training_time_s: f64,
+    pub(crate) training_time_s: f64,
     /// Wall seconds of the epoch loop minus the periodic evaluations and observer calls: shuffling, batch
     /// gathering, dropout masks, forward, backward, Adam (what throughput is computed from).
-    pub step_time_s: f64,
+    pub(crate) step_time_s: f64,
     /// Training samples processed per second of `step_time_s`.
-    pub samples_per_second: f64,
-    pub n_parameters: usize,
+    pub(crate) samples_per_second: f64,
+    pub(crate) n_parameters: usize,
     /// Size of the saved safetensors weights in MiB (bytes / 1024²).
-    pub model_size_mb: f64,
+    pub(crate) model_size_mb: f64,
     /// The engine that actually ran (Auto resolved).
-    pub engine: Engine,
+    pub(crate) engine: Engine,
     pub device: DeviceKind,
 }
 
 impl TrainOutcome {
-    pub fn final_test_accuracy(&self) -> f64 {
+    #[cfg(test)]
+    pub(crate) fn final_test_accuracy(&self) -> f64 {
         self.final_test.accuracy
-    }
-    pub fn final_test_loss(&self) -> f64 {
-        self.final_test.loss
     }
 }
 
 /// Training statistics: summed per-sample loss and correct predictions.
 #[derive(Default)]
 pub(crate) struct StepStats {
-    pub loss_sum: f64,
+    pub(crate) loss_sum: f64,
     pub correct: usize,
 }
 

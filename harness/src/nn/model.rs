@@ -5,7 +5,7 @@
 //! `config.json` (format name and version, layer sizes, dropout, activation, input scaling).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::{Device, Tensor};
 use rand::Rng;
@@ -42,9 +42,7 @@ pub struct Mlp {
 /// Where [`Mlp::save`] wrote the model.
 #[derive(Debug, Clone)]
 pub struct SavedModel {
-    pub dir: PathBuf,
-    pub weights: PathBuf,
-    pub config: PathBuf,
+    /// Size of the safetensors file.
     pub weights_bytes: u64,
 }
 
@@ -65,7 +63,7 @@ struct ConfigFile {
 impl Mlp {
     /// PyTorch `nn.Linear` default init: weight and bias ~ U(−1/√fan_in, 1/√fan_in), layer by
     /// layer, weights (row-major) before biases, drawn from `rng`.
-    pub fn init<R: Rng>(config: &MlpConfig, rng: &mut R) -> Self {
+    pub(crate) fn init<R: Rng>(config: &MlpConfig, rng: &mut R) -> Self {
         let sizes = config.layer_sizes();
         let mut params = Vec::with_capacity(config.n_parameters());
         for w in sizes.windows(2) {
@@ -84,29 +82,30 @@ impl Mlp {
     }
 
     /// Layer widths from input to output.
-    pub fn layer_sizes(&self) -> &[usize] {
+    pub(crate) fn layer_sizes(&self) -> &[usize] {
         &self.sizes
     }
 
     /// Dropout used in training after each hidden layer (inactive at inference).
-    pub fn dropout(&self) -> &[f32] {
+    pub(crate) fn dropout(&self) -> &[f32] {
         &self.dropout
     }
 
-    pub fn input_size(&self) -> usize {
+    pub(crate) fn input_size(&self) -> usize {
         self.sizes[0]
     }
 
-    pub fn n_layers(&self) -> usize {
+    pub(crate) fn n_layers(&self) -> usize {
         self.sizes.len() - 1
     }
 
-    pub fn n_parameters(&self) -> usize {
+    pub(crate) fn n_parameters(&self) -> usize {
         self.params.len()
     }
 
+    #[cfg(test)]
     /// All parameters, flat (layer by layer, weight then bias).
-    pub fn parameters(&self) -> &[f32] {
+    pub(crate) fn parameters(&self) -> &[f32] {
         &self.params
     }
 
@@ -117,14 +116,14 @@ impl Mlp {
     }
 
     /// Weight (`[out, in]` row-major) and bias of layer `l`.
-    pub fn layer(&self, l: usize) -> (&[f32], &[f32]) {
+    pub(crate) fn layer(&self, l: usize) -> (&[f32], &[f32]) {
         let (w, b) = Self::offsets(&self.sizes, l);
         let out = self.sizes[l + 1];
         (&self.params[w..b], &self.params[b..b + out])
     }
 
     /// Logits for `x` (`n × input_size`, already scaled), dropout off.
-    pub fn logits(&self, x: &[f32]) -> Vec<f32> {
+    pub(crate) fn logits(&self, x: &[f32]) -> Vec<f32> {
         let d = self.input_size();
         let n = x.len() / d;
         let mut out = Vec::with_capacity(n * N_CLASSES);
@@ -216,7 +215,7 @@ impl Mlp {
     }
 
     /// The tensors as candle CPU tensors, named `layers.{i}.weight` / `layers.{i}.bias`.
-    pub fn tensors(&self) -> Result<Vec<(String, Tensor)>, NnError> {
+    pub(crate) fn tensors(&self) -> Result<Vec<(String, Tensor)>, NnError> {
         let mut v = Vec::new();
         for l in 0..self.n_layers() {
             let (w, b) = self.layer(l);
@@ -234,7 +233,7 @@ impl Mlp {
     }
 
     /// The safetensors file content (also what `model_size_mb` measures).
-    pub fn safetensors_bytes(&self) -> Result<Vec<u8>, NnError> {
+    pub(crate) fn safetensors_bytes(&self) -> Result<Vec<u8>, NnError> {
         let meta = HashMap::from([
             ("format".to_string(), FORMAT.to_string()),
             ("format_version".to_string(), FORMAT_VERSION.to_string()),
@@ -246,7 +245,7 @@ impl Mlp {
     }
 
     /// Writes `model.safetensors` and `config.json` into `dir` (created if missing).
-    pub fn save(&self, dir: &Path) -> Result<SavedModel, NnError> {
+    pub(crate) fn save(&self, dir: &Path) -> Result<SavedModel, NnError> {
         let io = |action, path: &Path| {
             let path = path.to_path_buf();
             move |source| NnError::Io {
@@ -275,9 +274,6 @@ impl Mlp {
         let json = serde_json::to_string_pretty(&cfg).expect("plain data serialises");
         std::fs::write(&config, json).map_err(io("write", &config))?;
         Ok(SavedModel {
-            dir: dir.into(),
-            weights,
-            config,
             weights_bytes: bytes.len() as u64,
         })
     }

@@ -106,7 +106,7 @@ pub enum RunError {
 }
 
 /// `map_err` helper: an MLflow failure during `step`.
-pub(crate) fn at(step: impl Into<String>) -> impl FnOnce(MlflowError) -> RunError {
+pub(super) fn at(step: impl Into<String>) -> impl FnOnce(MlflowError) -> RunError {
     let step = step.into();
     move |source| RunError::Mlflow {
         step,

@@ -9,11 +9,11 @@ use std::fmt::Write as _;
 
 /// One data series of a line chart.
 #[derive(Debug, Clone)]
-pub struct Series {
+pub(crate) struct Series {
     pub name: String,
     pub points: Vec<(f64, f64)>,
     /// Markers only (sparse test points every few epochs) instead of a connected line.
-    pub markers_only: bool,
+    pub(crate) markers_only: bool,
 }
 
 const W: f64 = 480.0;
@@ -27,7 +27,7 @@ const COLORS: [&str; 6] = [
 ];
 
 /// Escapes text for SVG/XML content and attribute values.
-pub fn xml(s: &str) -> String {
+pub(crate) fn xml(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -119,7 +119,12 @@ fn axes(svg: &mut String, x: Option<(f64, f64)>, y: (f64, f64), x_label: &str, y
 }
 
 /// A line chart; `None` when no series has a finite point (nothing to draw).
-pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> Option<String> {
+pub(crate) fn line_chart(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+) -> Option<String> {
     let all = || series.iter().flat_map(|s| s.points.iter());
     // Epochs start and end at the frame; values get headroom.
     let x = bounds(all().map(|p| p.0), false)?;
@@ -179,7 +184,12 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
 }
 
 /// A vertical bar chart of labelled values (accuracy per version: 0–100 %).
-pub fn bar_chart(title: &str, y_label: &str, bars: &[(String, f64)], y_max: f64) -> Option<String> {
+pub(crate) fn bar_chart(
+    title: &str,
+    y_label: &str,
+    bars: &[(String, f64)],
+    y_max: f64,
+) -> Option<String> {
     let bars: Vec<&(String, f64)> = bars.iter().filter(|(_, v)| v.is_finite()).collect();
     if bars.is_empty() {
         return None;
@@ -210,7 +220,7 @@ pub fn bar_chart(title: &str, y_label: &str, bars: &[(String, f64)], y_max: f64)
 }
 
 /// A histogram of `values` in `bins` equal bins over `[lo, hi]`; bars carry their counts.
-pub fn histogram(
+pub(crate) fn histogram(
     title: &str,
     x_label: &str,
     values: &[f64],

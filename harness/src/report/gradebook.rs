@@ -7,7 +7,7 @@ use crate::grading::submission::Identity;
 
 /// One graded submission as the gradebook sees it.
 #[derive(Debug)]
-pub struct Row<'a> {
+pub(crate) struct Row<'a> {
     pub submission: &'a str,
     pub identity: &'a Identity,
     /// `None` when grading could not even start (the reason goes in the last column).
@@ -16,7 +16,7 @@ pub struct Row<'a> {
 }
 
 /// Writes RFC 4180 CSV; columns are the rubric item ids in rubric order, taken from the first grade.
-pub fn write(rows: &[Row<'_>], out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write(rows: &[Row<'_>], out: &mut dyn Write) -> io::Result<()> {
     let columns: Vec<(String, String)> = rows
         .iter()
         .find_map(|r| r.grade)

@@ -7,30 +7,30 @@ use crate::grading::checks::CheckStatus;
 use crate::grading::points::{Grade, ItemStatus};
 
 #[derive(Debug, Serialize)]
-pub struct Results {
-    pub score: f64,
-    pub max_score: f64,
-    pub output: String,
-    pub visibility: &'static str,
-    pub stdout_visibility: &'static str,
-    pub tests: Vec<Test>,
+pub(crate) struct Results {
+    pub(crate) score: f64,
+    pub(crate) max_score: f64,
+    pub(crate) output: String,
+    pub(crate) visibility: &'static str,
+    pub(crate) stdout_visibility: &'static str,
+    pub(crate) tests: Vec<Test>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Test {
+pub(crate) struct Test {
     pub name: String,
-    pub name_format: &'static str,
-    pub score: f64,
-    pub max_score: f64,
+    pub(crate) name_format: &'static str,
+    pub(crate) score: f64,
+    pub(crate) max_score: f64,
     pub status: &'static str,
-    pub output: String,
-    pub output_format: &'static str,
-    pub visibility: &'static str,
+    pub(crate) output: String,
+    pub(crate) output_format: &'static str,
+    pub(crate) visibility: &'static str,
 }
 
 /// One Gradescope test per rubric item; manual items carry 0 points and a note for the TA,
 /// who adds the points by hand in Gradescope.
-pub fn results(grade: &Grade) -> Results {
+pub(crate) fn results(grade: &Grade) -> Results {
     let tests = grade
         .tasks
         .iter()

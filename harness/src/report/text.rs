@@ -8,7 +8,7 @@ use crate::grading::points::{Grade, ItemStatus};
 /// Who reads the view: a TA sees every check with its evidence; a student (`--student`) sees
 /// what to fix, in the rubric's words, without the grader's evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Audience {
+pub(crate) enum Audience {
     Grader,
     Student,
 }
@@ -23,7 +23,7 @@ fn mark(status: ItemStatus) -> &'static str {
     }
 }
 
-pub fn render(grade: &Grade, audience: Audience, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render(grade: &Grade, audience: Audience, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "Submission: {}", grade.submission)?;
     for task in &grade.tasks {
         writeln!(out, "\n{} — {}/{}", task.task, task.points, task.max_points)?;
@@ -72,7 +72,7 @@ pub fn render(grade: &Grade, audience: Audience, out: &mut dyn Write) -> io::Res
 
 /// Points a TA can still award: whole manual items, and the manual checks of items whose
 /// automatic checks all passed.
-pub fn awaiting_ta(grade: &Grade) -> u32 {
+pub(crate) fn awaiting_ta(grade: &Grade) -> u32 {
     grade
         .tasks
         .iter()

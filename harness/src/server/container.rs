@@ -78,15 +78,15 @@ mod imp {
     use super::*;
 
     #[derive(Debug)]
-    pub struct Running {
+    pub(crate) struct Running {
         pub uri: url::Url,
     }
 
-    pub fn start(_image: &str, _progress: &Progress) -> Result<Running, ServerError> {
+    pub(crate) fn start(_image: &str, _progress: &Progress) -> Result<Running, ServerError> {
         Err(ServerError::Container(
             "this harness was built without the `docker` feature (rebuild with `--features docker`)".into(),
         ))
     }
 }
 
-pub use imp::{Running, start};
+pub(super) use imp::{Running, start};

@@ -29,7 +29,7 @@ pub fn load(mlruns: &Path) -> Result<Snapshot, SourceError> {
 }
 
 /// Loads the store at `mlruns`, locating artefacts under `root`.
-pub fn load_with_root(mlruns: &Path, root: &Path) -> Result<Snapshot, SourceError> {
+pub(crate) fn load_with_root(mlruns: &Path, root: &Path) -> Result<Snapshot, SourceError> {
     if !mlruns.is_dir() {
         return Err(SourceError::NotMlflow {
             path: mlruns.to_path_buf(),

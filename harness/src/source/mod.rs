@@ -50,7 +50,7 @@ pub enum SourceError {
 
 /// Where a submission keeps its MLflow state.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub enum Store {
+pub(crate) enum Store {
     /// An SQLite store (`mlflow.db` preferred, else the first `*.db`/`*.sqlite` by name).
     Sqlite(PathBuf),
     /// A file store: an `mlruns/` child, or the folder itself.
@@ -61,7 +61,7 @@ pub enum Store {
 
 impl Store {
     /// Finds the store in a submission folder (or takes a store file as given).
-    pub fn find(path: &Path) -> Store {
+    pub(crate) fn find(path: &Path) -> Store {
         if path.is_file() {
             return Store::Sqlite(path.to_path_buf());
         }
@@ -85,7 +85,7 @@ impl Store {
     }
 
     /// Reads the store, locating artefacts under `root` (the submission folder).
-    pub fn load(&self, root: &Path) -> Result<Snapshot, SourceError> {
+    pub(crate) fn load(&self, root: &Path) -> Result<Snapshot, SourceError> {
         match self {
             Store::Sqlite(db) => sqlite::load_with_root(db, root),
             Store::Mlruns(dir) => mlruns::load_with_root(dir, root),
@@ -116,7 +116,7 @@ pub fn load_submission(path: &Path) -> Result<Snapshot, SourceError> {
 
 /// Finds model artefacts of a submission on disk.
 #[derive(Debug, Clone)]
-pub struct ArtifactLocator {
+pub(crate) struct ArtifactLocator {
     root: PathBuf,
 }
 
@@ -125,16 +125,12 @@ pub struct ArtifactLocator {
 const ARTIFACT_ROOTS: [&str; 2] = ["mlartifacts", "mlruns"];
 
 impl ArtifactLocator {
-    pub fn new(root: impl Into<PathBuf>) -> Self {
+    pub(crate) fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// Directory under the root that `uri` most plausibly means, if one exists.
-    pub fn locate(&self, uri: &str) -> Option<PathBuf> {
+    pub(crate) fn locate(&self, uri: &str) -> Option<PathBuf> {
         self.candidates(uri).into_iter().find(|p| p.is_dir())
     }
 
@@ -191,7 +187,7 @@ impl ArtifactLocator {
     }
 
     /// Locates `uri`, lists its files and parses its `MLmodel`.
-    pub fn summarize(&self, uri: &str) -> ArtifactSummary {
+    pub(crate) fn summarize(&self, uri: &str) -> ArtifactSummary {
         let mut s = ArtifactSummary {
             uri: Some(uri.to_string()),
             ..ArtifactSummary::default()
@@ -222,7 +218,7 @@ impl ArtifactLocator {
 
     /// Fills every model version's artefact summary from its source, resolving `models:/m-…`
     /// through logged models and `runs:/<id>/path` through the run's artefact URI.
-    pub fn fill(&self, snapshot: &mut Snapshot) {
+    pub(crate) fn fill(&self, snapshot: &mut Snapshot) {
         let resolved: Vec<Option<String>> = snapshot
             .model_versions
             .iter()
@@ -245,7 +241,10 @@ impl ArtifactLocator {
 }
 
 /// The artefact URI a version's files live at, as MLflow would resolve it.
-pub fn artifact_uri_of(snapshot: &Snapshot, v: &crate::snapshot::ModelVersion) -> Option<String> {
+pub(crate) fn artifact_uri_of(
+    snapshot: &Snapshot,
+    v: &crate::snapshot::ModelVersion,
+) -> Option<String> {
     let source = v.source.as_deref()?;
     if let Some(id) = source
         .strip_prefix("models:/")

@@ -12,8 +12,8 @@ use crate::snapshot::{
 /// the task's experiments and models so unrelated work is never downloaded.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
-    pub experiments: Option<Vec<String>>,
-    pub registered_models: Option<Vec<String>>,
+    pub(crate) experiments: Option<Vec<String>>,
+    pub(crate) registered_models: Option<Vec<String>>,
 }
 
 /// Reads the server into a snapshot: experiments, runs with full metric histories, registered

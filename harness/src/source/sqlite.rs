@@ -27,7 +27,7 @@ pub fn load(db: &Path) -> Result<Snapshot, SourceError> {
 }
 
 /// Loads `db`, locating artefacts under `root`.
-pub fn load_with_root(db: &Path, root: &Path) -> Result<Snapshot, SourceError> {
+pub(crate) fn load_with_root(db: &Path, root: &Path) -> Result<Snapshot, SourceError> {
     let store = Store::open(db)?;
     let mut snap = store.read()?;
     ArtifactLocator::new(root).fill(&mut snap);

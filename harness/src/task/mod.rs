@@ -12,9 +12,9 @@
 //! grading with a default. [`TaskSpec::validate`] then checks cross-references that serde cannot
 //! (a check naming a version key that does not exist, weights that do not add up to the points).
 
-pub mod rubric;
-pub mod source;
-pub mod training;
+pub(crate) mod rubric;
+pub(crate) mod source;
+pub(crate) mod training;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -76,16 +76,16 @@ pub struct TaskSpec {
     #[serde(default)]
     pub accuracy: AccuracySpec,
     #[serde(default)]
-    pub requirements: Requirements,
+    pub(crate) requirements: Requirements,
     #[serde(default)]
-    pub registry: RegistrySpec,
+    pub(crate) registry: RegistrySpec,
     #[serde(default)]
-    pub versions: Vec<VersionSpec>,
+    pub(crate) versions: Vec<VersionSpec>,
     #[serde(default)]
-    pub aliases: Vec<AliasRule>,
+    pub(crate) aliases: Vec<AliasRule>,
     #[serde(default)]
-    pub training: Option<Training>,
-    pub rubric: Vec<RubricItem>,
+    pub(crate) training: Option<Training>,
+    pub(crate) rubric: Vec<RubricItem>,
 }
 
 impl TaskSpec {
@@ -99,7 +99,7 @@ impl TaskSpec {
     }
 
     /// Parses task-file text; `origin` names it in errors (a path or `<test>`).
-    pub fn parse(text: &str, origin: &str) -> Result<Self, TaskError> {
+    pub(crate) fn parse(text: &str, origin: &str) -> Result<Self, TaskError> {
         let de = toml::Deserializer::parse(text).map_err(|e| TaskError::Parse {
             origin: origin.into(),
             key: "<document>".into(),
@@ -115,11 +115,11 @@ impl TaskSpec {
         Ok(spec)
     }
 
-    pub fn version(&self, key: &str) -> Option<&VersionSpec> {
+    pub(crate) fn version(&self, key: &str) -> Option<&VersionSpec> {
         self.versions.iter().find(|v| v.key == key)
     }
 
-    pub fn alias_rule(&self, alias: &str) -> Option<&AliasRule> {
+    pub(crate) fn alias_rule(&self, alias: &str) -> Option<&AliasRule> {
         self.aliases.iter().find(|a| a.alias == alias)
     }
 

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct AccuracySpec {
     /// Accepted metric names, in order of preference (students name it differently).
-    pub metric: Vec<String>,
+    pub(crate) metric: Vec<String>,
     /// Accuracies closer than this are a tie; on 36 test samples 1/36 ≈ 0.028 is the resolution.
     #[serde(default = "default_tie_tolerance")]
-    pub tie_tolerance: f64,
+    pub(crate) tie_tolerance: f64,
 }
 
 fn default_tie_tolerance() -> f64 {
@@ -33,22 +33,22 @@ impl Default for AccuracySpec {
 pub struct Requirements {
     /// Param keys every run must log (matched case-insensitively, `-`/`_`/space ignored).
     #[serde(default)]
-    pub params: Vec<String>,
+    pub(crate) params: Vec<String>,
     /// At least this many params, whatever their names (the homework asks for "params").
     #[serde(default)]
-    pub min_params: usize,
+    pub(crate) min_params: usize,
     /// Metrics every run must log besides the accuracy.
     #[serde(default)]
-    pub metrics: Vec<MetricReq>,
+    pub(crate) metrics: Vec<MetricReq>,
     /// Per-step series; their required length follows the epochs the run logged.
     #[serde(default)]
-    pub histories: Vec<HistoryReq>,
+    pub(crate) histories: Vec<HistoryReq>,
     /// Param names that hold the number of epochs (for history lengths).
     #[serde(default)]
-    pub epochs_param: Vec<String>,
+    pub(crate) epochs_param: Vec<String>,
     /// Params of which any one shows the data preparation was recorded (split, seed, samples).
     #[serde(default)]
-    pub data_params: Vec<String>,
+    pub(crate) data_params: Vec<String>,
 }
 
 /// A metric with the names students give it.
@@ -57,12 +57,12 @@ pub struct Requirements {
 pub struct MetricReq {
     pub name: String,
     #[serde(default)]
-    pub accepts: Vec<String>,
+    pub(crate) accepts: Vec<String>,
 }
 
 impl MetricReq {
     /// The canonical name followed by the accepted alternatives.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.name.as_str()).chain(self.accepts.iter().map(String::as_str))
     }
 }
@@ -73,9 +73,9 @@ impl MetricReq {
 pub struct HistoryReq {
     pub name: String,
     #[serde(default)]
-    pub accepts: Vec<String>,
+    pub(crate) accepts: Vec<String>,
     #[serde(default = "one")]
-    pub every: u32,
+    pub(crate) every: u32,
 }
 
 fn one() -> u32 {
@@ -83,7 +83,7 @@ fn one() -> u32 {
 }
 
 impl HistoryReq {
-    pub fn names(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.name.as_str()).chain(self.accepts.iter().map(String::as_str))
     }
 }
@@ -93,13 +93,13 @@ impl HistoryReq {
 #[serde(deny_unknown_fields)]
 pub struct RegistrySpec {
     #[serde(default)]
-    pub description: DescriptionSpec,
+    pub(crate) description: DescriptionSpec,
     /// Registered-model tags that must be present and non-empty.
     #[serde(default)]
-    pub model_tags: Vec<String>,
+    pub(crate) model_tags: Vec<String>,
     /// Tags every expected version must carry, non-empty.
     #[serde(default)]
-    pub version_tags: Vec<String>,
+    pub(crate) version_tags: Vec<String>,
 }
 
 /// A "clear description": long enough and naming the models it covers.
@@ -107,10 +107,10 @@ pub struct RegistrySpec {
 #[serde(deny_unknown_fields)]
 pub struct DescriptionSpec {
     #[serde(default = "default_min_chars")]
-    pub min_chars: usize,
+    pub(crate) min_chars: usize,
     /// How many expected versions the description must mention (by their keywords).
     #[serde(default)]
-    pub min_mentions: usize,
+    pub(crate) min_mentions: usize,
 }
 
 fn default_min_chars() -> usize {
@@ -131,35 +131,35 @@ impl Default for DescriptionSpec {
 #[serde(deny_unknown_fields)]
 pub struct VersionSpec {
     /// Key used by checks and `[training]` (`dt`, `rf`, `shallow`).
-    pub key: String,
+    pub(crate) key: String,
     /// The version number the homework gives it; used only when no keyword identifies it.
-    pub version: u32,
+    pub(crate) version: u32,
     pub title: String,
     /// Matched against version tags, description, run params and run name (normalised:
     /// lowercase, separators dropped; keywords of ≤3 chars must match a whole word).
-    pub keywords: Vec<String>,
+    pub(crate) keywords: Vec<String>,
     /// Params this version's run must log in addition to `[requirements].params`.
     #[serde(default)]
-    pub params: Vec<String>,
+    pub(crate) params: Vec<String>,
     /// Plausible accuracy range `[low, high]` as fractions.
     #[serde(default)]
-    pub accuracy_band: Option<[f64; 2]>,
+    pub(crate) accuracy_band: Option<[f64; 2]>,
 }
 
 /// Where an alias must point: a fixed expected version, or a rank in measured accuracy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AliasRule {
-    pub alias: String,
+    pub(crate) alias: String,
     /// Key of the expected version (`baseline` → `dt`).
     #[serde(default)]
-    pub version: Option<String>,
+    pub(crate) version: Option<String>,
     /// 1 = highest accuracy, 2 = next; ties make several versions correct.
     #[serde(default)]
-    pub rank: Option<u32>,
+    pub(crate) rank: Option<u32>,
     /// Stage accepted instead of the alias (`Production`, `Staging`) when the task allows it.
     #[serde(default)]
-    pub stage: Option<String>,
+    pub(crate) stage: Option<String>,
 }
 
 /// A rubric line: its points are earned by the weights of the checks that pass.
@@ -238,7 +238,7 @@ pub enum CheckSpec {
 }
 
 impl CheckSpec {
-    pub fn weight(&self) -> u32 {
+    pub(crate) fn weight(&self) -> u32 {
         match self {
             Self::ExperimentExists { weight }
             | Self::DataLogged { weight }
@@ -296,7 +296,7 @@ impl CheckSpec {
         }
     }
 
-    pub fn is_manual(&self) -> bool {
+    pub(crate) fn is_manual(&self) -> bool {
         matches!(self, Self::Manual { .. })
     }
 }

@@ -25,7 +25,7 @@ pub enum TaskSource {
 }
 
 impl TaskSource {
-    pub fn detect(explicit: Option<&Path>) -> TaskSource {
+    pub(crate) fn detect(explicit: Option<&Path>) -> TaskSource {
         match explicit {
             Some(dir) => TaskSource::Dir(dir.to_path_buf()),
             None if Path::new("tasks").join("wine.toml").is_file() => {
@@ -80,7 +80,7 @@ impl TaskSource {
 
 impl TaskSpec {
     /// `tasks/<name>.toml` under `dir`, or an error listing the tasks that exist.
-    pub fn find(dir: &Path, name: &str) -> Result<PathBuf, TaskError> {
+    pub(crate) fn find(dir: &Path, name: &str) -> Result<PathBuf, TaskError> {
         let path = dir.join(format!("{name}.toml"));
         if path.is_file() {
             return Ok(path);
@@ -97,7 +97,7 @@ impl TaskSpec {
     }
 
     /// All `*.toml` task files in `dir`, sorted by name so runs and reports are deterministic.
-    pub fn list(dir: &Path) -> Result<Vec<PathBuf>, TaskError> {
+    pub(crate) fn list(dir: &Path) -> Result<Vec<PathBuf>, TaskError> {
         let io = |source| TaskError::Io {
             path: dir.to_path_buf(),
             source,

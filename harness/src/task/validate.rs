@@ -9,7 +9,7 @@ use super::{CheckSpec, RegisteredModelSetup, TaskError, TaskSpec, Training};
 
 impl TaskSpec {
     /// Cross-reference checks serde cannot express.
-    pub fn validate(&self, origin: &str) -> Result<(), TaskError> {
+    pub(crate) fn validate(&self, origin: &str) -> Result<(), TaskError> {
         let invalid = |key: String, message: String| TaskError::Invalid {
             origin: origin.into(),
             key,

@@ -26,13 +26,13 @@ use super::{MaxFeatures, TrainError, argmax, check_common, check_data};
 #[serde(default, deny_unknown_fields)]
 pub struct GradientBoostingParams {
     /// Boosting stages (≥ 1).
-    pub n_estimators: usize,
+    pub(crate) n_estimators: usize,
     /// Shrinkage of every tree's contribution (> 0).
-    pub learning_rate: f64,
-    pub max_depth: Option<usize>,
-    pub min_samples_split: usize,
-    pub min_samples_leaf: usize,
-    pub max_features: MaxFeatures,
+    pub(crate) learning_rate: f64,
+    pub(crate) max_depth: Option<usize>,
+    pub(crate) min_samples_split: usize,
+    pub(crate) min_samples_leaf: usize,
+    pub(crate) max_features: MaxFeatures,
 }
 
 impl Default for GradientBoostingParams {
@@ -78,7 +78,7 @@ impl GradientBoostingParams {
     }
 
     /// `(sklearn name, value)` pairs, values written as Python's `str()` would.
-    pub fn hyperparameters(&self) -> Vec<(String, String)> {
+    pub(crate) fn hyperparameters(&self) -> Vec<(String, String)> {
         vec![
             ("loss".into(), "log_loss".into()),
             ("n_estimators".into(), self.n_estimators.to_string()),
@@ -99,13 +99,13 @@ impl GradientBoostingParams {
 /// A fitted boosted ensemble: `stages[i][k]` is stage i's tree for output column k.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GradientBoostingClassifier {
-    pub params: GradientBoostingParams,
+    pub(crate) params: GradientBoostingParams,
     pub seed: u64,
-    pub n_features: usize,
-    pub n_classes: usize,
+    pub(crate) n_features: usize,
+    pub(crate) n_classes: usize,
     /// Initial raw score per output column (K columns, or 1 for two classes).
-    pub init: Vec<f64>,
-    pub stages: Vec<Vec<Tree>>,
+    pub(crate) init: Vec<f64>,
+    pub(crate) stages: Vec<Vec<Tree>>,
 }
 
 /// scikit-learn's `_safe_divide`.
@@ -135,7 +135,7 @@ impl GradientBoostingClassifier {
     /// # Errors
     /// As [`super::DecisionTreeClassifier::fit`], plus fewer than two classes or invalid
     /// `n_estimators` / `learning_rate`.
-    pub fn fit(
+    pub(crate) fn fit(
         params: &GradientBoostingParams,
         x: &[f64],
         n_features: usize,
@@ -243,7 +243,7 @@ impl GradientBoostingClassifier {
     }
 
     /// The raw scores `F` (scikit-learn's `decision_function`, one column for two classes).
-    pub fn decision_function(&self, row: &[f64]) -> Vec<f64> {
+    pub(crate) fn decision_function(&self, row: &[f64]) -> Vec<f64> {
         let mut raw = self.init.clone();
         for stage in &self.stages {
             for (r, t) in raw.iter_mut().zip(stage) {

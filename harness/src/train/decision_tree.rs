@@ -12,13 +12,13 @@ use super::{MaxFeatures, TrainError, argmax, check_common, check_data};
 #[serde(default, deny_unknown_fields)]
 pub struct DecisionTreeParams {
     /// `None`: grow until leaves are pure or too small.
-    pub max_depth: Option<usize>,
+    pub(crate) max_depth: Option<usize>,
     /// A node with fewer rows is not split (≥ 2).
-    pub min_samples_split: usize,
+    pub(crate) min_samples_split: usize,
     /// Each child keeps at least this many rows (≥ 1).
-    pub min_samples_leaf: usize,
+    pub(crate) min_samples_leaf: usize,
     /// Features examined per node.
-    pub max_features: MaxFeatures,
+    pub(crate) max_features: MaxFeatures,
 }
 
 impl Default for DecisionTreeParams {
@@ -49,7 +49,7 @@ impl DecisionTreeParams {
     }
 
     /// `(sklearn name, value)` pairs, values written as Python's `str()` would.
-    pub fn hyperparameters(&self) -> Vec<(String, String)> {
+    pub(crate) fn hyperparameters(&self) -> Vec<(String, String)> {
         vec![
             ("criterion".into(), "gini".into()),
             ("splitter".into(), "best".into()),
@@ -67,12 +67,12 @@ impl DecisionTreeParams {
 /// A fitted classification tree; leaves hold class probabilities.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecisionTreeClassifier {
-    pub params: DecisionTreeParams,
+    pub(crate) params: DecisionTreeParams,
     /// The seed the feature order was drawn from (`random_state`).
     pub seed: u64,
-    pub n_features: usize,
-    pub n_classes: usize,
-    pub tree: Tree,
+    pub(crate) n_features: usize,
+    pub(crate) n_classes: usize,
+    pub(crate) tree: Tree,
 }
 
 impl DecisionTreeClassifier {
@@ -81,7 +81,7 @@ impl DecisionTreeClassifier {
     /// # Errors
     /// [`TrainError`] for inconsistent shapes, labels out of range, non-finite features or
     /// invalid hyperparameters.
-    pub fn fit(
+    pub(crate) fn fit(
         params: &DecisionTreeParams,
         x: &[f64],
         n_features: usize,

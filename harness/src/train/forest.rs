@@ -18,14 +18,14 @@ use super::{MaxFeatures, TrainError, argmax, check_common, check_data};
 #[serde(default, deny_unknown_fields)]
 pub struct RandomForestParams {
     /// Number of trees (≥ 1).
-    pub n_estimators: usize,
+    pub(crate) n_estimators: usize,
     /// Draw a bootstrap sample per tree; `false` trains every tree on all rows.
-    pub bootstrap: bool,
-    pub max_depth: Option<usize>,
-    pub min_samples_split: usize,
-    pub min_samples_leaf: usize,
+    pub(crate) bootstrap: bool,
+    pub(crate) max_depth: Option<usize>,
+    pub(crate) min_samples_split: usize,
+    pub(crate) min_samples_leaf: usize,
     /// Features examined per split (default √n_features).
-    pub max_features: MaxFeatures,
+    pub(crate) max_features: MaxFeatures,
 }
 
 impl Default for RandomForestParams {
@@ -64,7 +64,7 @@ impl RandomForestParams {
     }
 
     /// `(sklearn name, value)` pairs, values written as Python's `str()` would.
-    pub fn hyperparameters(&self) -> Vec<(String, String)> {
+    pub(crate) fn hyperparameters(&self) -> Vec<(String, String)> {
         vec![
             ("n_estimators".into(), self.n_estimators.to_string()),
             ("criterion".into(), "gini".into()),
@@ -83,11 +83,11 @@ impl RandomForestParams {
 /// A fitted forest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RandomForestClassifier {
-    pub params: RandomForestParams,
+    pub(crate) params: RandomForestParams,
     pub seed: u64,
-    pub n_features: usize,
-    pub n_classes: usize,
-    pub trees: Vec<Tree>,
+    pub(crate) n_features: usize,
+    pub(crate) n_classes: usize,
+    pub(crate) trees: Vec<Tree>,
 }
 
 impl RandomForestClassifier {
@@ -95,7 +95,7 @@ impl RandomForestClassifier {
     ///
     /// # Errors
     /// As [`super::DecisionTreeClassifier::fit`], plus `n_estimators = 0`.
-    pub fn fit(
+    pub(crate) fn fit(
         params: &RandomForestParams,
         x: &[f64],
         n_features: usize,

@@ -5,7 +5,7 @@
 ///
 /// # Panics
 /// If the slices differ in length (a programming error, not a data error).
-pub fn accuracy(y_true: &[usize], y_pred: &[usize]) -> f64 {
+pub(crate) fn accuracy(y_true: &[usize], y_pred: &[usize]) -> f64 {
     assert_eq!(y_true.len(), y_pred.len(), "accuracy: length mismatch");
     if y_true.is_empty() {
         return 0.0;
@@ -19,7 +19,11 @@ pub fn accuracy(y_true: &[usize], y_pred: &[usize]) -> f64 {
 ///
 /// # Panics
 /// If the slices differ in length or a label is `>= n_classes`.
-pub fn confusion_matrix(y_true: &[usize], y_pred: &[usize], n_classes: usize) -> Vec<Vec<usize>> {
+pub(crate) fn confusion_matrix(
+    y_true: &[usize],
+    y_pred: &[usize],
+    n_classes: usize,
+) -> Vec<Vec<usize>> {
     assert_eq!(
         y_true.len(),
         y_pred.len(),
@@ -35,7 +39,7 @@ pub fn confusion_matrix(y_true: &[usize], y_pred: &[usize], n_classes: usize) ->
 /// Per-class F1 as scikit-learn computes it: `2·tp / (support + predicted)`, and 0 where both
 /// are zero (`zero_division=0`; a class with support that is never predicted gets 0 because
 /// its tp is 0).
-pub fn f1_per_class(y_true: &[usize], y_pred: &[usize], n_classes: usize) -> Vec<f64> {
+pub(crate) fn f1_per_class(y_true: &[usize], y_pred: &[usize], n_classes: usize) -> Vec<f64> {
     let m = confusion_matrix(y_true, y_pred, n_classes);
     (0..n_classes)
         .map(|k| {
@@ -54,7 +58,7 @@ pub fn f1_per_class(y_true: &[usize], y_pred: &[usize], n_classes: usize) -> Vec
 ///
 /// # Panics
 /// If the slices differ in length or a label is `>= n_classes`.
-pub fn f1_weighted(y_true: &[usize], y_pred: &[usize], n_classes: usize) -> f64 {
+pub(crate) fn f1_weighted(y_true: &[usize], y_pred: &[usize], n_classes: usize) -> f64 {
     let f1 = f1_per_class(y_true, y_pred, n_classes);
     let mut support = vec![0usize; n_classes];
     for &t in y_true {

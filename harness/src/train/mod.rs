@@ -19,13 +19,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod boosting;
-pub mod decision_tree;
-pub mod forest;
-pub mod metrics;
+pub(crate) mod boosting;
+pub(crate) mod decision_tree;
+pub(crate) mod forest;
+pub(crate) mod metrics;
 pub mod model;
 mod params;
-pub mod tree;
+pub(crate) mod tree;
 pub mod wine;
 
 pub use boosting::{GradientBoostingClassifier, GradientBoostingParams};

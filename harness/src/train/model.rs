@@ -70,7 +70,7 @@ impl TreeModel {
     ///
     /// # Errors
     /// [`TrainError`] for inconsistent data or invalid hyperparameters.
-    pub fn fit(
+    pub(crate) fn fit(
         hyperparameters: &Hyperparameters,
         x: &[f64],
         n_features: usize,
@@ -99,12 +99,13 @@ impl TreeModel {
         }
     }
 
+    #[cfg(test)]
     /// "DecisionTree", "RandomForest" or "GradientBoosting".
-    pub fn algorithm_name(&self) -> &'static str {
+    pub(crate) fn algorithm_name(&self) -> &'static str {
         self.algorithm().name()
     }
 
-    pub fn hyperparameters_struct(&self) -> Hyperparameters {
+    pub(crate) fn hyperparameters_struct(&self) -> Hyperparameters {
         match self {
             Self::DecisionTree(m) => Hyperparameters::DecisionTree(m.params),
             Self::RandomForest(m) => Hyperparameters::RandomForest(m.params),
@@ -114,7 +115,7 @@ impl TreeModel {
 
     /// Every hyperparameter under scikit-learn's name, values as Python prints them, including
     /// `random_state` (the seed) — ready to log as MLflow params.
-    pub fn hyperparameters(&self) -> Vec<(String, String)> {
+    pub(crate) fn hyperparameters(&self) -> Vec<(String, String)> {
         let mut pairs = self.hyperparameters_struct().to_pairs();
         pairs.push(("random_state".into(), self.seed().to_string()));
         pairs
@@ -128,7 +129,7 @@ impl TreeModel {
         }
     }
 
-    pub fn n_features(&self) -> usize {
+    pub(crate) fn n_features(&self) -> usize {
         match self {
             Self::DecisionTree(m) => m.n_features,
             Self::RandomForest(m) => m.n_features,
@@ -136,7 +137,7 @@ impl TreeModel {
         }
     }
 
-    pub fn n_classes(&self) -> usize {
+    pub(crate) fn n_classes(&self) -> usize {
         match self {
             Self::DecisionTree(m) => m.n_classes,
             Self::RandomForest(m) => m.n_classes,
@@ -149,7 +150,7 @@ impl TreeModel {
     ///
     /// # Errors
     /// A message naming the first inconsistency (e.g. `trees[3]: node 5: …`).
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         let (nf, nc) = (self.n_features(), self.n_classes());
         if nf == 0 || nc == 0 {
             return Err("n_features and n_classes must be at least 1".into());
@@ -194,16 +195,17 @@ impl TreeModel {
     ///
     /// # Errors
     /// [`TrainError::RowLength`] if `row` does not have `n_features()` values.
-    pub fn try_predict(&self, row: &[f64]) -> Result<usize, TrainError> {
+    pub(crate) fn try_predict(&self, row: &[f64]) -> Result<usize, TrainError> {
         self.check_row(row)?;
         Ok(self.predict(row))
     }
 
+    #[cfg(test)]
     /// [`Self::predict_proba`] with the row length checked.
     ///
     /// # Errors
     /// [`TrainError::RowLength`] if `row` does not have `n_features()` values.
-    pub fn try_predict_proba(&self, row: &[f64]) -> Result<Vec<f64>, TrainError> {
+    pub(crate) fn try_predict_proba(&self, row: &[f64]) -> Result<Vec<f64>, TrainError> {
         self.check_row(row)?;
         Ok(self.predict_proba(row))
     }
@@ -247,7 +249,7 @@ impl TreeModel {
     ///
     /// # Panics
     /// If `x.len()` is not a multiple of `n_features()`.
-    pub fn predict_rows(&self, x: &[f64]) -> Vec<usize> {
+    pub(crate) fn predict_rows(&self, x: &[f64]) -> Vec<usize> {
         let nf = self.n_features();
         assert!(x.len().is_multiple_of(nf), "predict_rows: ragged matrix");
         x.chunks_exact(nf).map(|row| self.predict(row)).collect()
@@ -263,14 +265,14 @@ pub const MODEL_FORMAT_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelFile {
-    pub format: String,
-    pub format_version: u32,
+    pub(crate) format: String,
+    pub(crate) format_version: u32,
     /// Input column names, in order (the model signature's inputs).
-    pub feature_names: Vec<String>,
+    pub(crate) feature_names: Vec<String>,
     /// Output class names, by class index.
-    pub class_names: Vec<String>,
+    pub(crate) class_names: Vec<String>,
     /// sha256 of the dataset the model was trained on.
-    pub dataset_sha256: String,
+    pub(crate) dataset_sha256: String,
     pub model: TreeModel,
 }
 
@@ -313,7 +315,7 @@ impl ModelFile {
     }
 
     /// Wraps a fitted model with explicit names (for data that is not a [`Dataset`]).
-    pub fn with_names(
+    pub(crate) fn with_names(
         model: TreeModel,
         feature_names: Vec<String>,
         class_names: Vec<String>,
@@ -330,7 +332,7 @@ impl ModelFile {
     }
 
     /// Compact JSON (on wine: tree ≈1 kB, forest ≈110 kB, boosting ≈270 kB).
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         // Cannot fail: plain structs and finite floats (fit rejects non-finite input).
         serde_json::to_string(self).expect("a model file always serializes")
     }
@@ -393,11 +395,12 @@ impl ModelFile {
         self.model.validate().map_err(|m| invalid("model", m))
     }
 
+    #[cfg(test)]
     /// Writes the JSON to `path`.
     ///
     /// # Errors
     /// [`ModelFileError::Write`] with the path.
-    pub fn write(&self, path: &Path) -> Result<(), ModelFileError> {
+    pub(crate) fn write(&self, path: &Path) -> Result<(), ModelFileError> {
         std::fs::write(path, self.to_json()).map_err(|source| ModelFileError::Write {
             path: path.to_path_buf(),
             source,

@@ -70,7 +70,7 @@ impl Algorithm {
     }
 
     /// The scikit-learn class this algorithm reproduces.
-    pub fn sklearn_class(self) -> &'static str {
+    pub(crate) fn sklearn_class(self) -> &'static str {
         match self {
             Algorithm::DecisionTree => "DecisionTreeClassifier",
             Algorithm::RandomForest => "RandomForestClassifier",
@@ -143,7 +143,7 @@ impl MaxFeatures {
     }
 
     /// The value as scikit-learn's parameter would print: `None`, `sqrt`, `log2` or the count.
-    pub fn sklearn_value(self) -> String {
+    pub(crate) fn sklearn_value(self) -> String {
         match self {
             MaxFeatures::All => "None".into(),
             MaxFeatures::Sqrt => "sqrt".into(),

@@ -42,7 +42,7 @@ pub(crate) fn grid(v: f64) -> f64 {
 /// One node of a fitted tree, stored in a flat vector (children have larger indices).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Node {
+pub(crate) enum Node {
     /// Rows with `x[feature] <= threshold` go to `left`, the others to `right`.
     Split {
         feature: usize,
@@ -56,13 +56,13 @@ pub enum Node {
 
 /// A fitted binary tree; node 0 is the root.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Tree {
-    pub nodes: Vec<Node>,
+pub(crate) struct Tree {
+    pub(crate) nodes: Vec<Node>,
 }
 
 impl Tree {
     /// Index of the leaf `row` falls into.
-    pub fn leaf_index(&self, row: &[f64]) -> usize {
+    pub(crate) fn leaf_index(&self, row: &[f64]) -> usize {
         let mut i = 0;
         loop {
             match &self.nodes[i] {
@@ -84,15 +84,16 @@ impl Tree {
     }
 
     /// The value vector of the leaf `row` falls into.
-    pub fn leaf_value(&self, row: &[f64]) -> &[f64] {
+    pub(crate) fn leaf_value(&self, row: &[f64]) -> &[f64] {
         match &self.nodes[self.leaf_index(row)] {
             Node::Leaf { value } => value,
             Node::Split { .. } => unreachable!("leaf_index returns leaves"),
         }
     }
 
+    #[cfg(test)]
     /// Depth of the deepest leaf (a lone root has depth 0).
-    pub fn depth(&self) -> usize {
+    pub(crate) fn depth(&self) -> usize {
         fn go(nodes: &[Node], i: usize) -> usize {
             match &nodes[i] {
                 Node::Split { left, right, .. } => 1 + go(nodes, *left).max(go(nodes, *right)),
@@ -107,7 +108,7 @@ impl Tree {
     ///
     /// # Errors
     /// A message naming the first bad node.
-    pub fn validate(&self, n_features: usize, value_len: usize) -> Result<(), String> {
+    pub(crate) fn validate(&self, n_features: usize, value_len: usize) -> Result<(), String> {
         if self.nodes.is_empty() {
             return Err("tree has no nodes".into());
         }
@@ -152,8 +153,9 @@ impl Tree {
         Ok(())
     }
 
+    #[cfg(test)]
     /// Number of leaves.
-    pub fn n_leaves(&self) -> usize {
+    pub(crate) fn n_leaves(&self) -> usize {
         self.nodes
             .iter()
             .filter(|n| matches!(n, Node::Leaf { .. }))
@@ -173,11 +175,11 @@ pub(crate) enum Target<'a> {
 /// Growth limits, already resolved to counts.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct GrowParams {
-    pub max_depth: Option<usize>,
-    pub min_samples_split: usize,
-    pub min_samples_leaf: usize,
+    pub(crate) max_depth: Option<usize>,
+    pub(crate) min_samples_split: usize,
+    pub(crate) min_samples_leaf: usize,
     /// Features to examine per node (1..=n_features).
-    pub max_features: usize,
+    pub(crate) max_features: usize,
 }
 
 /// Training data seen by the builder: `x` is row-major and already on the float32 grid.

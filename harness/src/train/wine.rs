@@ -13,15 +13,15 @@ pub struct TrainedModel {
     /// `accuracy_score` on the test rows.
     pub accuracy: f64,
     /// `f1_score(average="weighted")` on the test rows.
-    pub f1_weighted: f64,
+    pub(crate) f1_weighted: f64,
     /// Dataset row indices of the test part, in split order.
-    pub test_indices: Vec<usize>,
+    pub(crate) test_indices: Vec<usize>,
     /// True class of each test row.
-    pub test_targets: Vec<usize>,
+    pub(crate) test_targets: Vec<usize>,
     /// Predicted class of each test row.
     pub predictions: Vec<usize>,
     /// Rows = true class, columns = predicted class.
-    pub confusion_matrix: Vec<Vec<usize>>,
+    pub(crate) confusion_matrix: Vec<Vec<usize>>,
 }
 
 /// Trains `algorithm` with scikit-learn's default hyperparameters (what the homework uses).
@@ -46,7 +46,7 @@ pub fn train(
 ///
 /// # Errors
 /// As [`train`], plus invalid hyperparameters.
-pub fn train_with(
+pub(crate) fn train_with(
     hyperparameters: &Hyperparameters,
     dataset: &Dataset,
     split: &Split,

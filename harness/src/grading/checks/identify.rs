@@ -9,18 +9,18 @@ use crate::task::{TaskSpec, VersionSpec};
 /// A version's accuracy as a fraction, with how it was read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Accuracy {
-    pub value: f64,
-    pub metric: String,
-    pub raw: f64,
+    pub(crate) value: f64,
+    pub(crate) metric: String,
+    pub(crate) raw: f64,
     /// The run logged percent (0–100) and it was divided by 100.
-    pub percent: bool,
+    pub(crate) percent: bool,
 }
 
 /// How an expected version was recognised.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Identified<'a> {
-    pub version: &'a ModelVersion,
-    pub how: String,
+    pub(crate) version: &'a ModelVersion,
+    pub(crate) how: String,
 }
 
 /// Facts about one task in one snapshot that several checks need.
@@ -30,12 +30,12 @@ pub struct Context<'a> {
     pub snapshot: &'a Snapshot,
     pub experiment: Option<&'a Experiment>,
     pub model: Option<&'a RegisteredModel>,
-    pub versions: Vec<&'a ModelVersion>,
+    pub(crate) versions: Vec<&'a ModelVersion>,
     /// Expected version key → the registered version graded for it.
-    pub identified: BTreeMap<String, Identified<'a>>,
+    pub(crate) identified: BTreeMap<String, Identified<'a>>,
     /// Registered version number → the expected key it looks like (every match, not only the
     /// graded one: a re-registered DecisionTree is still a DecisionTree for `baseline`).
-    pub kind_of: BTreeMap<u32, String>,
+    pub(crate) kind_of: BTreeMap<u32, String>,
     /// Registered version number → accuracy, for versions whose run logged one.
     pub accuracy: BTreeMap<u32, Accuracy>,
 }
@@ -73,7 +73,7 @@ impl<'a> Context<'a> {
         ctx
     }
 
-    pub fn run_of(&self, v: &ModelVersion) -> Option<&'a Run> {
+    pub(crate) fn run_of(&self, v: &ModelVersion) -> Option<&'a Run> {
         v.run_id.as_deref().and_then(|id| self.snapshot.run(id))
     }
 

@@ -13,27 +13,27 @@ use crate::report::chart::{self};
 #[derive(Debug, Clone, Serialize)]
 pub struct ClassView {
     pub date: String,
-    pub harness_version: String,
+    pub(crate) harness_version: String,
     pub tasks: Vec<String>,
     pub students: Vec<StudentRow>,
-    pub mean_text: String,
-    pub median_text: String,
+    pub(crate) mean_text: String,
+    pub(crate) median_text: String,
     pub max_points: u32,
-    pub histogram: Option<String>,
+    pub(crate) histogram: Option<String>,
     pub items: Vec<PassRate>,
     pub checks: Vec<PassRate>,
     /// Relative link to the CSV the gradebook writer puts beside the report.
-    pub gradebook: String,
+    pub(crate) gradebook: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StudentRow {
     pub submission: String,
     pub name: String,
-    pub student_id: String,
+    pub(crate) student_id: String,
     pub points: u32,
     pub max_points: u32,
-    pub percent_text: String,
+    pub(crate) percent_text: String,
     pub folder: String,
     pub report_md: String,
     pub report_html: String,
@@ -48,7 +48,7 @@ pub struct PassRate {
     /// Submissions where it was graded automatically (manual-only items count none).
     pub graded: usize,
     pub rate: Option<f64>,
-    pub rate_text: String,
+    pub(crate) rate_text: String,
 }
 
 /// Builds the class summary from every submission's input.

@@ -94,41 +94,41 @@ impl<'a> From<&'a crate::grading::Graded> for SubmissionInput<'a> {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SubmissionView {
-    pub header: Header,
+    pub(crate) header: Header,
     pub problem: Option<String>,
     pub points: u32,
     pub max_points: u32,
-    pub percent_text: String,
+    pub(crate) percent_text: String,
     /// Tasks with MLflow state (tables, charts); tasks without (overall) only have rubric items.
     pub tasks: Vec<TaskView>,
-    pub rubric: Vec<RubricTask>,
+    pub(crate) rubric: Vec<RubricTask>,
     pub screenshots: Vec<ScreenshotView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Header {
+pub(crate) struct Header {
     pub tasks: Vec<String>,
     pub submission: String,
     pub name: String,
-    pub student_id: String,
+    pub(crate) student_id: String,
     pub date: String,
-    pub harness_version: String,
+    pub(crate) harness_version: String,
     pub mlflow_versions: Vec<String>,
     pub seed: Option<u64>,
     /// The seed as text, `—` when unknown (templates cannot tell 0 from "none").
-    pub seed_text: String,
+    pub(crate) seed_text: String,
     pub data_checksums: Vec<Checksum>,
     pub origin: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Checksum {
+pub(crate) struct Checksum {
     pub name: String,
-    pub sha256: String,
+    pub(crate) sha256: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RubricTask {
+pub(crate) struct RubricTask {
     pub task: String,
     pub title: String,
     pub points: u32,
@@ -137,19 +137,19 @@ pub struct RubricTask {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RubricItemView {
+pub(crate) struct RubricItemView {
     pub id: String,
     pub title: String,
     pub points: u32,
     pub max_points: u32,
     pub status: String,
     /// Points only a TA can award (manual checks' weights).
-    pub manual_points: u32,
+    pub(crate) manual_points: u32,
     pub checks: Vec<CheckView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct CheckView {
+pub(crate) struct CheckView {
     pub id: String,
     pub status: String,
     pub message: String,
@@ -161,7 +161,7 @@ pub struct ScreenshotView {
     pub title: String,
     /// Relative path written by `write_submission_dir` (`screenshots/1-….png`).
     pub file: String,
-    pub data_uri: String,
+    pub(crate) data_uri: String,
 }
 
 fn pct(v: f64) -> String {
@@ -180,7 +180,7 @@ fn status_text<T: Serialize>(s: &T) -> String {
 }
 
 /// A safe file-name fragment (screenshots, sub-folders).
-pub fn slug(s: &str) -> String {
+pub(crate) fn slug(s: &str) -> String {
     let out: String = s
         .chars()
         .map(|c| {

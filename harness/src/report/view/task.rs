@@ -26,29 +26,29 @@ pub enum Layout {
 pub struct TaskView {
     pub id: String,
     pub title: String,
-    pub layout: Layout,
+    pub(crate) layout: Layout,
     pub experiment: Option<String>,
     pub registered_model: Option<String>,
     /// False when the registered model is missing from the store.
-    pub model_found: bool,
-    pub versions: Vec<VersionRow>,
+    pub(crate) model_found: bool,
+    pub(crate) versions: Vec<VersionRow>,
     /// The Metric × Version table (network layout).
-    pub metric_table: Vec<MetricRow>,
-    pub champion: Option<ChampionView>,
-    pub aliases: Vec<AliasRow>,
+    pub(crate) metric_table: Vec<MetricRow>,
+    pub(crate) champion: Option<ChampionView>,
+    pub(crate) aliases: Vec<AliasRow>,
     pub predictions: Option<PredictionsTable>,
     /// Why there are no predictions, when there are none.
-    pub predictions_note: String,
-    pub accuracy_chart: Option<String>,
-    pub curves: Vec<CurveChart>,
+    pub(crate) predictions_note: String,
+    pub(crate) accuracy_chart: Option<String>,
+    pub(crate) curves: Vec<CurveChart>,
 }
 
 /// [`PredictionsView`] with numbers formatted for display.
 #[derive(Debug, Clone, Serialize)]
 pub struct PredictionsTable {
     pub model: String,
-    pub accuracy_text: Option<String>,
-    pub has_confidence: bool,
+    pub(crate) accuracy_text: Option<String>,
+    pub(crate) has_confidence: bool,
     pub correct: usize,
     pub rows: Vec<PredictionCells>,
 }
@@ -58,7 +58,7 @@ pub struct PredictionCells {
     pub index: usize,
     pub predicted: String,
     pub actual: String,
-    pub confidence_text: String,
+    pub(crate) confidence_text: String,
     pub correct: bool,
 }
 
@@ -88,40 +88,40 @@ impl From<&PredictionsView> for PredictionsTable {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct VersionRow {
-    pub version: u32,
+    pub(crate) version: u32,
     /// The expected model it was recognised as (`dt`, `shallow`), if any.
-    pub key: Option<String>,
+    pub(crate) key: Option<String>,
     pub algorithm: String,
     pub accuracy: Option<f64>,
-    pub accuracy_text: String,
-    pub f1_text: String,
-    pub loss_text: String,
-    pub parameters_text: String,
-    pub training_time_text: String,
-    pub model_size_text: String,
-    pub aliases: Vec<String>,
+    pub(crate) accuracy_text: String,
+    pub(crate) f1_text: String,
+    pub(crate) loss_text: String,
+    pub(crate) parameters_text: String,
+    pub(crate) training_time_text: String,
+    pub(crate) model_size_text: String,
+    pub(crate) aliases: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MetricRow {
-    pub metric: String,
+    pub(crate) metric: String,
     /// One cell per version, in `versions` order.
-    pub values: Vec<String>,
+    pub(crate) values: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ChampionView {
-    pub version: u32,
+    pub(crate) version: u32,
     pub algorithm: String,
-    pub accuracy_text: String,
+    pub(crate) accuracy_text: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AliasRow {
-    pub alias: String,
-    pub version: Option<u32>,
+    pub(crate) alias: String,
+    pub(crate) version: Option<u32>,
     pub algorithm: String,
-    pub accuracy_text: String,
+    pub(crate) accuracy_text: String,
     /// The alias check's verdict (`pass`, `fail`), when the rubric has one.
     pub status: Option<String>,
     pub message: String,
@@ -129,10 +129,10 @@ pub struct AliasRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CurveChart {
-    pub version: u32,
+    pub(crate) version: u32,
     pub algorithm: String,
-    pub loss_svg: Option<String>,
-    pub accuracy_svg: Option<String>,
+    pub(crate) loss_svg: Option<String>,
+    pub(crate) accuracy_svg: Option<String>,
 }
 
 /// First metric of `run` among `names` (exact, then case-insensitive, separators ignored).
