@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::error::{MlflowError, Result};
+use super::redact::redact_url;
 use super::types::*;
 
 /// Credentials for a protected server, taken from the environment by the settings layer.
@@ -1243,15 +1244,6 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// A URL without user info or query string, safe for logs.
-pub fn redact_url(url: &Url) -> String {
-    let mut u = url.clone();
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    u.set_query(None);
-    u.to_string()
-}
-
 /// An error and its causes on one line: reqwest's top-level message alone hides
 /// "connection refused".
 fn error_chain(err: &dyn std::error::Error) -> String {
@@ -1350,11 +1342,5 @@ mod tests {
         for u in ["http://10.0.0.1:5000", "https://mlflow.example.org"] {
             assert!(!is_loopback(&Url::parse(u).unwrap()), "{u}");
         }
-    }
-
-    #[test]
-    fn redacted_urls_drop_credentials_and_queries() {
-        let u = Url::parse("http://user:pw@127.0.0.1:5000/api?token=x").unwrap();
-        assert_eq!(redact_url(&u), "http://127.0.0.1:5000/api");
     }
 }
