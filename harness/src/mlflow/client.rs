@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::error::{MlflowError, Result};
-use super::redact::redact_url;
+use super::redact::{redact_str, redact_text, redact_url};
 use super::types::*;
 
 /// Credentials for a protected server, taken from the environment by the settings layer.
@@ -119,9 +119,9 @@ impl MlflowClient {
             .user_agent(concat!("harness/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| MlflowError::Transport {
-                url: config.tracking_uri.to_string(),
+                url: redact_url(&config.tracking_uri),
                 attempts: 0,
-                reason: format!("cannot build HTTP client: {e}"),
+                reason: format!("cannot build HTTP client: {}", transport_reason(e)),
             })?;
         Ok(Self { http, config })
     }
@@ -129,7 +129,7 @@ impl MlflowClient {
     /// A client with default patience for `uri`, credentials from the environment.
     pub fn connect(uri: &str) -> Result<Self> {
         let url = Url::parse(uri).map_err(|e| MlflowError::InvalidUri {
-            uri: uri.into(),
+            uri: redact_str(uri),
             reason: e.to_string(),
         })?;
         let mut config = ClientConfig::new(url);
@@ -198,7 +198,7 @@ impl MlflowClient {
                     return Err(MlflowError::Transport {
                         url: redact_url(&url),
                         attempts: attempt,
-                        reason: error_chain(&err),
+                        reason: transport_reason(err),
                     });
                 }
             }
@@ -255,7 +255,7 @@ impl MlflowClient {
             Err(MlflowError::Decode {
                 url: redact_url(&url),
                 reason: "health is not OK".into(),
-                body_start: prefix(&body),
+                body_start: redact_text(&prefix(&body)),
             })
         }
     }
@@ -973,11 +973,7 @@ impl MlflowClient {
                 let resp = self.send(Method::GET, url.clone(), |r| r)?;
                 resp.bytes()
                     .map(|b| b.to_vec())
-                    .map_err(|e| MlflowError::Transport {
-                        url: redact_url(&url),
-                        attempts: 1,
-                        reason: error_chain(&e),
-                    })
+                    .map_err(|e| body_error(&url, e))
             }
             ArtifactRoot::Local(dir) => {
                 let path = dir.join(rel_path);
@@ -1131,7 +1127,7 @@ impl ArtifactRoot {
             return Ok(ArtifactRoot::Local(uri.into()));
         }
         Err(MlflowError::InvalidUri {
-            uri: uri.into(),
+            uri: redact_str(uri),
             reason: "only mlflow-artifacts:/…, file://… and absolute paths are supported as artefact locations".into(),
         })
     }
@@ -1212,21 +1208,18 @@ fn api_error(method: &Method, url: &Url, resp: Response) -> MlflowError {
         url: redact_url(url),
         status,
         error_code,
-        message,
+        message: redact_text(&message),
     }
 }
 
+/// Reads a 2xx answer's JSON body (an empty body reads as `{}`).
 fn decode<T: DeserializeOwned>(url: &Url, resp: Response) -> Result<T> {
-    let body = resp.bytes().map_err(|e| MlflowError::Transport {
-        url: redact_url(url),
-        attempts: 1,
-        reason: error_chain(&e),
-    })?;
+    let body = resp.bytes().map_err(|e| body_error(url, e))?;
     let body: &[u8] = if body.is_empty() { b"{}" } else { &body };
     serde_json::from_slice(body).map_err(|e| MlflowError::Decode {
         url: redact_url(url),
-        reason: e.to_string(),
-        body_start: prefix(&String::from_utf8_lossy(body)),
+        reason: redact_text(&e.to_string()),
+        body_start: redact_text(&prefix(&String::from_utf8_lossy(body))),
     })
 }
 
@@ -1242,6 +1235,22 @@ fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         None => false,
     }
+}
+
+/// The error for a 2xx answer whose body could not be read.
+fn body_error(url: &Url, err: reqwest::Error) -> MlflowError {
+    MlflowError::Transport {
+        url: redact_url(url),
+        attempts: 1,
+        reason: transport_reason(err),
+    }
+}
+
+/// A reqwest error as text fit for a message: without the request URL (it may carry a query or
+/// credentials; callers show a redacted one), causes included, and any URL or `token=…` that a
+/// cause still mentions redacted.
+fn transport_reason(err: reqwest::Error) -> String {
+    redact_text(&error_chain(&err.without_url()))
 }
 
 /// An error and its causes on one line: reqwest's top-level message alone hides
@@ -1342,5 +1351,62 @@ mod tests {
         for u in ["http://10.0.0.1:5000", "https://mlflow.example.org"] {
             assert!(!is_loopback(&Url::parse(u).unwrap()), "{u}");
         }
+    }
+
+    /// A client for a loopback port nothing listens on (port 1), quick to give up.
+    fn dead_client(uri: &str) -> MlflowClient {
+        let mut config = ClientConfig::new(Url::parse(uri).unwrap());
+        config.timeout = Duration::from_secs(2);
+        config.max_retries = 1;
+        config.backoff = Duration::from_millis(1);
+        MlflowClient::new(config).unwrap()
+    }
+
+    /// The error's message and every cause's, one per line.
+    fn whole_chain(err: &MlflowError) -> String {
+        let mut text = err.to_string();
+        let mut cur = std::error::Error::source(err);
+        while let Some(e) = cur {
+            text.push('\n');
+            text.push_str(&e.to_string());
+            cur = e.source();
+        }
+        text
+    }
+
+    #[test]
+    fn transport_errors_do_not_leak_the_query() {
+        let err = dead_client("http://127.0.0.1:1/?token=secret")
+            .health()
+            .unwrap_err();
+        assert!(matches!(err, MlflowError::Transport { .. }), "{err}");
+        let text = whole_chain(&err);
+        assert!(!text.contains("secret"), "{text}");
+        assert!(!text.contains("token=secret"), "{text}");
+        assert!(text.contains("127.0.0.1:1"), "{text}");
+    }
+
+    #[test]
+    fn transport_errors_do_not_leak_credentials() {
+        let err = dead_client("http://user:top@secret@127.0.0.1:1/")
+            .get_run("r")
+            .unwrap_err();
+        assert!(matches!(err, MlflowError::Transport { .. }), "{err}");
+        let text = whole_chain(&err);
+        for leak in ["secret", "user", ":top", "top%40", "top@"] {
+            assert!(!text.contains(leak), "{leak} in {text}");
+        }
+    }
+
+    #[test]
+    fn an_unparseable_uri_is_reported_redacted() {
+        let err =
+            MlflowClient::connect("http://user:top@secret@host:99999/x?token=abc").unwrap_err();
+        assert!(matches!(err, MlflowError::InvalidUri { .. }), "{err}");
+        let text = whole_chain(&err);
+        for leak in ["secret", "user", "top", "abc"] {
+            assert!(!text.contains(leak), "{leak} in {text}");
+        }
+        assert!(text.contains("host:99999"), "{text}");
     }
 }
