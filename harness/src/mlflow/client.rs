@@ -123,10 +123,6 @@ impl MlflowClient {
         &self.config.tracking_uri
     }
 
-    pub fn config(&self) -> &ClientConfig {
-        &self.config
-    }
-
     pub(super) fn url(&self, path: &str) -> Url {
         let mut url = self.config.tracking_uri.clone();
         let base = url.path().trim_end_matches('/').to_string();

@@ -156,13 +156,6 @@ impl MlflowClient {
             .model_version)
     }
 
-    pub fn delete_model_version(&self, name: &str, version: &str) -> Result<()> {
-        self.delete(
-            "model-versions/delete",
-            json!({"name": name, "version": version}),
-        )
-    }
-
     /// Every model version matching `filter` (e.g. `name='wine'`), following page tokens.
     /// The server leaves `aliases` out of search results; read them from the registered model.
     pub fn search_model_versions(&self, filter: Option<&str>) -> Result<Vec<ModelVersion>> {

@@ -106,14 +106,6 @@ impl MlflowClient {
         }
     }
 
-    pub fn delete_experiment(&self, experiment_id: &str) -> Result<()> {
-        self.post::<Value>(
-            "experiments/delete",
-            json!({"experiment_id": experiment_id}),
-        )
-        .map(drop)
-    }
-
     // ---- runs ----
 
     pub fn create_run(&self, run: &NewRun) -> Result<Run> {
