@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong between harness and an MLflow server.
 ///
-/// URLs in messages never carry credentials: settings move any `user:pass@` out of the tracking
-/// URI into [`super::Auth`] before a client exists.
+/// URLs in messages never carry credentials or queries: settings move any `user:pass@` out of the
+/// tracking URI into [`super::Auth`] before a client exists, and the client passes every URL and
+/// every reason it puts here through [`super::redact_url`] or [`super::redact_text`].
 #[derive(Debug, thiserror::Error)]
 pub enum MlflowError {
     /// The server answered with an error status. `error_code` is MLflow's own code

@@ -2,16 +2,28 @@
 //!
 //! This is the only module that talks to the network. It is blocking on purpose: the harness
 //! does one thing at a time against one server, and blocking code keeps errors and retries simple.
+//!
+//! [`MlflowClient`] is defined in `client` (configuration and request sending); its endpoints are
+//! spread over one file per API area: `tracking`, `logged_models`, `registry` and `artifacts`.
+//! `redact` decides what of a URL may be shown.
 
+mod artifacts;
 mod client;
 mod error;
+mod logged_models;
+mod redact;
+mod registry;
+mod tracking;
 pub mod types;
 mod uri;
 
-pub use client::{
-    ArtifactRoot, Auth, Batch, ClientConfig, MAX_BATCH_ENTITIES, MAX_BATCH_METRICS,
-    MAX_BATCH_PARAMS, MAX_BATCH_TAGS, MlflowClient, NewRun, now_ms, redact_url, split_batches,
-};
+pub use artifacts::ArtifactRoot;
+pub use client::{Auth, ClientConfig, MlflowClient, now_ms};
 pub use error::{MlflowError, Result};
+pub use redact::{redact_str, redact_text, redact_url, without_credentials};
+pub use tracking::{
+    Batch, MAX_BATCH_ENTITIES, MAX_BATCH_METRICS, MAX_BATCH_PARAMS, MAX_BATCH_TAGS, NewRun,
+    split_batches,
+};
 pub use types::*;
 pub use uri::{ModelUri, ResolvedModel};

@@ -1,8 +1,6 @@
-//! `models:/…` and `runs:/…` URIs, resolved to artefact locations the client can download.
+//! `models:/…` and `runs:/…` URIs as MLflow's Python API accepts them, and what they resolve to
+//! (the client resolves and downloads them: see `artifacts`).
 
-use std::path::Path;
-
-use super::client::MlflowClient;
 use super::error::{MlflowError, Result};
 use super::types::{ModelVersion, Stage};
 
@@ -88,69 +86,6 @@ pub struct ResolvedModel {
     pub artifact_uri: String,
     /// The registry version behind it, for registry URIs.
     pub version: Option<ModelVersion>,
-}
-
-impl MlflowClient {
-    /// Follows a model URI to the artefact directory that holds its files.
-    pub fn resolve_model_uri(&self, uri: &ModelUri) -> Result<ResolvedModel> {
-        let from_version = |mv: ModelVersion| -> Result<ResolvedModel> {
-            let artifact_uri = self.get_model_version_download_uri(&mv.name, &mv.version)?;
-            Ok(ResolvedModel {
-                artifact_uri,
-                version: Some(mv),
-            })
-        };
-        match uri {
-            ModelUri::Alias { name, alias } => {
-                from_version(self.get_model_version_by_alias(name, alias)?)
-            }
-            ModelUri::Version { name, version } => {
-                from_version(self.get_model_version(name, version)?)
-            }
-            ModelUri::Stage { name, stage } => {
-                let stages: Vec<Stage> = stage.iter().copied().collect();
-                let newest = self
-                    .get_latest_versions(name, &stages)?
-                    .into_iter()
-                    .max_by_key(|v| v.version.parse::<u64>().unwrap_or(0))
-                    .ok_or_else(|| MlflowError::InvalidUri {
-                        uri: format!(
-                            "models:/{name}/{}",
-                            stage.map(Stage::as_str).unwrap_or("latest")
-                        ),
-                        reason: "no version is in that stage".into(),
-                    })?;
-                from_version(newest)
-            }
-            ModelUri::LoggedModel { model_id } => {
-                let m = self.get_logged_model(model_id)?;
-                Ok(ResolvedModel {
-                    artifact_uri: m.info.artifact_uri,
-                    version: None,
-                })
-            }
-            ModelUri::Run { run_id, path } => {
-                let run = self.get_run(run_id)?;
-                let base = run.info.artifact_uri.trim_end_matches('/');
-                let artifact_uri = if path.is_empty() {
-                    base.to_string()
-                } else {
-                    format!("{base}/{path}")
-                };
-                Ok(ResolvedModel {
-                    artifact_uri,
-                    version: None,
-                })
-            }
-        }
-    }
-
-    /// Resolves `uri` (any form [`ModelUri::parse`] takes) and downloads the model's files into `dest`.
-    pub fn download_model(&self, uri: &str, dest: &Path) -> Result<(ResolvedModel, Vec<String>)> {
-        let resolved = self.resolve_model_uri(&ModelUri::parse(uri)?)?;
-        let files = self.download_dir(&resolved.artifact_uri, "", dest)?;
-        Ok((resolved, files))
-    }
 }
 
 #[cfg(test)]
