@@ -328,13 +328,13 @@ pub(crate) fn parse_tracking_uri(raw: &str) -> Result<(Url, Option<Auth>), Error
     let mut url = Url::parse(raw).map_err(|e| {
         Error::Usage(format!(
             "--tracking-uri `{}` is not a URL: {e}",
-            redact(raw)
+            crate::mlflow::redact_str(raw)
         ))
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::Usage(format!(
             "--tracking-uri must be an http:// or https:// MLflow server, not `{}`; to grade a store file use --store",
-            redact(raw)
+            crate::mlflow::redact_str(raw)
         )));
     }
     let auth = (!url.username().is_empty()).then(|| Auth::Basic {
@@ -346,15 +346,6 @@ pub(crate) fn parse_tracking_uri(raw: &str) -> Result<(Url, Option<Auth>), Error
     Ok((url, auth))
 }
 
-fn redact(raw: &str) -> String {
-    match Url::parse(raw) {
-        Ok(u) => crate::mlflow::redact_url(&u),
-        Err(_) => match raw.split_once('@') {
-            Some((_, host)) => format!("***@{host}"),
-            None => raw.to_string(),
-        },
-    }
-}
 
 #[cfg(test)]
 mod tests {

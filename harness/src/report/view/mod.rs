@@ -239,8 +239,8 @@ pub fn submission(
             .or_else(|| input.snapshot.map(|s| s.origin.clone()))
             .filter(|o| !o.is_empty())
             .map(|o| {
-                if o.starts_with("http://") || o.starts_with("https://") {
-                    super::screenshot::strip_credentials(&o).unwrap_or_else(|_| "(a URL)".into())
+                if o.contains("://") {
+                    crate::mlflow::redact_str(&o)
                 } else {
                     o
                 }
