@@ -23,7 +23,7 @@ use super::mlmodel::{
 };
 use super::publish::{
     ArtifactFile, DownloadedChampion, OpenRun, Published, RegistryPlan, VersionDraft, VersionPlan,
-    check_run_names, download_champion, publish,
+    check_run_names, download_champion, fill_placeholders, publish,
 };
 use super::wine::git_commit;
 
@@ -517,12 +517,6 @@ fn epoch_metrics(epochs: &[EpochMetrics], started_ms: i64) -> Vec<Metric> {
     out
 }
 
-fn fill(template: &str, values: &[(&str, String)]) -> String {
-    values.iter().fold(template.to_owned(), |s, (k, v)| {
-        s.replace(&format!("{{{k}}}"), v)
-    })
-}
-
 fn registry_plan(
     spec: &MnistRunSpec,
     data: &MnistData,
@@ -555,11 +549,11 @@ fn registry_plan(
     RegistryPlan {
         experiment: spec.experiment.clone(),
         registered_model: spec.registered_model.clone(),
-        description: fill(&spec.description, &values),
+        description: fill_placeholders(&spec.description, &values),
         tags: spec
             .tags
             .iter()
-            .map(|(k, v)| KeyValue::new(k, fill(v, &values)))
+            .map(|(k, v)| KeyValue::new(k, fill_placeholders(v, &values)))
             .collect(),
         versions: spec
             .versions
@@ -681,7 +675,7 @@ fn draft(
         .iter()
         // `status` follows the role the accuracy gives the version (publish sets it).
         .filter(|(k, _)| k.as_str() != "status")
-        .map(|(k, val)| KeyValue::new(k, fill(val, &values)))
+        .map(|(k, val)| KeyValue::new(k, fill_placeholders(val, &values)))
         .collect();
     Ok(VersionDraft {
         params,
