@@ -21,11 +21,11 @@ use super::mlmodel::{
     HARNESS_MLP_FLAVOR, HarnessMlpFlavor, INPUT_EXAMPLE_FILE, InputExampleInfo, MlModel,
     tensor_shape, tensor_signature,
 };
+use super::provenance::{git_commit, run_tags};
 use super::publish::{
     ArtifactFile, DownloadedChampion, OpenRun, Published, RegistryPlan, VersionDraft, VersionPlan,
     check_run_names, download_champion, fill_placeholders, publish,
 };
-use super::wine::git_commit;
 
 /// The profile `harness run mnist` trains when none is given: the homework's epochs.
 pub const DEFAULT_PROFILE: &str = "full";
@@ -534,18 +534,16 @@ fn registry_plan(
         ("profile", spec.profile.clone()),
         ("framework", framework.to_owned()),
     ];
-    let mut run_tags = vec![
-        KeyValue::new("harness.version", crate::VERSION),
-        KeyValue::new("harness.data_sha256", &data.sha256),
-        KeyValue::new("harness.seed", spec.seed.to_string()),
-        KeyValue::new("harness.profile", &spec.profile),
-        KeyValue::new("harness.engine", format!("{:?}", spec.resolved_engine())),
-        KeyValue::new("mlflow.source.name", "harness run mnist"),
-        KeyValue::new("mlflow.source.type", "LOCAL"),
-    ];
-    if let Some(commit) = git_commit {
-        run_tags.push(KeyValue::new("mlflow.source.git.commit", commit));
-    }
+    let run_tags = run_tags(
+        "harness run mnist",
+        &data.sha256,
+        spec.seed,
+        [
+            KeyValue::new("harness.profile", &spec.profile),
+            KeyValue::new("harness.engine", format!("{:?}", spec.resolved_engine())),
+        ],
+        git_commit,
+    );
     RegistryPlan {
         experiment: spec.experiment.clone(),
         registered_model: spec.registered_model.clone(),

@@ -12,6 +12,7 @@
 mod error;
 pub mod mlmodel;
 pub mod mnist;
+mod provenance;
 pub mod publish;
 pub mod ranking;
 pub mod wine;
