@@ -4,6 +4,7 @@
 mod container;
 mod embedded;
 mod error;
+pub(crate) mod git;
 
 pub use container::{DEFAULT_IMAGE, docker_available};
 pub use embedded::{
