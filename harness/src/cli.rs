@@ -81,7 +81,7 @@ pub(crate) struct CheckArgs {
 
     /// What to print on stdout
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
-    pub(crate) format: CheckFormat,
+    pub format: CheckFormat,
 
     /// Also write results.json, Gradescope results and (for batches) gradebook.csv here
     #[arg(long, value_name = "DIR")]
@@ -118,11 +118,11 @@ pub(crate) struct GradeArgs {
     /// MNIST epochs for the reference: `quick` (the task file's short run) or `full` (the
     /// homework's 50/100/150)
     #[arg(long, default_value = "quick", value_name = "PROFILE")]
-    pub(crate) profile: String,
+    pub profile: String,
 
     /// Where the MNIST networks train: cpu, cuda or cuda:N (CUDA needs the `cuda` feature)
     #[arg(long, default_value = "cpu", value_name = "DEVICE")]
-    pub(crate) device: String,
+    pub device: String,
 
     /// Folder with the task files [default: ./tasks if present, else the built-in copies]
     #[arg(long, value_name = "DIR")]
@@ -182,15 +182,15 @@ pub(crate) struct RunArgs {
     /// MNIST epochs: `full` (the homework's 50/100/150) or `quick` (the task file's short run)
     /// [default: full for `run mnist`, quick for `run all`]
     #[arg(long, value_name = "PROFILE")]
-    pub(crate) profile: Option<String>,
+    pub profile: Option<String>,
 
     /// Where the MNIST networks train: cpu, cuda or cuda:N (CUDA needs the `cuda` feature)
     #[arg(long, default_value = "cpu", value_name = "DEVICE")]
-    pub(crate) device: String,
+    pub device: String,
 
     /// MNIST IDX files (train-images-idx3-ubyte[.gz], …) instead of the embedded 10 000 digits
     #[arg(long, value_name = "DIR")]
-    pub(crate) data_dir: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
 
     /// Folder with the task files [default: ./tasks if present, else the built-in copies]
     #[arg(long, value_name = "DIR")]
@@ -200,12 +200,12 @@ pub(crate) struct RunArgs {
     /// versions and aliases), soft-delete the experiment's runs with the task's run names and
     /// their logged models, then run. Without it such a server is refused, unchanged
     #[arg(long)]
-    pub(crate) replace: bool,
+    pub replace: bool,
 
     /// Prepend this to the experiment and registered-model names (e.g. `alice-`), so several
     /// runs can share one server without touching each other's models
     #[arg(long, value_name = "PREFIX")]
-    pub(crate) name_prefix: Option<String>,
+    pub name_prefix: Option<String>,
 }
 
 /// The homework's tasks.

@@ -66,7 +66,7 @@ pub(crate) enum Action {
 /// How `check` reports.
 #[derive(Debug, Clone)]
 pub(crate) struct CheckOptions {
-    pub(crate) format: Format,
+    pub format: Format,
     pub(crate) audience: Audience,
     pub(crate) out_dir: Option<PathBuf>,
     /// Recompute champions' accuracy from their files (`--rescore`).
@@ -78,7 +78,7 @@ pub(crate) struct CheckOptions {
 pub(crate) struct GradeOptions {
     pub(crate) out: PathBuf,
     pub screenshots: bool,
-    pub(crate) run: RunOptions,
+    pub run: RunOptions,
 }
 
 /// Where `grade` gets its MLflow state.
@@ -345,7 +345,6 @@ pub(crate) fn parse_tracking_uri(raw: &str) -> Result<(Url, Option<Auth>), Error
     let _ = url.set_password(None);
     Ok((url, auth))
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -30,37 +30,37 @@ pub struct Experiment {
     pub name: String,
     pub(crate) artifact_location: Option<String>,
     /// `active` or `deleted`.
-    pub(crate) lifecycle_stage: String,
-    pub(crate) tags: BTreeMap<String, String>,
+    pub lifecycle_stage: String,
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Run {
+pub struct Run {
     pub id: String,
-    pub(crate) experiment_id: String,
+    pub experiment_id: String,
     /// Run name (column or `mlflow.runName` tag).
     pub name: Option<String>,
     pub status: String,
-    pub(crate) start_time: Option<i64>,
-    pub(crate) end_time: Option<i64>,
-    pub(crate) lifecycle_stage: String,
-    pub(crate) artifact_uri: Option<String>,
-    pub(crate) params: BTreeMap<String, String>,
+    pub start_time: Option<i64>,
+    pub end_time: Option<i64>,
+    pub lifecycle_stage: String,
+    pub artifact_uri: Option<String>,
+    pub params: BTreeMap<String, String>,
     /// Latest value per key: highest step, then latest timestamp (MLflow's rule).
     #[serde(with = "float_map")]
     pub(crate) metrics: BTreeMap<String, f64>,
     /// Every logged point per key, sorted by (step, timestamp).
     pub(crate) histories: BTreeMap<String, Vec<MetricPoint>>,
-    pub(crate) tags: BTreeMap<String, String>,
-    pub(crate) inputs: Vec<DatasetInput>,
+    pub tags: BTreeMap<String, String>,
+    pub inputs: Vec<DatasetInput>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub(crate) struct MetricPoint {
-    pub(crate) step: i64,
+    pub step: i64,
     pub(crate) timestamp: i64,
     #[serde(with = "float")]
-    pub(crate) value: f64,
+    pub value: f64,
 }
 
 /// Metric values may be NaN or ±∞ (MLflow stores them); JSON has no such numbers, so they are
@@ -124,10 +124,10 @@ mod float_map {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub(crate) struct DatasetInput {
+pub struct DatasetInput {
     pub name: String,
     pub digest: String,
-    pub(crate) source_type: String,
+    pub source_type: String,
     /// `mlflow.data.context` input tag (`training`, `eval`), when given.
     pub(crate) context: Option<String>,
 }
@@ -135,25 +135,25 @@ pub(crate) struct DatasetInput {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RegisteredModel {
     pub name: String,
-    pub(crate) description: Option<String>,
-    pub(crate) tags: BTreeMap<String, String>,
+    pub description: Option<String>,
+    pub tags: BTreeMap<String, String>,
     /// Alias → version number.
-    pub(crate) aliases: BTreeMap<String, u32>,
+    pub aliases: BTreeMap<String, u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModelVersion {
     pub name: String,
-    pub(crate) version: u32,
-    pub(crate) source: Option<String>,
-    pub(crate) run_id: Option<String>,
+    pub version: u32,
+    pub source: Option<String>,
+    pub run_id: Option<String>,
     /// Logged model id (3.x); from the column when the schema has one, else from a
     /// `models:/m-…` source.
-    pub(crate) model_id: Option<String>,
-    pub(crate) current_stage: Option<String>,
+    pub model_id: Option<String>,
+    pub current_stage: Option<String>,
     pub status: Option<String>,
-    pub(crate) description: Option<String>,
-    pub(crate) tags: BTreeMap<String, String>,
+    pub description: Option<String>,
+    pub tags: BTreeMap<String, String>,
     /// Where the registry copied/points the files (SQL stores only; not in REST answers).
     #[serde(default)]
     pub storage_location: Option<String>,
@@ -164,12 +164,12 @@ pub struct ModelVersion {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LoggedModel {
     pub id: String,
-    pub(crate) experiment_id: String,
+    pub experiment_id: String,
     pub name: String,
     pub(crate) artifact_location: String,
-    pub(crate) source_run_id: Option<String>,
+    pub source_run_id: Option<String>,
     pub status: Option<String>,
-    pub(crate) tags: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
 }
 
 /// The artefact behind a model version: found or not, and why.
@@ -193,22 +193,22 @@ pub struct MlModelSummary {
     pub(crate) flavors: Vec<String>,
     /// `python_function.loader_module`, which decides whether `pyfunc.load_model` works.
     pub(crate) loader_module: Option<String>,
-    pub(crate) signature: Option<Signature>,
-    pub(crate) model_id: Option<String>,
-    pub(crate) run_id: Option<String>,
-    pub(crate) mlflow_version: Option<String>,
+    pub signature: Option<Signature>,
+    pub model_id: Option<String>,
+    pub run_id: Option<String>,
+    pub mlflow_version: Option<String>,
 }
 
 /// Signature inputs/outputs as MLflow stores them (JSON text).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Signature {
-    pub(crate) inputs: Option<String>,
-    pub(crate) outputs: Option<String>,
+pub struct Signature {
+    pub inputs: Option<String>,
+    pub outputs: Option<String>,
 }
 
 impl MlModelSummary {
     /// Parses `MLmodel` YAML. Public so every source (REST included) summarises it the same way.
-    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, String> {
         let doc: serde_yaml_ng::Value =
             serde_yaml_ng::from_str(text).map_err(|e| format!("MLmodel is not YAML: {e}"))?;
         let map = doc
@@ -294,7 +294,7 @@ impl Snapshot {
             .find(|e| e.name == name && e.lifecycle_stage != "deleted")
     }
 
-    pub(crate) fn run(&self, id: &str) -> Option<&Run> {
+    pub fn run(&self, id: &str) -> Option<&Run> {
         self.runs.iter().find(|r| r.id == id)
     }
 

@@ -121,7 +121,7 @@ pub struct Mnist {
     pub rows: usize,
     pub cols: usize,
     /// Where the pool came from (for logs): "embedded" or the directory.
-    pub(crate) source: String,
+    pub source: String,
 }
 
 impl Mnist {

@@ -163,7 +163,7 @@ fn verify(bytes: &[u8], origin: &str) -> Result<(), WineError> {
 ///
 /// # Errors
 /// [`WineError::Parse`] with the 1-based line number and what was wrong.
-pub(crate) fn parse(bytes: &[u8], origin: &str) -> Result<Dataset, WineError> {
+pub fn parse(bytes: &[u8], origin: &str) -> Result<Dataset, WineError> {
     let text = std::str::from_utf8(bytes).map_err(|_| WineError::NotUtf8 {
         origin: origin.to_owned(),
     })?;

@@ -20,7 +20,7 @@ pub struct Identity {
     pub(crate) student_id: Option<String>,
 }
 
-pub(crate) use crate::source::Store;
+pub use crate::source::Store;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Submission {

@@ -282,7 +282,7 @@ impl MlflowClient {
 
 /// Where an artefact URI's files are reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ArtifactRoot {
+pub(crate) enum ArtifactRoot {
     /// Through the server's artefact proxy; the path after `mlflow-artifacts:`.
     Proxied(String),
     /// A directory on this machine (`file://…` or a plain absolute path).
@@ -290,7 +290,7 @@ pub enum ArtifactRoot {
 }
 
 impl ArtifactRoot {
-    pub fn parse(uri: &str) -> Result<ArtifactRoot> {
+    pub(super) fn parse(uri: &str) -> Result<ArtifactRoot> {
         if let Some(rest) = uri.strip_prefix("mlflow-artifacts:") {
             // `mlflow-artifacts://host:port/path` names a server; we always use our own.
             let path = match rest.strip_prefix("//") {

@@ -33,7 +33,7 @@ impl std::fmt::Debug for Auth {
 impl Auth {
     /// Reads `MLFLOW_TRACKING_TOKEN` (Bearer) or `MLFLOW_TRACKING_USERNAME`/`_PASSWORD` (Basic),
     /// the variables the Python client reads.
-    pub fn from_env() -> Option<Auth> {
+    pub(crate) fn from_env() -> Option<Auth> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         if let Some(token) = var("MLFLOW_TRACKING_TOKEN") {
             return Some(Auth::Bearer { token });
@@ -49,8 +49,8 @@ impl Auth {
 /// How a client reaches its server and how patient it is.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
-    pub tracking_uri: Url,
-    pub auth: Option<Auth>,
+    pub(crate) tracking_uri: Url,
+    pub(crate) auth: Option<Auth>,
     /// Per-request limit, connection included.
     pub timeout: Duration,
     /// Retries after the first attempt on refused connections, 429 and 5xx.
@@ -119,7 +119,7 @@ impl MlflowClient {
         Self::new(config)
     }
 
-    pub fn tracking_uri(&self) -> &Url {
+    pub(crate) fn tracking_uri(&self) -> &Url {
         &self.config.tracking_uri
     }
 
@@ -243,7 +243,7 @@ impl MlflowClient {
     }
 
     /// `GET /version`: the server's MLflow version.
-    pub fn server_version(&self) -> Result<String> {
+    pub(crate) fn server_version(&self) -> Result<String> {
         let url = self.url("version");
         let resp = self.send(Method::GET, url, |r| r)?;
         Ok(resp.text().unwrap_or_default().trim().to_string())

@@ -49,7 +49,7 @@ impl MlflowClient {
     }
 
     /// Deletes a logged model (MLflow marks it deleted; its files stay until `mlflow gc`).
-    pub fn delete_logged_model(&self, model_id: &str) -> Result<()> {
+    pub(crate) fn delete_logged_model(&self, model_id: &str) -> Result<()> {
         self.delete(&format!("logged-models/{model_id}"), json!({}))
     }
 

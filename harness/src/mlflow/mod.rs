@@ -14,10 +14,9 @@ mod logged_models;
 mod redact;
 mod registry;
 mod tracking;
-pub mod types;
+pub(crate) mod types;
 mod uri;
 
-pub use artifacts::ArtifactRoot;
 pub use client::{Auth, ClientConfig, MlflowClient, now_ms};
 pub use error::{MlflowError, Result};
 pub use redact::{redact_str, redact_text, redact_url, without_credentials};

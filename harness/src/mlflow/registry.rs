@@ -239,7 +239,11 @@ impl MlflowClient {
     }
 
     /// The newest version in each of `stages` (all stages when empty).
-    pub fn get_latest_versions(&self, name: &str, stages: &[Stage]) -> Result<Vec<ModelVersion>> {
+    pub(crate) fn get_latest_versions(
+        &self,
+        name: &str,
+        stages: &[Stage],
+    ) -> Result<Vec<ModelVersion>> {
         #[derive(serde::Deserialize, Default)]
         #[serde(default)]
         struct R {

@@ -146,7 +146,7 @@ impl MlflowClient {
         Ok(self.get::<R>("runs/get", &[("run_id", run_id)])?.run)
     }
 
-    pub fn delete_run(&self, run_id: &str) -> Result<()> {
+    pub(crate) fn delete_run(&self, run_id: &str) -> Result<()> {
         self.post::<Value>("runs/delete", json!({"run_id": run_id}))
             .map(drop)
     }
@@ -280,7 +280,7 @@ impl MlflowClient {
 /// One `log-batch` request's worth of entities.
 #[derive(Debug, Default, PartialEq)]
 pub struct Batch<'a> {
-    pub metrics: &'a [Metric],
+    pub(crate) metrics: &'a [Metric],
     pub params: &'a [KeyValue],
     pub tags: &'a [KeyValue],
 }

@@ -22,25 +22,15 @@ impl KeyValue {
     }
 }
 
-/// Builds wire tags from `(key, value)` pairs.
-pub fn key_values<K: Into<String>, V: Into<String>>(
-    pairs: impl IntoIterator<Item = (K, V)>,
-) -> Vec<KeyValue> {
-    pairs
-        .into_iter()
-        .map(|(k, v)| KeyValue::new(k, v))
-        .collect()
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct Experiment {
     pub experiment_id: String,
     pub name: String,
-    pub artifact_location: String,
+    pub(crate) artifact_location: String,
     pub lifecycle_stage: String,
-    pub last_update_time: i64,
-    pub creation_time: i64,
+    pub(crate) last_update_time: i64,
+    pub(crate) creation_time: i64,
     pub tags: Vec<KeyValue>,
 }
 
@@ -59,10 +49,10 @@ pub enum RunStatus {
 #[serde(default)]
 pub struct RunInfo {
     pub run_id: String,
-    pub run_uuid: String,
+    pub(crate) run_uuid: String,
     pub run_name: String,
     pub experiment_id: String,
-    pub user_id: String,
+    pub(crate) user_id: String,
     pub status: RunStatus,
     pub start_time: i64,
     pub end_time: Option<i64>,
@@ -78,7 +68,7 @@ pub struct Metric {
     pub key: String,
     #[serde(serialize_with = "ser_f64", deserialize_with = "de_f64")]
     pub value: f64,
-    pub timestamp: i64,
+    pub(crate) timestamp: i64,
     pub step: i64,
 }
 
@@ -126,7 +116,7 @@ fn de_f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct RunData {
-    pub metrics: Vec<Metric>,
+    pub(crate) metrics: Vec<Metric>,
     pub params: Vec<KeyValue>,
     pub tags: Vec<KeyValue>,
 }
@@ -234,8 +224,8 @@ pub struct LoggedModelInfo {
     pub status: LoggedModelStatus,
     pub model_type: String,
     pub source_run_id: String,
-    pub creation_timestamp_ms: i64,
-    pub last_updated_timestamp_ms: i64,
+    pub(crate) creation_timestamp_ms: i64,
+    pub(crate) last_updated_timestamp_ms: i64,
     pub tags: Vec<KeyValue>,
 }
 
@@ -243,7 +233,7 @@ pub struct LoggedModelInfo {
 #[serde(default)]
 pub struct LoggedModelData {
     pub params: Vec<KeyValue>,
-    pub metrics: Vec<Metric>,
+    pub(crate) metrics: Vec<Metric>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -277,10 +267,10 @@ pub struct Alias {
 #[serde(default)]
 pub struct RegisteredModel {
     pub name: String,
-    pub creation_timestamp: i64,
-    pub last_updated_timestamp: i64,
+    pub(crate) creation_timestamp: i64,
+    pub(crate) last_updated_timestamp: i64,
     pub description: String,
-    pub latest_versions: Vec<ModelVersion>,
+    pub(crate) latest_versions: Vec<ModelVersion>,
     pub tags: Vec<KeyValue>,
     pub aliases: Vec<Alias>,
 }
@@ -303,13 +293,13 @@ impl RegisteredModel {
 pub struct ModelVersion {
     pub name: String,
     pub version: String,
-    pub creation_timestamp: i64,
-    pub last_updated_timestamp: i64,
+    pub(crate) creation_timestamp: i64,
+    pub(crate) last_updated_timestamp: i64,
     pub current_stage: String,
     pub description: String,
     pub source: String,
     pub run_id: String,
-    pub run_link: String,
+    pub(crate) run_link: String,
     pub model_id: String,
     pub status: String,
     pub tags: Vec<KeyValue>,
@@ -346,7 +336,7 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Stage::None => "None",
             Stage::Staging => "Staging",

@@ -47,8 +47,8 @@ pub struct Throughput {
     /// Architecture name (`shallow`, `medium`, `deep`).
     pub name: String,
     pub(crate) engine: Engine,
-    pub(crate) epochs: usize,
-    pub(crate) n_train: usize,
+    pub epochs: usize,
+    pub n_train: usize,
     pub(crate) batch_size: usize,
     pub(crate) n_parameters: usize,
     /// Seconds of the epoch loop.
@@ -98,7 +98,7 @@ pub fn throughput_of(mut config: MlpConfig, data: &BenchData) -> Result<Throughp
 }
 
 /// All three architectures on the embedded data (what `harness bench train --epochs N` prints).
-pub(crate) fn run(epochs: usize, engine: Engine) -> Result<Vec<Throughput>, NnError> {
+pub fn run(epochs: usize, engine: Engine) -> Result<Vec<Throughput>, NnError> {
     let data = BenchData::embedded()?;
     MlpSpec::ALL
         .iter()

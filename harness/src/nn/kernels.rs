@@ -222,7 +222,7 @@ impl Adam {
     /// One update over flat buffers, following PyTorch's formula:
     /// `m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;`
     /// `p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)`.
-    pub(crate) fn step(&mut self, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+    pub(super) fn step(&mut self, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
         self.t += 1;
         let bc1 = 1.0 - self.beta1.powi(self.t);
         let bc2 = 1.0 - self.beta2.powi(self.t);

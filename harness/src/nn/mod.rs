@@ -206,7 +206,7 @@ pub struct MlpConfig {
     pub(crate) dropout: Vec<f32>,
     pub(crate) learning_rate: f64,
     pub(crate) batch_size: usize,
-    pub(crate) epochs: usize,
+    pub epochs: usize,
     /// Seeds the single ChaCha8 RNG behind init, dropout and shuffling.
     pub seed: u64,
     pub(crate) beta1: f64,
@@ -418,7 +418,7 @@ impl<F: FnMut(&EpochMetrics)> TrainObserver for F {
 #[derive(Debug, Clone)]
 pub struct TrainOutcome {
     pub model: Mlp,
-    pub(crate) epochs: Vec<EpochMetrics>,
+    pub epochs: Vec<EpochMetrics>,
     pub(crate) final_test: EvalMetrics,
     /// Wall seconds of the whole epoch loop, periodic evaluations included.
     pub(crate) training_time_s: f64,
@@ -437,7 +437,7 @@ pub struct TrainOutcome {
 
 impl TrainOutcome {
     #[cfg(test)]
-    pub(crate) fn final_test_accuracy(&self) -> f64 {
+    pub fn final_test_accuracy(&self) -> f64 {
         self.final_test.accuracy
     }
 }

@@ -33,7 +33,7 @@ pub struct Mlp {
     pub name: String,
     sizes: Vec<usize>,
     dropout: Vec<f32>,
-    pub(crate) params: Vec<f32>,
+    pub params: Vec<f32>,
     /// Input preprocessing the model was trained with (pixels/255, then this), recorded for
     /// inference. `None` = pixels/255 only.
     pub normalize: Option<Normalize>,

@@ -15,16 +15,16 @@ pub struct MlModel {
     pub artifact_path: String,
     /// Flavor name → its configuration; ours is `harness_tree` (see [`HarnessTreeFlavor`]).
     #[serde(default)]
-    pub flavors: BTreeMap<String, serde_yaml_ng::Value>,
+    pub(crate) flavors: BTreeMap<String, serde_yaml_ng::Value>,
     #[serde(default)]
     pub mlflow_version: String,
     #[serde(default)]
     pub model_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model_size_bytes: Option<u64>,
+    pub(crate) model_size_bytes: Option<u64>,
     /// MLflow 3 writes the model id here too.
     #[serde(default)]
-    pub model_uuid: String,
+    pub(crate) model_uuid: String,
     #[serde(default)]
     pub run_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,8 +65,8 @@ pub struct InputExampleInfo {
 pub struct HarnessTreeFlavor {
     pub algorithm: String,
     pub format: String,
-    pub format_version: u32,
-    pub harness_version: String,
+    pub(crate) format_version: u32,
+    pub(crate) harness_version: String,
     pub model_file: String,
 }
 
@@ -79,15 +79,15 @@ pub const HARNESS_TREE_FLAVOR: &str = "harness_tree";
 /// `nn.Linear` layout (`layers.{i}.weight` `[out, in]`, `layers.{i}.bias`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HarnessMlpFlavor {
-    pub activation: String,
+    pub(crate) activation: String,
     pub config: String,
-    pub dropout: Vec<f32>,
+    pub(crate) dropout: Vec<f32>,
     pub format: String,
-    pub format_version: u32,
-    pub harness_version: String,
+    pub(crate) format_version: u32,
+    pub(crate) harness_version: String,
     /// Pixels are divided by 255 (no mean/std normalisation).
-    pub input_scale: String,
-    pub layer_sizes: Vec<usize>,
+    pub(crate) input_scale: String,
+    pub(crate) layer_sizes: Vec<usize>,
     pub weights: String,
 }
 
@@ -95,12 +95,12 @@ pub struct HarnessMlpFlavor {
 pub const HARNESS_MLP_FLAVOR: &str = "harness_mlp";
 
 /// The file name of the MLmodel file and of the input example.
-pub const MLMODEL_FILE: &str = "MLmodel";
-pub const INPUT_EXAMPLE_FILE: &str = "input_example.json";
+pub(crate) const MLMODEL_FILE: &str = "MLmodel";
+pub(crate) const INPUT_EXAMPLE_FILE: &str = "input_example.json";
 
 impl MlModel {
     /// Adds a flavor; serializing plain structs to a YAML value cannot fail.
-    pub fn with_flavor(mut self, name: &str, flavor: &impl Serialize) -> Self {
+    pub(crate) fn with_flavor(mut self, name: &str, flavor: &impl Serialize) -> Self {
         let value = serde_yaml_ng::to_value(flavor).unwrap_or(serde_yaml_ng::Value::Null);
         self.flavors.insert(name.to_owned(), value);
         self
@@ -114,7 +114,7 @@ impl MlModel {
     }
 
     /// The YAML text.
-    pub fn to_yaml(&self) -> String {
+    pub(crate) fn to_yaml(&self) -> String {
         // Strings, numbers and maps only: serialization cannot fail.
         let yaml = serde_yaml_ng::to_string(self).unwrap_or_default();
         // serde_yaml_ng follows YAML 1.2 and leaves `2026-11-25 07:15:51.933120` unquoted, but
@@ -152,7 +152,7 @@ fn yes() -> bool {
 /// `inputs` like `[{"type": "double", "name": "alcohol", "required": true}, …]` and outputs
 /// `[{"type": "tensor", "tensor-spec": {"dtype": "int64", "shape": [-1]}}]`, with the spacing
 /// of Python's `json.dumps` so the strings equal what `mlflow.models.infer_signature` logs.
-pub fn double_columns_to_class_signature(feature_names: &[String]) -> Signature {
+pub(crate) fn double_columns_to_class_signature(feature_names: &[String]) -> Signature {
     let columns: Vec<String> = feature_names
         .iter()
         .map(|name| {
@@ -181,14 +181,14 @@ fn json_string(s: &str) -> String {
 
 /// A pandas `split`-orient input example: `{"columns": [...], "data": [[...], ...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InputExample {
-    pub columns: Vec<String>,
+pub(crate) struct InputExample {
+    pub(crate) columns: Vec<String>,
     pub data: Vec<Vec<f64>>,
 }
 
 impl InputExample {
     /// The `saved_input_example_info` entry for this example stored as [`INPUT_EXAMPLE_FILE`].
-    pub fn info() -> InputExampleInfo {
+    pub(crate) fn info() -> InputExampleInfo {
         InputExampleInfo {
             artifact_path: INPUT_EXAMPLE_FILE.to_owned(),
             pandas_orient: Some("split".to_owned()),
@@ -197,7 +197,7 @@ impl InputExample {
         }
     }
 
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         // Finite floats and strings only (the datasets are checked on load).
         serde_json::to_string(self).unwrap_or_default()
     }
@@ -206,7 +206,11 @@ impl InputExample {
 /// A tensor-based signature, as `mlflow.models.infer_signature` writes it for numpy arrays:
 /// `[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 784]}}]` in, the same
 /// form out.
-pub fn tensor_signature(dtype: &str, input_shape: &[i64], output_shape: &[i64]) -> Signature {
+pub(crate) fn tensor_signature(
+    dtype: &str,
+    input_shape: &[i64],
+    output_shape: &[i64],
+) -> Signature {
     let spec = |shape: &[i64]| {
         let dims: Vec<String> = shape.iter().map(i64::to_string).collect();
         format!(
@@ -235,7 +239,7 @@ pub fn tensor_shape(json: &str) -> Option<Vec<i64>> {
 }
 
 /// `ms` since the epoch as `YYYY-MM-DD HH:MM:SS.ffffff` (UTC), the format of `utc_time_created`.
-pub fn utc_time(ms: i64) -> String {
+pub(crate) fn utc_time(ms: i64) -> String {
     let days = ms.div_euclid(86_400_000);
     let ms_of_day = ms.rem_euclid(86_400_000);
     let (y, m, d) = civil_from_days(days);

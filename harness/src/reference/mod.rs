@@ -15,7 +15,7 @@ pub mod mlmodel;
 pub mod mnist;
 mod provenance;
 pub mod publish;
-pub mod ranking;
+pub(crate) mod ranking;
 pub mod wine;
 
 use std::path::PathBuf;
@@ -32,7 +32,7 @@ use crate::task::{TaskSpec, Training};
 /// A task `harness run` can perform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Task {
+pub(crate) enum Task {
     /// Task 1: wine, three tree models ([`wine`]).
     Wine,
     /// Task 2: MNIST, three fully connected networks ([`mnist`]).
@@ -41,10 +41,10 @@ pub enum Task {
 
 impl Task {
     /// Every task the harness can run, in homework order (`harness run all`).
-    pub const ALL: [Task; 2] = [Task::Wine, Task::Mnist];
+    pub(crate) const ALL: [Task; 2] = [Task::Wine, Task::Mnist];
 
     /// The task's name and the name of its task file (`wine` → `tasks/wine.toml`).
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Task::Wine => "wine",
             Task::Mnist => "mnist",
@@ -52,7 +52,7 @@ impl Task {
     }
 
     /// Which reference run a task file's `[training]` section describes (`None`: no training).
-    pub fn of(spec: &TaskSpec) -> Option<Task> {
+    pub(crate) fn of(spec: &TaskSpec) -> Option<Task> {
         match spec.training {
             Some(Training::Sklearn(_)) => Some(Task::Wine),
             Some(Training::Mlp(_)) => Some(Task::Mnist),

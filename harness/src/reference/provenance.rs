@@ -26,7 +26,6 @@ pub(super) fn run_tags(
     tags
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

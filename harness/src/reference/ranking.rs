@@ -18,7 +18,7 @@ pub const ALIAS_RULE: &str = "champion = highest test accuracy; staging = second
 /// Scores closer than this are a tie. Accuracy and F1 are ratios of small counts computed in
 /// floating point; two mathematically equal F1 values summed in another order can differ in the
 /// last bits, and that must not decide which model is champion.
-pub const TIE_TOLERANCE: f64 = 1e-9;
+pub(crate) const TIE_TOLERANCE: f64 = 1e-9;
 
 /// A registered version and its test scores.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -58,9 +58,9 @@ pub struct AliasAssignment {
     pub champion: u32,
     /// `None` when there is only one version.
     pub staging: Option<u32>,
-    pub baseline: u32,
+    pub(crate) baseline: u32,
     /// Every version, best first, by the rule.
-    pub ranking: Vec<u32>,
+    pub(crate) ranking: Vec<u32>,
 }
 
 impl AliasAssignment {
@@ -80,7 +80,7 @@ impl AliasAssignment {
     }
 
     /// `(alias, version)` pairs in the order they are set and printed.
-    pub fn pairs(&self) -> Vec<(&'static str, u32)> {
+    pub(crate) fn pairs(&self) -> Vec<(&'static str, u32)> {
         let mut pairs = vec![("champion", self.champion)];
         if let Some(s) = self.staging {
             pairs.push(("staging", s));
@@ -90,7 +90,7 @@ impl AliasAssignment {
     }
 
     /// The aliases that point at `version`.
-    pub fn aliases_of(&self, version: u32) -> Vec<&'static str> {
+    pub(crate) fn aliases_of(&self, version: u32) -> Vec<&'static str> {
         self.pairs()
             .into_iter()
             .filter(|&(_, v)| v == version)

@@ -50,7 +50,7 @@ pub enum SourceError {
 
 /// Where a submission keeps its MLflow state.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub(crate) enum Store {
+pub enum Store {
     /// An SQLite store (`mlflow.db` preferred, else the first `*.db`/`*.sqlite` by name).
     Sqlite(PathBuf),
     /// A file store: an `mlruns/` child, or the folder itself.
@@ -61,7 +61,7 @@ pub(crate) enum Store {
 
 impl Store {
     /// Finds the store in a submission folder (or takes a store file as given).
-    pub(crate) fn find(path: &Path) -> Store {
+    pub fn find(path: &Path) -> Store {
         if path.is_file() {
             return Store::Sqlite(path.to_path_buf());
         }

@@ -13,7 +13,7 @@
 //! (a check naming a version key that does not exist, weights that do not add up to the points).
 
 pub(crate) mod rubric;
-pub(crate) mod source;
+pub mod source;
 pub(crate) mod training;
 mod validate;
 
@@ -80,9 +80,9 @@ pub struct TaskSpec {
     #[serde(default)]
     pub(crate) registry: RegistrySpec,
     #[serde(default)]
-    pub(crate) versions: Vec<VersionSpec>,
+    pub versions: Vec<VersionSpec>,
     #[serde(default)]
-    pub(crate) aliases: Vec<AliasRule>,
+    pub aliases: Vec<AliasRule>,
     #[serde(default)]
     pub(crate) training: Option<Training>,
     pub(crate) rubric: Vec<RubricItem>,
@@ -99,7 +99,7 @@ impl TaskSpec {
     }
 
     /// Parses task-file text; `origin` names it in errors (a path or `<test>`).
-    pub(crate) fn parse(text: &str, origin: &str) -> Result<Self, TaskError> {
+    pub fn parse(text: &str, origin: &str) -> Result<Self, TaskError> {
         let de = toml::Deserializer::parse(text).map_err(|e| TaskError::Parse {
             origin: origin.into(),
             key: "<document>".into(),
@@ -115,7 +115,7 @@ impl TaskSpec {
         Ok(spec)
     }
 
-    pub(crate) fn version(&self, key: &str) -> Option<&VersionSpec> {
+    pub fn version(&self, key: &str) -> Option<&VersionSpec> {
         self.versions.iter().find(|v| v.key == key)
     }
 

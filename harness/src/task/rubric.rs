@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct AccuracySpec {
     /// Accepted metric names, in order of preference (students name it differently).
-    pub(crate) metric: Vec<String>,
+    pub metric: Vec<String>,
     /// Accuracies closer than this are a tie; on 36 test samples 1/36 ≈ 0.028 is the resolution.
     #[serde(default = "default_tie_tolerance")]
     pub(crate) tie_tolerance: f64,
@@ -33,7 +33,7 @@ impl Default for AccuracySpec {
 pub struct Requirements {
     /// Param keys every run must log (matched case-insensitively, `-`/`_`/space ignored).
     #[serde(default)]
-    pub(crate) params: Vec<String>,
+    pub params: Vec<String>,
     /// At least this many params, whatever their names (the homework asks for "params").
     #[serde(default)]
     pub(crate) min_params: usize,
@@ -93,7 +93,7 @@ impl HistoryReq {
 #[serde(deny_unknown_fields)]
 pub struct RegistrySpec {
     #[serde(default)]
-    pub(crate) description: DescriptionSpec,
+    pub description: DescriptionSpec,
     /// Registered-model tags that must be present and non-empty.
     #[serde(default)]
     pub(crate) model_tags: Vec<String>,
@@ -131,16 +131,16 @@ impl Default for DescriptionSpec {
 #[serde(deny_unknown_fields)]
 pub struct VersionSpec {
     /// Key used by checks and `[training]` (`dt`, `rf`, `shallow`).
-    pub(crate) key: String,
+    pub key: String,
     /// The version number the homework gives it; used only when no keyword identifies it.
-    pub(crate) version: u32,
+    pub version: u32,
     pub title: String,
     /// Matched against version tags, description, run params and run name (normalised:
     /// lowercase, separators dropped; keywords of ≤3 chars must match a whole word).
     pub(crate) keywords: Vec<String>,
     /// Params this version's run must log in addition to `[requirements].params`.
     #[serde(default)]
-    pub(crate) params: Vec<String>,
+    pub params: Vec<String>,
     /// Plausible accuracy range `[low, high]` as fractions.
     #[serde(default)]
     pub(crate) accuracy_band: Option<[f64; 2]>,
@@ -150,13 +150,13 @@ pub struct VersionSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AliasRule {
-    pub(crate) alias: String,
+    pub alias: String,
     /// Key of the expected version (`baseline` → `dt`).
     #[serde(default)]
-    pub(crate) version: Option<String>,
+    pub version: Option<String>,
     /// 1 = highest accuracy, 2 = next; ties make several versions correct.
     #[serde(default)]
-    pub(crate) rank: Option<u32>,
+    pub rank: Option<u32>,
     /// Stage accepted instead of the alias (`Production`, `Staging`) when the task allows it.
     #[serde(default)]
     pub(crate) stage: Option<String>,

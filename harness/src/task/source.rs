@@ -80,7 +80,7 @@ impl TaskSource {
 
 impl TaskSpec {
     /// `tasks/<name>.toml` under `dir`, or an error listing the tasks that exist.
-    pub(crate) fn find(dir: &Path, name: &str) -> Result<PathBuf, TaskError> {
+    pub fn find(dir: &Path, name: &str) -> Result<PathBuf, TaskError> {
         let path = dir.join(format!("{name}.toml"));
         if path.is_file() {
             return Ok(path);

@@ -22,24 +22,24 @@ pub enum Training {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegisteredModelSetup {
-    pub(crate) description: String,
-    pub(crate) tags: BTreeMap<String, String>,
+    pub description: String,
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SklearnTraining {
     /// Dataset name under `tasks/data/` (`wine`).
-    pub(crate) dataset: String,
+    pub dataset: String,
     /// `random_state` of the split and of the models.
     pub seed: u64,
     /// Fraction held out, as `train_test_split(test_size=…)`.
-    pub(crate) test_size: f64,
+    pub test_size: f64,
     /// How many test rows the champion predicts after it is loaded back by alias.
     #[serde(default = "ten")]
-    pub(crate) predict_samples: usize,
+    pub predict_samples: usize,
     pub registered_model: RegisteredModelSetup,
-    pub(crate) versions: Vec<SklearnVersion>,
+    pub versions: Vec<SklearnVersion>,
 }
 
 fn ten() -> usize {
@@ -54,10 +54,10 @@ fn twenty() -> usize {
 #[serde(deny_unknown_fields)]
 pub struct SklearnVersion {
     /// Key of the matching `[[versions]]` entry.
-    pub(crate) key: String,
+    pub key: String,
     pub algorithm: Algorithm,
     /// `wine-v{n}-{Algorithm}`.
-    pub(crate) run_name: String,
+    pub run_name: String,
     #[serde(default)]
     pub(crate) n_estimators: Option<u32>,
     #[serde(default)]
@@ -65,13 +65,13 @@ pub struct SklearnVersion {
     #[serde(default)]
     pub(crate) learning_rate: Option<f64>,
     /// Version tags to set (must cover `[registry].version_tags`).
-    pub(crate) tags: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MlpTraining {
-    pub(crate) dataset: String,
+    pub dataset: String,
     pub seed: u64,
     /// Fraction of the samples used for training (the spec's 70 %); the rest is the test set.
     pub(crate) train_fraction: f64,
@@ -81,7 +81,7 @@ pub struct MlpTraining {
     pub loss: String,
     /// How many test images the champion predicts after it is loaded back by alias.
     #[serde(default = "twenty")]
-    pub(crate) predict_samples: usize,
+    pub predict_samples: usize,
     /// Mean/std normalisation after scaling pixels to [0, 1] (the starter code's
     /// `Normalize(0.1307, 0.3081)`); absent = [0, 1] only, as the spec text says.
     #[serde(default)]
@@ -89,7 +89,7 @@ pub struct MlpTraining {
     pub registered_model: RegisteredModelSetup,
     /// Named run lengths: `full` = the spec's epochs, `quick` for CI.
     pub(crate) profiles: BTreeMap<String, Profile>,
-    pub(crate) versions: Vec<MlpVersion>,
+    pub versions: Vec<MlpVersion>,
 }
 
 /// Epoch overrides per version key; a version not listed trains its spec epochs.
@@ -97,24 +97,24 @@ pub struct MlpTraining {
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     #[serde(default)]
-    pub(crate) epochs: BTreeMap<String, u32>,
+    pub epochs: BTreeMap<String, u32>,
     /// Cap on training samples (quick runs); `None` = all.
     #[serde(default)]
-    pub(crate) max_train_samples: Option<usize>,
+    pub max_train_samples: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MlpVersion {
-    pub(crate) key: String,
-    pub(crate) run_name: String,
+    pub key: String,
+    pub run_name: String,
     pub hidden: Vec<usize>,
     /// One rate per hidden layer (0.0 = none).
     pub(crate) dropout: Vec<f64>,
     pub(crate) learning_rate: f64,
     pub(crate) batch_size: usize,
-    pub(crate) epochs: u32,
-    pub(crate) tags: BTreeMap<String, String>,
+    pub epochs: u32,
+    pub tags: BTreeMap<String, String>,
 }
 
 impl MlpTraining {

@@ -99,7 +99,7 @@ impl GradientBoostingParams {
 /// A fitted boosted ensemble: `stages[i][k]` is stage i's tree for output column k.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GradientBoostingClassifier {
-    pub(crate) params: GradientBoostingParams,
+    pub params: GradientBoostingParams,
     pub seed: u64,
     pub(crate) n_features: usize,
     pub(crate) n_classes: usize,

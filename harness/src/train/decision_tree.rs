@@ -67,7 +67,7 @@ impl DecisionTreeParams {
 /// A fitted classification tree; leaves hold class probabilities.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecisionTreeClassifier {
-    pub(crate) params: DecisionTreeParams,
+    pub params: DecisionTreeParams,
     /// The seed the feature order was drawn from (`random_state`).
     pub seed: u64,
     pub(crate) n_features: usize,

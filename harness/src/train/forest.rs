@@ -83,7 +83,7 @@ impl RandomForestParams {
 /// A fitted forest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RandomForestClassifier {
-    pub(crate) params: RandomForestParams,
+    pub params: RandomForestParams,
     pub seed: u64,
     pub(crate) n_features: usize,
     pub(crate) n_classes: usize,

@@ -35,4 +35,4 @@ pub use model::{
     Hyperparameters, MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFile, ModelFileError, TreeModel,
 };
 pub use params::{Algorithm, MaxFeatures, TrainError, UnknownAlgorithm};
-pub(crate) use params::{argmax, check_common, check_data, py_bool, py_float, py_option};
+pub use params::{argmax, check_common, check_data, py_bool, py_float, py_option};

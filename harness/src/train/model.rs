@@ -265,7 +265,7 @@ pub const MODEL_FORMAT_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelFile {
-    pub(crate) format: String,
+    pub format: String,
     pub(crate) format_version: u32,
     /// Input column names, in order (the model signature's inputs).
     pub(crate) feature_names: Vec<String>,

@@ -154,17 +154,17 @@ impl MaxFeatures {
 }
 
 /// Python's `str()` of an optional integer.
-pub(crate) fn py_option(v: Option<usize>) -> String {
+pub fn py_option(v: Option<usize>) -> String {
     v.map_or_else(|| "None".to_owned(), |d| d.to_string())
 }
 
 /// Python's `str()` of a bool.
-pub(crate) fn py_bool(v: bool) -> String {
+pub fn py_bool(v: bool) -> String {
     if v { "True" } else { "False" }.to_owned()
 }
 
 /// Python's `str()` of a float: shortest round-trip digits, always with a decimal point.
-pub(crate) fn py_float(v: f64) -> String {
+pub fn py_float(v: f64) -> String {
     let s = format!("{v:?}");
     if s.contains(['.', 'e', 'i', 'N']) {
         s
@@ -174,7 +174,7 @@ pub(crate) fn py_float(v: f64) -> String {
 }
 
 /// Index of the first maximum (numpy's `argmax`).
-pub(crate) fn argmax(v: &[f64]) -> usize {
+pub fn argmax(v: &[f64]) -> usize {
     let mut best = 0;
     for (i, &x) in v.iter().enumerate() {
         if x > v[best] {
@@ -185,7 +185,7 @@ pub(crate) fn argmax(v: &[f64]) -> usize {
 }
 
 /// Checks shared by all tree hyperparameters.
-pub(crate) fn check_common(
+pub fn check_common(
     max_depth: Option<usize>,
     min_samples_split: usize,
     min_samples_leaf: usize,
@@ -215,7 +215,7 @@ pub(crate) fn check_common(
 }
 
 /// Checks the training data's shape, labels and values.
-pub(crate) fn check_data(
+pub fn check_data(
     x: &[f64],
     n_features: usize,
     y: &[usize],

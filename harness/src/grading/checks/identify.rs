@@ -9,8 +9,8 @@ use crate::task::{TaskSpec, VersionSpec};
 /// A version's accuracy as a fraction, with how it was read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Accuracy {
-    pub(crate) value: f64,
-    pub(crate) metric: String,
+    pub value: f64,
+    pub metric: String,
     pub(crate) raw: f64,
     /// The run logged percent (0–100) and it was divided by 100.
     pub(crate) percent: bool,
@@ -19,7 +19,7 @@ pub struct Accuracy {
 /// How an expected version was recognised.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Identified<'a> {
-    pub(crate) version: &'a ModelVersion,
+    pub version: &'a ModelVersion,
     pub(crate) how: String,
 }
 
@@ -30,7 +30,7 @@ pub struct Context<'a> {
     pub snapshot: &'a Snapshot,
     pub experiment: Option<&'a Experiment>,
     pub model: Option<&'a RegisteredModel>,
-    pub(crate) versions: Vec<&'a ModelVersion>,
+    pub versions: Vec<&'a ModelVersion>,
     /// Expected version key → the registered version graded for it.
     pub(crate) identified: BTreeMap<String, Identified<'a>>,
     /// Registered version number → the expected key it looks like (every match, not only the

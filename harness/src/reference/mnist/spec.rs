@@ -29,7 +29,7 @@ pub struct MnistRunSpec {
     /// Fraction of the pool held out for testing (the spec's 30 %).
     pub test_size: f64,
     /// Test metrics on 0-based epochs 0, k, 2k, …
-    pub test_every: usize,
+    pub(crate) test_every: usize,
     /// The profile the epochs come from (`full`, `quick`), recorded as a param.
     pub profile: String,
     /// v1, v2, … in order; v1 is the baseline.
@@ -41,7 +41,7 @@ pub struct MnistRunSpec {
     /// Train on the first `n` training images only (the profile's cap, or tests).
     pub max_train_samples: Option<usize>,
     pub device: DeviceKind,
-    pub engine: Engine,
+    pub(crate) engine: Engine,
     /// MNIST IDX files to use instead of the embedded 10 000 digits.
     pub data_dir: Option<PathBuf>,
     /// Mean/std normalisation after scaling to [0, 1]; recorded as params and in the model.
@@ -54,11 +54,11 @@ pub struct MnistVersionSpec {
     /// Key of the task file's `[[versions]]` entry (`shallow`, `medium`, `deep`).
     pub key: String,
     pub run_name: String,
-    pub hidden: Vec<usize>,
+    pub(crate) hidden: Vec<usize>,
     /// One rate per hidden layer.
-    pub dropout: Vec<f64>,
-    pub learning_rate: f64,
-    pub batch_size: usize,
+    pub(crate) dropout: Vec<f64>,
+    pub(crate) learning_rate: f64,
+    pub(crate) batch_size: usize,
     /// Epochs under [`MnistRunSpec::profile`].
     pub epochs: usize,
     /// Version tags; `{num_parameters}` and `{training_time_seconds}` are filled in, `status`
@@ -156,7 +156,7 @@ impl MnistRunSpec {
     }
 
     /// The engine that will train on [`Self::device`] (what `Engine::Auto` resolves to).
-    pub fn resolved_engine(&self) -> Engine {
+    pub(crate) fn resolved_engine(&self) -> Engine {
         match (self.engine, self.device) {
             (Engine::Auto, DeviceKind::Cpu) => Engine::Fused,
             (Engine::Auto, DeviceKind::Cuda(_)) => Engine::Candle,
@@ -165,7 +165,7 @@ impl MnistRunSpec {
     }
 
     /// The `framework` tag: what actually trains the networks.
-    pub fn framework(&self) -> String {
+    pub(crate) fn framework(&self) -> String {
         match self.resolved_engine() {
             Engine::Candle => format!("harness-rust (candle, {})", self.device),
             _ => "harness-rust (fused CPU kernels, gemm)".to_owned(),
@@ -175,7 +175,7 @@ impl MnistRunSpec {
 
 impl MnistVersionSpec {
     /// `784-128-10`.
-    pub fn architecture(&self) -> String {
+    pub(crate) fn architecture(&self) -> String {
         std::iter::once(nn::MNIST_INPUTS)
             .chain(self.hidden.iter().copied())
             .chain(std::iter::once(N_CLASSES))
@@ -218,8 +218,8 @@ impl MnistVersionSpec {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::task::TaskSource;
     use crate::data::split::train_test_split;
+    use crate::task::TaskSource;
     use std::path::Path;
 
     pub(in crate::reference::mnist) fn task() -> TaskSpec {

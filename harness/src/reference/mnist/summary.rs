@@ -13,8 +13,8 @@ pub struct MnistData {
     pub source: String,
     pub sha256: String,
     pub samples: usize,
-    pub image_shape: [usize; 2],
-    pub num_classes: usize,
+    pub(crate) image_shape: [usize; 2],
+    pub(crate) num_classes: usize,
     pub n_train: usize,
     pub n_test: usize,
     pub normalization: String,
@@ -29,19 +29,19 @@ pub struct MnistVersionResult {
     /// The `model_type` tag.
     pub model_type: String,
     /// `784-128-10`.
-    pub architecture: String,
-    pub dropout: Vec<f64>,
-    pub learning_rate: f64,
-    pub batch_size: usize,
+    pub(crate) architecture: String,
+    pub(crate) dropout: Vec<f64>,
+    pub(crate) learning_rate: f64,
+    pub(crate) batch_size: usize,
     pub epochs: usize,
     pub final_test_accuracy: f64,
     pub final_test_loss: f64,
     /// Weighted F1 on the test split (the alias rule's tie-break).
-    pub f1_weighted: f64,
-    pub n_parameters: usize,
-    pub training_time_s: f64,
-    pub samples_per_second: f64,
-    pub model_size_mb: f64,
+    pub(crate) f1_weighted: f64,
+    pub(crate) n_parameters: usize,
+    pub(crate) training_time_s: f64,
+    pub(crate) samples_per_second: f64,
+    pub(crate) model_size_mb: f64,
     /// Every epoch's metrics, as logged.
     pub history: Vec<EpochMetrics>,
 }
@@ -64,13 +64,13 @@ pub struct MnistChampion {
     pub uri: String,
     pub version: u32,
     pub model_id: String,
-    pub architecture: String,
+    pub(crate) architecture: String,
     /// Files downloaded, relative to the model directory.
-    pub files: Vec<String>,
+    pub(crate) files: Vec<String>,
     pub predictions: Vec<DigitPrediction>,
     /// Accuracy of the loaded model on the whole test split.
     pub test_accuracy: f64,
-    pub test_loss: f64,
+    pub(crate) test_loss: f64,
     pub n_test: usize,
     /// `final_test_accuracy` as the server has it; equal to `test_accuracy` in any returned
     /// summary (a difference is an error).
@@ -85,17 +85,17 @@ pub struct MnistSummary {
     pub seed: u32,
     pub test_size: f64,
     pub device: String,
-    pub engine: Engine,
-    pub framework: String,
+    pub(crate) engine: Engine,
+    pub(crate) framework: String,
     pub data: MnistData,
-    pub git_commit: Option<String>,
+    pub(crate) git_commit: Option<String>,
     pub versions: Vec<MnistVersionResult>,
     pub champion: MnistChampion,
 }
 
 impl MnistSummary {
     /// The champion's row of [`Self::versions`].
-    pub fn champion_result(&self) -> Option<&MnistVersionResult> {
+    pub(crate) fn champion_result(&self) -> Option<&MnistVersionResult> {
         self.versions
             .iter()
             .find(|v| v.version == self.champion.version)

@@ -15,8 +15,8 @@ use crate::reference::mlmodel::{MLMODEL_FILE, MlModel};
 #[derive(Debug)]
 pub struct DownloadedChampion<F> {
     pub uri: String,
-    pub dir: tempfile::TempDir,
-    pub files: Vec<String>,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) files: Vec<String>,
     pub version: u32,
     pub mlmodel: MlModel,
     pub flavor: F,

@@ -40,7 +40,7 @@ use super::mlmodel::MlModel;
 use super::ranking::{ALIAS_RULE, AliasAssignment, RankError, Scored, assign_aliases};
 
 pub use champion::{DownloadedChampion, download_champion};
-pub use plan::check_run_names;
+pub(crate) use plan::check_run_names;
 pub(crate) use plan::fill_placeholders;
 
 use log::{Failed, Logged, VersionLogger, create_run, fail_run, finish_runs};
@@ -71,14 +71,14 @@ pub struct RegistryPlan {
 pub struct VersionPlan {
     pub run_name: String,
     /// Run tags (provenance); `mlflow.runName` comes from `run_name`.
-    pub run_tags: Vec<KeyValue>,
+    pub(crate) run_tags: Vec<KeyValue>,
 }
 
 /// A file of a logged model, relative to the model's directory.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ArtifactFile {
+pub(crate) struct ArtifactFile {
     pub path: String,
-    pub bytes: Vec<u8>,
+    pub(crate) bytes: Vec<u8>,
 }
 
 /// What a producer returns for one version, once its model is trained.
@@ -87,18 +87,18 @@ pub struct VersionDraft {
     pub params: Vec<KeyValue>,
     /// Final metrics, logged at step 0. Producers log histories (epochs) themselves through
     /// [`OpenRun::client`].
-    pub metrics: Vec<(String, f64)>,
-    pub datasets: Vec<DatasetInput>,
+    pub(crate) metrics: Vec<(String, f64)>,
+    pub(crate) datasets: Vec<DatasetInput>,
     /// The logged model's name (MLflow's `name=` argument, `model` by default).
-    pub model_name: String,
+    pub(crate) model_name: String,
     /// The model's files except `MLmodel`.
-    pub files: Vec<ArtifactFile>,
+    pub(crate) files: Vec<ArtifactFile>,
     /// The `MLmodel` to write; `publish` fills in the ids, paths, time and MLflow version.
     pub mlmodel: MlModel,
     /// Version tags (e.g. `model_type`); `status` is added from the role the version gets
     /// ([`super::ranking::Role::status`]).
-    pub version_tags: Vec<KeyValue>,
-    pub version_description: Option<String>,
+    pub(crate) version_tags: Vec<KeyValue>,
+    pub(crate) version_description: Option<String>,
     /// Test accuracy and weighted F1, as fractions: what the aliases are decided on.
     pub accuracy: f64,
     pub f1: f64,
@@ -107,10 +107,10 @@ pub struct VersionDraft {
 /// The run a producer is called inside; it can log more to it (per-epoch metrics, artefacts).
 #[derive(Debug)]
 pub struct OpenRun<'a> {
-    pub client: &'a MlflowClient,
+    pub(crate) client: &'a MlflowClient,
     pub run_id: &'a str,
     /// 0-based position in [`RegistryPlan::versions`].
-    pub index: usize,
+    pub(crate) index: usize,
 }
 
 /// What `--replace` removed before publishing.
@@ -143,14 +143,14 @@ pub struct PublishedVersion {
 /// The registry state [`publish`] left.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Published {
-    pub tracking_uri: String,
+    pub(crate) tracking_uri: String,
     pub experiment: String,
     pub experiment_id: String,
     pub registered_model: String,
     pub cleanup: Cleanup,
     pub versions: Vec<PublishedVersion>,
     pub aliases: AliasAssignment,
-    pub alias_rule: String,
+    pub(crate) alias_rule: String,
 }
 
 /// Publishes every version of `plan`. `produce(open_run)` trains (or loads) one version inside

@@ -33,7 +33,9 @@ pub(super) fn version_number(index: usize) -> u32 {
 ///
 /// # Errors
 /// [`RunError::Spec`] for no names or a name used twice.
-pub fn check_run_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<(), RunError> {
+pub(crate) fn check_run_names<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<(), RunError> {
     let names: Vec<&str> = names.into_iter().collect();
     if names.is_empty() {
         return Err(RunError::Spec("`versions` is empty".into()));

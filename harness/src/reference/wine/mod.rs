@@ -22,8 +22,7 @@ use super::error::RunError;
 
 use super::publish::{OpenRun, check_run_names, publish};
 
-pub use publication::MODEL_FILE;
-pub use sklearn::{SKLEARN_TOLERANCE, SklearnReference};
+pub(crate) use sklearn::SKLEARN_TOLERANCE;
 pub use spec::{WineRunSpec, WineVersionSpec};
 pub use summary::{ChampionCheck, Prediction, WineSummary, WineVersionResult};
 

@@ -17,7 +17,7 @@ use crate::train::{self, ModelFile, py_float};
 use super::spec::{WineRunSpec, WineVersionSpec};
 
 /// The model file inside each logged model.
-pub const MODEL_FILE: &str = "model.json";
+pub(crate) const MODEL_FILE: &str = "model.json";
 
 /// Where task 1's versions go: the experiment, the registered model with its description's
 /// placeholders filled, and each version's run with its provenance tags.

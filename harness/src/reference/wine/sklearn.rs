@@ -8,17 +8,17 @@ use crate::train::Algorithm;
 /// scikit-learn 1.9.1 on the same split: the median over `random_state` 0–4
 /// (`train/testdata/sklearn_reference.json`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct SklearnReference {
+pub(crate) struct SklearnReference {
     pub accuracy: f64,
     pub f1: f64,
     /// `accuracy - sklearn accuracy`.
-    pub accuracy_diff: f64,
+    pub(crate) accuracy_diff: f64,
     /// `|accuracy_diff| <= SKLEARN_TOLERANCE`.
-    pub within_tolerance: bool,
+    pub(crate) within_tolerance: bool,
 }
 
 /// How far our accuracy may be from scikit-learn's (the bound).
-pub const SKLEARN_TOLERANCE: f64 = 0.03;
+pub(crate) const SKLEARN_TOLERANCE: f64 = 0.03;
 
 /// scikit-learn's results for one split, from the fixture the fidelity tests use.
 #[derive(Debug, Clone)]

@@ -17,7 +17,7 @@ pub struct WineVersionResult {
     pub accuracy: f64,
     pub f1: f64,
     /// scikit-learn's result on this split, when the harness has one.
-    pub sklearn: Option<SklearnReference>,
+    pub(crate) sklearn: Option<SklearnReference>,
 }
 
 /// One test row predicted by the champion loaded from the registry.
@@ -27,8 +27,8 @@ pub struct Prediction {
     pub row: usize,
     pub predicted: usize,
     pub actual: usize,
-    pub predicted_class: String,
-    pub actual_class: String,
+    pub(crate) predicted_class: String,
+    pub(crate) actual_class: String,
 }
 
 /// The champion as loaded back through the registry.
@@ -40,7 +40,7 @@ pub struct ChampionCheck {
     pub algorithm: Algorithm,
     pub model_id: String,
     /// Files downloaded, relative to the model directory.
-    pub files: Vec<String>,
+    pub(crate) files: Vec<String>,
     pub predictions: Vec<Prediction>,
     /// Always true in a returned summary: a mismatch is an error.
     pub matches_in_memory: bool,
@@ -54,16 +54,16 @@ pub struct WineSummary {
     pub test_size: f64,
     pub n_train: usize,
     pub n_test: usize,
-    pub data_sha256: String,
-    pub git_commit: Option<String>,
+    pub(crate) data_sha256: String,
+    pub(crate) git_commit: Option<String>,
     pub versions: Vec<WineVersionResult>,
-    pub sklearn_version: Option<String>,
+    pub(crate) sklearn_version: Option<String>,
     pub champion: ChampionCheck,
 }
 
 impl WineSummary {
     /// The champion's row of [`Self::versions`].
-    pub fn champion_result(&self) -> Option<&WineVersionResult> {
+    pub(crate) fn champion_result(&self) -> Option<&WineVersionResult> {
         self.versions
             .iter()
             .find(|v| v.version == self.champion.version)

@@ -124,7 +124,7 @@ pub(crate) struct Header {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Checksum {
     pub name: String,
-    pub(crate) sha256: String,
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -31,11 +31,11 @@ pub struct TaskView {
     pub registered_model: Option<String>,
     /// False when the registered model is missing from the store.
     pub(crate) model_found: bool,
-    pub(crate) versions: Vec<VersionRow>,
+    pub versions: Vec<VersionRow>,
     /// The Metric × Version table (network layout).
     pub(crate) metric_table: Vec<MetricRow>,
-    pub(crate) champion: Option<ChampionView>,
-    pub(crate) aliases: Vec<AliasRow>,
+    pub champion: Option<ChampionView>,
+    pub aliases: Vec<AliasRow>,
     pub predictions: Option<PredictionsTable>,
     /// Why there are no predictions, when there are none.
     pub(crate) predictions_note: String,
@@ -88,9 +88,9 @@ impl From<&PredictionsView> for PredictionsTable {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct VersionRow {
-    pub(crate) version: u32,
+    pub version: u32,
     /// The expected model it was recognised as (`dt`, `shallow`), if any.
-    pub(crate) key: Option<String>,
+    pub key: Option<String>,
     pub algorithm: String,
     pub accuracy: Option<f64>,
     pub(crate) accuracy_text: String,
@@ -99,27 +99,27 @@ pub struct VersionRow {
     pub(crate) parameters_text: String,
     pub(crate) training_time_text: String,
     pub(crate) model_size_text: String,
-    pub(crate) aliases: Vec<String>,
+    pub aliases: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MetricRow {
-    pub(crate) metric: String,
+    pub metric: String,
     /// One cell per version, in `versions` order.
     pub(crate) values: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ChampionView {
-    pub(crate) version: u32,
+    pub version: u32,
     pub algorithm: String,
     pub(crate) accuracy_text: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AliasRow {
-    pub(crate) alias: String,
-    pub(crate) version: Option<u32>,
+    pub alias: String,
+    pub version: Option<u32>,
     pub algorithm: String,
     pub(crate) accuracy_text: String,
     /// The alias check's verdict (`pass`, `fail`), when the rubric has one.
@@ -129,7 +129,7 @@ pub struct AliasRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CurveChart {
-    pub(crate) version: u32,
+    pub version: u32,
     pub algorithm: String,
     pub(crate) loss_svg: Option<String>,
     pub(crate) accuracy_svg: Option<String>,
