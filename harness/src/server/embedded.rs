@@ -1,8 +1,7 @@
 //! The embedded MLflow server: a pinned mlflow in a venv under `$HARNESS_HOME`, run as a
 //! detached process group with a SQLite store and a local artefact root.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::fs::{self, File};
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -12,6 +11,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::error::ServerError;
+use super::install::{Lock, tail};
+use super::venv::Venv;
 use crate::mlflow::{ClientConfig, MlflowClient};
 use crate::progress::Progress;
 
@@ -49,16 +50,26 @@ impl Home {
         self.root.join(format!("mlflow-{MLFLOW_VERSION}"))
     }
 
+    /// The venv folder of the pinned mlflow (the rescoring sandbox adds to the same venv).
+    pub fn mlflow_venv(&self) -> Venv {
+        Venv::new(self.mlflow_dir())
+    }
+
     pub fn venv(&self) -> PathBuf {
-        self.mlflow_dir().join("venv")
+        self.mlflow_venv().path()
     }
 
     pub fn mlflow_bin(&self) -> PathBuf {
-        self.venv().join("bin").join("mlflow")
+        self.mlflow_venv().bin("mlflow")
     }
 
     pub fn python_bin(&self) -> PathBuf {
-        self.venv().join("bin").join("python")
+        self.mlflow_venv().python()
+    }
+
+    /// Where the browser install keeps its lock and log.
+    pub fn browser_dir(&self) -> PathBuf {
+        self.root.join("chromium")
     }
 
     pub fn instance_dir(&self, instance: &str) -> PathBuf {
@@ -79,141 +90,23 @@ pub struct ServerState {
     pub started_at_ms: i64,
 }
 
-/// An exclusive lock on a file, released on drop; serialises provisioning and start-up
-/// between concurrent harness processes (nextest runs each test in its own process).
-#[derive(Debug)]
-struct Lock(File);
-
-impl Lock {
-    fn acquire(path: &Path) -> Result<Lock, ServerError> {
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(ServerError::io("create", parent))?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(ServerError::io("open", path))?;
-        file.lock().map_err(ServerError::io("lock", path))?;
-        Ok(Lock(file))
-    }
+/// The requirement the embedded server's venv is installed with.
+pub fn mlflow_requirement() -> String {
+    format!("mlflow=={MLFLOW_VERSION}")
 }
 
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = self.0.unlock();
-    }
-}
-
-/// Makes sure the pinned mlflow is installed in the harness venv, installing it once.
-/// Uses `uv` when it is on PATH (much faster), else `python3 -m venv` + pip.
+/// Makes sure the pinned mlflow is installed in the harness venv, installing it once; returns
+/// the `mlflow` program. See [`Venv::ensure`].
 pub fn ensure_venv(home: &Home, python: &str, progress: &Progress) -> Result<PathBuf, ServerError> {
-    let dir = home.mlflow_dir();
-    let marker = dir.join(".installed");
-    if marker.exists() && home.mlflow_bin().exists() {
-        return Ok(home.mlflow_bin());
-    }
-    let _lock = Lock::acquire(&dir.join(".install.lock"))?;
-    if marker.exists() && home.mlflow_bin().exists() {
-        return Ok(home.mlflow_bin());
-    }
-    let log_path = dir.join("install.log");
-    let log = File::create(&log_path).map_err(ServerError::io("create", &log_path))?;
-    let venv = home.venv();
-    let spec = format!("mlflow=={MLFLOW_VERSION}");
-    let step = |name: &str, cmd: &mut Command| -> Result<(), ServerError> {
-        let out = log
-            .try_clone()
-            .map_err(ServerError::io("write", &log_path))?;
-        let err = log
-            .try_clone()
-            .map_err(ServerError::io("write", &log_path))?;
-        let status = cmd.stdout(out).stderr(err).stdin(Stdio::null()).status();
-        match status {
-            Ok(s) if s.success() => Ok(()),
-            Ok(s) => Err(ServerError::Install {
-                version: MLFLOW_VERSION.into(),
-                venv: venv.clone(),
-                step: format!("{name}: {s}"),
-                log: log_path.clone(),
-                tail: tail(&log_path, 15),
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ServerError::PythonMissing {
-                program: cmd.get_program().to_string_lossy().into(),
-            }),
-            Err(e) => Err(ServerError::Io {
-                action: "run",
-                path: cmd.get_program().into(),
-                source: e,
-            }),
-        }
-    };
-    if venv.exists() {
-        // A half-finished earlier install: start clean so pip never sees a broken environment.
-        fs::remove_dir_all(&venv).map_err(ServerError::io("remove", &venv))?;
-    }
-    let uv = which("uv");
-    progress.set_message(format!(
-        "installing {spec} into {} with {} (once; later runs reuse it)",
-        venv.display(),
-        if uv.is_some() { "uv" } else { "pip" }
-    ));
-    match uv {
-        Some(uv) => {
-            step(
-                "uv venv",
-                Command::new(&uv)
-                    .args(["venv", "--quiet", "--python", python])
-                    .arg(&venv),
-            )?;
-            step(
-                "uv pip install",
-                Command::new(&uv)
-                    .args(["pip", "install", "--quiet", "--python"])
-                    .arg(home.python_bin())
-                    .arg(&spec),
-            )?;
-        }
-        None => {
-            step(
-                "python3 -m venv",
-                Command::new(python).args(["-m", "venv"]).arg(&venv),
-            )?;
-            step(
-                "pip install",
-                Command::new(home.python_bin()).args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    &spec,
-                ]),
-            )?;
-        }
-    }
-    fs::write(&marker, &spec).map_err(ServerError::io("write", &marker))?;
+    home.mlflow_venv()
+        .ensure(python, &[mlflow_requirement().as_str()], progress)?;
     Ok(home.mlflow_bin())
 }
 
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|dir| Path::new(dir).join(program))
-        .find(|p| p.is_file())
-}
-
-/// The last `n` lines of a log file, for error messages.
-pub fn tail(path: &Path, n: usize) -> String {
-    let Ok(mut file) = File::open(path) else {
-        return String::new();
-    };
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let _ = file.seek(SeekFrom::Start(len.saturating_sub(16 * 1024)));
-    let lines: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
+/// The instance lock: one `up`/`down` at a time per instance.
+fn lock_instance(dir: &Path) -> Result<Lock, ServerError> {
+    let path = dir.join("lock");
+    Lock::acquire(&path).map_err(ServerError::io("lock", path))
 }
 
 fn state_path(home: &Home, instance: &str) -> PathBuf {
@@ -346,7 +239,7 @@ pub fn up(
     progress: &Progress,
 ) -> Result<(ServerState, Option<Started>), ServerError> {
     let dir = home.instance_dir(instance);
-    let _lock = Lock::acquire(&dir.join("lock"))?;
+    let _lock = lock_instance(&dir)?;
     if let Some(state) = status(home, instance)? {
         return Ok((state, None));
     }
@@ -451,7 +344,7 @@ pub fn up(
 /// or `None` when nothing was recorded.
 pub fn down(home: &Home, instance: &str) -> Result<Option<ServerState>, ServerError> {
     let dir = home.instance_dir(instance);
-    let _lock = Lock::acquire(&dir.join("lock"))?;
+    let _lock = lock_instance(&dir)?;
     let Some(state) = read_state(home, instance)? else {
         return Ok(None);
     };
@@ -475,35 +368,5 @@ mod tests {
             Path::new("/x/mlflow-3.17.2/venv/bin/mlflow")
         );
         assert_eq!(home.instance_dir("e2e"), Path::new("/x/servers/e2e"));
-    }
-
-    #[test]
-    fn tail_keeps_the_last_lines() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("log");
-        fs::write(
-            &p,
-            (0..100).map(|i| format!("line {i}\n")).collect::<String>(),
-        )
-        .unwrap();
-        assert_eq!(tail(&p, 2), "line 98\nline 99");
-        assert_eq!(tail(&dir.path().join("missing"), 2), "");
-    }
-
-    #[test]
-    fn missing_python_is_reported_by_name() {
-        let dir = tempfile::tempdir().unwrap();
-        let err = ensure_venv(
-            &Home::new(dir.path()),
-            "/nonexistent/python3",
-            &Progress::hidden(),
-        )
-        .unwrap_err();
-        let msg = err.to_string();
-        // With uv on PATH, uv itself reports the missing interpreter through the install log.
-        assert!(
-            msg.contains("/nonexistent/python3") || msg.contains("uv venv"),
-            "{msg}"
-        );
     }
 }

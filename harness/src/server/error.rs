@@ -8,11 +8,9 @@ pub enum ServerError {
         "`{program}` was not found on PATH; the embedded MLflow server needs Python 3.9+ with the `venv` module (Debian: `apt-get install python3 python3-venv`), or give --tracking-uri to use a server you run yourself"
     )]
     PythonMissing { program: String },
-    #[error(
-        "installing mlflow=={version} into {venv} failed ({step}); last lines of {log}:\n{tail}"
-    )]
+    #[error("installing {requirements} into {venv} failed ({step}); last lines of {log}:\n{tail}")]
     Install {
-        version: String,
+        requirements: String,
         venv: PathBuf,
         step: String,
         log: PathBuf,
@@ -29,6 +27,14 @@ pub enum ServerError {
     #[error("MLflow server at {uri} did not answer /health within {secs} s; its log is {log}")]
     HealthTimeout {
         uri: String,
+        secs: u64,
+        log: PathBuf,
+    },
+    #[error(
+        "gave up after {secs} s waiting for another harness process that holds {lock} (it installs; its log is {log})"
+    )]
+    LockTimeout {
+        lock: PathBuf,
         secs: u64,
         log: PathBuf,
     },

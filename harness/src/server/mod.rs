@@ -5,13 +5,17 @@ mod container;
 mod embedded;
 mod error;
 pub(crate) mod git;
+mod install;
+pub mod venv;
 
 pub use container::{DEFAULT_IMAGE, docker_available};
 pub use embedded::{
-    HEALTH_TIMEOUT, Home, MLFLOW_VERSION, ServerState, Started, down, ensure_venv, read_state,
-    status, tail, up,
+    HEALTH_TIMEOUT, Home, MLFLOW_VERSION, ServerState, Started, down, ensure_venv,
+    mlflow_requirement, read_state, status, up,
 };
 pub use error::ServerError;
+pub use install::tail;
+pub use venv::Venv;
 
 use url::Url;
 

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::progress::Progress;
-use crate::server::{Home, ServerError, ensure_venv};
+use crate::server::{Home, ServerError, mlflow_requirement};
 use crate::train::ModelFile;
 
 /// What the sandbox venv needs besides mlflow to load scikit-learn models as students save them.
@@ -48,41 +48,18 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// The harness venv with [`SANDBOX_PACKAGES`] added (installed once, marker file).
+    /// The harness venv with [`SANDBOX_PACKAGES`] added (installed once, beside mlflow).
     pub fn provision(
         home: &Home,
         python: &str,
         progress: &Progress,
     ) -> Result<Sandbox, RescoreError> {
-        ensure_venv(home, python, progress)?;
-        let marker = home.mlflow_dir().join(".sandbox-installed");
-        let py = home.python_bin();
-        if !marker.exists() {
-            progress.set_message(format!(
-                "installing {} into the harness venv (once)",
-                SANDBOX_PACKAGES.join(" ")
-            ));
-            let out = Command::new(&py)
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                ])
-                .args(SANDBOX_PACKAGES)
-                .output()
-                .map_err(|e| RescoreError::Subprocess(format!("pip: {e}")))?;
-            if !out.status.success() {
-                return Err(RescoreError::Subprocess(format!(
-                    "pip install {} failed: {}",
-                    SANDBOX_PACKAGES.join(" "),
-                    String::from_utf8_lossy(&out.stderr)
-                )));
-            }
-            std::fs::write(&marker, SANDBOX_PACKAGES.join("\n"))
-                .map_err(|e| RescoreError::Subprocess(e.to_string()))?;
-        }
+        let mlflow = mlflow_requirement();
+        let mut requirements = vec![mlflow.as_str()];
+        requirements.extend(SANDBOX_PACKAGES);
+        let venv = home.mlflow_venv();
+        venv.ensure(python, &requirements, progress)?;
+        let py = venv.python();
         let isolate_network = Command::new("unshare")
             .args(["-n", "true"])
             .stdout(Stdio::null())
