@@ -60,6 +60,14 @@ impl Progress {
         self.bar.inc(n);
     }
 
+    /// Prints a line above the indicator (nothing when it is hidden).
+    pub(crate) fn println(&self, line: impl AsRef<str>) {
+        if self.bar.is_hidden() {
+            return;
+        }
+        self.bar.println(line.as_ref());
+    }
+
     pub(crate) fn finish(&self) {
         self.bar.finish_and_clear();
     }

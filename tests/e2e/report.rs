@@ -1,8 +1,9 @@
 //! Reports: Markdown snapshots of real fixture stores, the HTML rendered by headless Chromium,
 //! MLflow UI screenshots from the shared server, and the class summary.
 //!
-//! Chromium is required, not optional: CI installs it with `.ci/install-chromium`, and a test
-//! that silently skipped would let a broken HTML report through.
+//! Chromium is required, not optional: `harness_e2e::browser()` installs it when it is missing
+//! (and fails with what to install when it cannot), since a test that silently skipped would
+//! let a broken HTML report through.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,8 +12,8 @@ use harness::grading::points::{self as grade, Grade};
 use harness::grading::submission::{Identity, Submission};
 use harness::mlflow::{KeyValue, NewModelVersion};
 use harness::report::{
-    self, Browser, PredictionRow, PredictionsView, ReportExtras, Screenshot, SubmissionInput,
-    Templates, screenshot,
+    self, PredictionRow, PredictionsView, ReportExtras, Screenshot, SubmissionInput, Templates,
+    screenshot,
 };
 use harness::snapshot::Snapshot;
 use harness::task::TaskSpec;
@@ -316,7 +317,7 @@ fn report_html_is_self_contained_and_renders_in_chromium() {
     }
     assert!(html.contains("@media print"));
 
-    let browser = Browser::find().expect("Chromium is required: run .ci/install-chromium");
+    let browser = harness_e2e::browser();
     let url = format!("file://{}", dir.path().join("report.html").display());
     let dom = browser.dump_dom(&url, 2_000).unwrap();
     for id in [
@@ -425,7 +426,7 @@ fn report_screenshots_of_the_mlflow_ui_are_not_blank() {
     c.set_alias(&name, "baseline", "1").unwrap();
     c.set_alias(&name, "champion", "2").unwrap();
 
-    let browser = Browser::find().expect("Chromium is required: run .ci/install-chromium");
+    let browser = harness_e2e::browser();
     let shots = report::mlflow_ui_screenshots(
         &browser,
         harness_e2e::tracking_uri(),

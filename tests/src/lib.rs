@@ -1,5 +1,6 @@
 //! Support for harness's end-to-end tests: one real MLflow server shared by the whole test run,
-//! and a small DSL for the state a test needs.
+//! headless Chromium (installed on first use when missing), and a small DSL for the state a test
+//! needs.
 //!
 //! nextest runs every test in its own process, so "shared" cannot mean a static: the first
 //! process starts the embedded instance `e2e` under a file lock and leaves it running; the others
@@ -11,7 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use harness::mlflow::{ClientConfig, KeyValue, MlflowClient, NewRun, Run, RunStatus};
 use harness::progress::Progress;
-use harness::server::{self, Home};
+use harness::server::{self, Browser, Home};
 
 /// The embedded instance the tests share.
 pub const E2E_INSTANCE: &str = "e2e";
@@ -41,6 +42,19 @@ pub fn tracking_uri() -> &'static str {
         }
         state.tracking_uri
     })
+}
+
+/// Headless Chromium for the report tests, installed on first use when this machine lacks it
+/// and the tests may install it (root, or passwordless sudo): the README's test command then
+/// needs nothing set up by hand. Where it may not, the test fails with what to install.
+pub fn browser() -> Browser {
+    static BROWSER: OnceLock<Browser> = OnceLock::new();
+    BROWSER
+        .get_or_init(|| {
+            Browser::find_or_install(&home(), &Progress::hidden())
+                .unwrap_or_else(|e| panic!("the report tests need Chromium: {e}"))
+        })
+        .clone()
 }
 
 pub fn client() -> MlflowClient {

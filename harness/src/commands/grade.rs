@@ -87,15 +87,21 @@ fn summarize(
     Ok(exit_code(graded))
 }
 
-/// MLflow UI screenshots of each task's registered model and runs; skipped with a note when no
-/// browser is installed.
+/// MLflow UI screenshots of each task's registered model and runs. The browser is installed
+/// when it is missing and harness may install it; otherwise the screenshots are skipped with a
+/// note that says what to install.
 fn screenshots(
     client: &crate::mlflow::MlflowClient,
     summaries: &[TaskSummary],
     progress: &Progress,
     out: &mut dyn Write,
 ) -> Result<Vec<Screenshot>, Error> {
-    let browser = match report::Browser::find() {
+    // TODO(lead): pass `&settings.home` in (it differs from the environment's only under
+    // `--home`); this function's callers are outside this branch's scope.
+    let home = server::Home::from_env();
+    let browser = match server::Browser::find_or_install(&home, progress)
+        .map_err(report::ReportError::from)
+    {
         Ok(b) => b,
         Err(e) if e.is_no_browser() => {
             writeln!(out, "screenshots skipped: {e}")?;

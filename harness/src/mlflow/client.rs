@@ -33,7 +33,7 @@ impl std::fmt::Debug for Auth {
 impl Auth {
     /// Reads `MLFLOW_TRACKING_TOKEN` (Bearer) or `MLFLOW_TRACKING_USERNAME`/`_PASSWORD` (Basic),
     /// the variables the Python client reads.
-    pub(crate) fn from_env() -> Option<Auth> {
+    pub fn from_env() -> Option<Auth> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         if let Some(token) = var("MLFLOW_TRACKING_TOKEN") {
             return Some(Auth::Bearer { token });
@@ -49,7 +49,7 @@ impl Auth {
 /// How a client reaches its server and how patient it is.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
-    pub(crate) tracking_uri: Url,
+    pub tracking_uri: Url,
     pub(crate) auth: Option<Auth>,
     /// Per-request limit, connection included.
     pub timeout: Duration,
@@ -119,7 +119,7 @@ impl MlflowClient {
         Self::new(config)
     }
 
-    pub(crate) fn tracking_uri(&self) -> &Url {
+    pub fn tracking_uri(&self) -> &Url {
         &self.config.tracking_uri
     }
 

@@ -9,25 +9,25 @@
 //! ([`run_tables`]).
 //!
 //! Templates are embedded in the binary (`templates/*.tera`), so an installed binary needs no
-//! data files; [`Templates::with_overrides`] lets a course swap any of them from a directory.
+//! data files.
 
-pub mod chart;
-pub mod files;
-pub mod gradebook;
-pub mod gradescope;
-pub mod print;
+pub(crate) mod chart;
+pub(crate) mod files;
+pub(crate) mod gradebook;
+pub(crate) mod gradescope;
+pub(crate) mod print;
 mod reference_extras;
-pub mod run_tables;
+pub(crate) mod run_tables;
 pub mod screenshot;
-pub mod text;
+pub(crate) mod text;
 pub mod view;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub(crate) use files::{report_date, write_reports};
 pub use files::{write_class_dir, write_submission_dir};
-pub use print::Format;
+pub(crate) use print::Format;
 pub(crate) use print::print;
 
 pub use screenshot::{Browser, mlflow_ui_screenshots};
@@ -41,12 +41,6 @@ pub use view::{
 pub enum ReportError {
     #[error("template {name}: {message}")]
     Template { name: String, message: String },
-    #[error("cannot read template override {path}: {source}")]
-    Override {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -55,33 +49,27 @@ pub enum ReportError {
     },
     #[error("writing the report failed: {0}")]
     Io(#[from] std::io::Error),
-    /// Callers treat this as "skip the screenshots", not as a failure.
-    #[error("no browser found: install Chromium (looked for {} on PATH)", looked_for.join(", "))]
-    NoBrowser { looked_for: Vec<String> },
-    #[error("{browser} failed on {url}: {message}")]
-    Browser {
-        browser: PathBuf,
-        url: String,
-        message: String,
-    },
+    /// Finding, installing or running the browser; [`ReportError::is_no_browser`] says whether
+    /// callers should skip the screenshots instead of failing.
+    #[error(transparent)]
+    Browser(#[from] crate::server::BrowserError),
     #[error("screenshot of {url} is blank (pixel variance {variance:.1}) after {budget_ms} ms")]
     BlankScreenshot {
         url: String,
         variance: f64,
         budget_ms: u64,
     },
-    #[error("invalid URL {url}: {message}")]
-    Url { url: String, message: String },
 }
 
 impl ReportError {
-    /// True for "no browser on this machine": skip screenshots instead of failing.
-    pub fn is_no_browser(&self) -> bool {
-        matches!(self, ReportError::NoBrowser { .. })
+    /// True for "no browser on this machine" (none found, and none could be installed): skip
+    /// screenshots instead of failing.
+    pub(crate) fn is_no_browser(&self) -> bool {
+        matches!(self, ReportError::Browser(e) if e.is_unavailable())
     }
 }
 
-pub type Result<T, E = ReportError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = ReportError> = std::result::Result<T, E>;
 
 /// The embedded templates, by the name templates `{% include %}`/`{% import %}` them with.
 const EMBEDDED: [(&str, &str); 6] = [
@@ -136,22 +124,6 @@ impl Templates {
     /// The templates compiled into the binary.
     pub fn embedded() -> Result<Self> {
         Self::build(EMBEDDED.iter().map(|(n, t)| (n.to_string(), t.to_string())))
-    }
-
-    /// The embedded templates, each replaced by `dir/<name>` where that file exists.
-    pub fn with_overrides(dir: &Path) -> Result<Self> {
-        let mut set = Vec::new();
-        for (name, text) in EMBEDDED {
-            let path = dir.join(name);
-            let text = if path.is_file() {
-                std::fs::read_to_string(&path)
-                    .map_err(|source| ReportError::Override { path, source })?
-            } else {
-                text.to_string()
-            };
-            set.push((name.to_string(), text));
-        }
-        Self::build(set.into_iter())
     }
 
     fn build(set: impl Iterator<Item = (String, String)>) -> Result<Self> {
@@ -238,7 +210,7 @@ pub fn render_submission_md(t: &Templates, v: &SubmissionView, out: &mut dyn Wri
     t.render("submission.md.tera", v, out)
 }
 
-pub fn render_submission_html(
+pub(crate) fn render_submission_html(
     t: &Templates,
     v: &SubmissionView,
     out: &mut dyn Write,
@@ -246,11 +218,11 @@ pub fn render_submission_html(
     t.render("submission.html.tera", v, out)
 }
 
-pub fn render_class_md(t: &Templates, v: &ClassView, out: &mut dyn Write) -> Result<()> {
+pub(crate) fn render_class_md(t: &Templates, v: &ClassView, out: &mut dyn Write) -> Result<()> {
     t.render("class.md.tera", v, out)
 }
 
-pub fn render_class_html(t: &Templates, v: &ClassView, out: &mut dyn Write) -> Result<()> {
+pub(crate) fn render_class_html(t: &Templates, v: &ClassView, out: &mut dyn Write) -> Result<()> {
     t.render("class.html.tera", v, out)
 }
 
@@ -280,19 +252,5 @@ mod tests {
         let mut ctx = tera::Context::new();
         ctx.insert("m", "a|b\nc");
         assert_eq!(t.render_str("{{ m | md }}", &ctx), "a\\|b c");
-    }
-
-    #[test]
-    fn overrides_replace_only_the_files_present() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("class.md.tera"), "custom {{ date }}").unwrap();
-        let t = Templates::with_overrides(dir.path()).unwrap();
-        let class = view::class(&[], &[], "today");
-        let mut out = Vec::new();
-        render_class_md(&t, &class, &mut out).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "custom today");
-        let mut out = Vec::new();
-        render_class_html(&t, &class, &mut out).unwrap();
-        assert!(String::from_utf8(out).unwrap().contains("<!DOCTYPE html>"));
     }
 }

@@ -10,7 +10,7 @@ use crate::task::TaskSpec;
 
 /// `check --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Text,
     Json,
     /// The Markdown report (the class summary for a batch).

@@ -29,8 +29,8 @@ mod imp {
     use super::*;
 
     /// A running container; dropping it removes the container.
-    pub struct Running {
-        pub uri: url::Url,
+    pub(crate) struct Running {
+        pub(crate) uri: url::Url,
         _container: Container<GenericImage>,
     }
 
@@ -40,7 +40,7 @@ mod imp {
         }
     }
 
-    pub fn start(image: &str, progress: &Progress) -> Result<Running, ServerError> {
+    pub(crate) fn start(image: &str, progress: &Progress) -> Result<Running, ServerError> {
         let (name, tag) = image.rsplit_once(':').unwrap_or((image, "latest"));
         progress.set_message(format!("starting {image} in Docker"));
         let container = GenericImage::new(name, tag)
@@ -79,7 +79,7 @@ mod imp {
 
     #[derive(Debug)]
     pub(crate) struct Running {
-        pub uri: url::Url,
+        pub(crate) uri: url::Url,
     }
 
     pub(crate) fn start(_image: &str, _progress: &Progress) -> Result<Running, ServerError> {

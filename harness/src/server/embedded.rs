@@ -26,11 +26,11 @@ pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(120);
 /// Where the harness keeps its venv and server instances.
 #[derive(Debug, Clone)]
 pub struct Home {
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
 }
 
 impl Home {
-    pub fn new(root: impl Into<PathBuf>) -> Self {
+    pub(crate) fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
     }
 
@@ -46,17 +46,13 @@ impl Home {
         }
     }
 
-    pub fn mlflow_dir(&self) -> PathBuf {
+    pub(crate) fn mlflow_dir(&self) -> PathBuf {
         self.root.join(format!("mlflow-{MLFLOW_VERSION}"))
     }
 
     /// The venv folder of the pinned mlflow (the rescoring sandbox adds to the same venv).
-    pub fn mlflow_venv(&self) -> Venv {
+    pub(crate) fn mlflow_venv(&self) -> Venv {
         Venv::new(self.mlflow_dir())
-    }
-
-    pub fn venv(&self) -> PathBuf {
-        self.mlflow_venv().path()
     }
 
     pub fn mlflow_bin(&self) -> PathBuf {
@@ -68,7 +64,7 @@ impl Home {
     }
 
     /// Where the browser install keeps its lock and log.
-    pub fn browser_dir(&self) -> PathBuf {
+    pub(crate) fn browser_dir(&self) -> PathBuf {
         self.root.join("chromium")
     }
 
@@ -81,13 +77,13 @@ impl Home {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ServerState {
     pub pid: u32,
-    pub port: u16,
+    pub(crate) port: u16,
     pub tracking_uri: String,
-    pub backend_store: PathBuf,
-    pub artifacts: PathBuf,
-    pub log: PathBuf,
-    pub mlflow_version: String,
-    pub started_at_ms: i64,
+    pub(crate) backend_store: PathBuf,
+    pub(crate) artifacts: PathBuf,
+    pub(crate) log: PathBuf,
+    pub(crate) mlflow_version: String,
+    pub(crate) started_at_ms: i64,
 }
 
 /// The requirement the embedded server's venv is installed with.
@@ -176,7 +172,7 @@ fn free_loopback_port() -> Result<u16, ServerError> {
 /// A server this process started; [`Started::stop`] (or drop) ends its whole process group.
 #[derive(Debug)]
 pub struct Started {
-    pub state: ServerState,
+    pub(crate) state: ServerState,
     child: Option<Child>,
     home: Home,
     instance: String,
@@ -189,7 +185,7 @@ impl Started {
         self.state.clone()
     }
 
-    pub fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         self.shutdown();
     }
 

@@ -166,7 +166,7 @@ pub(crate) fn is_executable(p: &Path) -> bool {
 }
 
 /// The last `n` lines of a log file, for error messages.
-pub fn tail(path: &Path, n: usize) -> String {
+pub(crate) fn tail(path: &Path, n: usize) -> String {
     let Ok(mut file) = File::open(path) else {
         return String::new();
     };

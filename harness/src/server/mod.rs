@@ -1,21 +1,23 @@
 //! Where the MLflow server comes from: embedded (a pinned mlflow in a venv the harness
-//! provisions), a Docker container (feature `docker`), or an external URI.
+//! provisions), a Docker container (feature `docker`), or an external URI; and the other things
+//! harness provisions on this machine for itself: Python venvs ([`venv`]) and the headless
+//! browser that looks at the MLflow UI ([`browser`]).
 
+pub(crate) mod browser;
 mod container;
 mod embedded;
 mod error;
 pub(crate) mod git;
 mod install;
-pub mod venv;
+pub(crate) mod venv;
 
+pub use browser::{Browser, BrowserError};
 pub use container::{DEFAULT_IMAGE, docker_available};
 pub use embedded::{
     HEALTH_TIMEOUT, Home, MLFLOW_VERSION, ServerState, Started, down, ensure_venv,
     mlflow_requirement, read_state, status, up,
 };
 pub use error::ServerError;
-pub use install::tail;
-pub use venv::Venv;
 
 use url::Url;
 
@@ -37,22 +39,18 @@ pub enum ServerTarget {
     Container { image: String },
 }
 
-/// The name of the embedded instance that `harness mlflow up` and implicit use share.
-pub const DEFAULT_INSTANCE: &str = "default";
-
 /// A server ready for requests. If this value started the server, dropping it stops the server
 /// (the store on disk stays, so a later `harness mlflow up` shows the same data).
 #[derive(Debug)]
 pub struct TrackingServer {
-    pub uri: Url,
-    pub auth: Option<Auth>,
-    /// What kind of server this is, for logs and reports.
-    pub kind: &'static str,
+    pub(crate) uri: Url,
+    pub(crate) auth: Option<Auth>,
     _guard: Guard,
 }
 
 #[derive(Debug)]
 #[allow(dead_code)] // the values are held for their Drop, which stops what they started
+#[allow(clippy::large_enum_variant)] // one per process
 enum Guard {
     None,
     Embedded(Started),
@@ -68,17 +66,16 @@ impl TrackingServer {
     }
 
     /// A handle for a server that is already running and owned elsewhere.
-    pub fn external(uri: Url, auth: Option<Auth>) -> Self {
+    pub(crate) fn external(uri: Url, auth: Option<Auth>) -> Self {
         Self {
             uri,
             auth,
-            kind: "external",
             _guard: Guard::None,
         }
     }
 
     /// Whether dropping this handle stops the server.
-    pub fn owns_server(&self) -> bool {
+    pub(crate) fn owns_server(&self) -> bool {
         !matches!(self._guard, Guard::None)
     }
 }
@@ -103,7 +100,6 @@ pub fn connect(target: &ServerTarget, progress: &Progress) -> Result<TrackingSer
             Ok(TrackingServer {
                 uri,
                 auth: None,
-                kind: "embedded",
                 _guard: started.map_or(Guard::None, Guard::Embedded),
             })
         }
@@ -112,7 +108,6 @@ pub fn connect(target: &ServerTarget, progress: &Progress) -> Result<TrackingSer
             Ok(TrackingServer {
                 uri: running.uri.clone(),
                 auth: None,
-                kind: "container",
                 _guard: Guard::Container(running),
             })
         }

@@ -15,7 +15,7 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -24,50 +24,40 @@ use super::install::{Lock, LockError, StepFailure, run_logged, tail, which};
 use crate::progress::Progress;
 
 /// The longest one step (creating the venv, one `pip install`) may run before it is killed.
-pub const STEP_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+pub(crate) const STEP_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
 /// A venv folder harness provisions (see the module docs for its layout).
 #[derive(Debug, Clone)]
-pub struct Venv {
+pub(crate) struct Venv {
     dir: PathBuf,
     step_timeout: Duration,
 }
 
 impl Venv {
     /// The venv folder `dir` (the environment itself is `dir/venv`).
-    pub fn new(dir: impl Into<PathBuf>) -> Venv {
+    pub(crate) fn new(dir: impl Into<PathBuf>) -> Venv {
         Venv {
             dir: dir.into(),
             step_timeout: STEP_TIMEOUT,
         }
     }
 
-    /// The same folder with another limit per step.
-    pub fn with_step_timeout(mut self, limit: Duration) -> Venv {
-        self.step_timeout = limit;
-        self
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// The virtual environment itself.
-    pub fn path(&self) -> PathBuf {
+    pub(crate) fn path(&self) -> PathBuf {
         self.dir.join("venv")
     }
 
     /// A program the venv installs (`python`, `mlflow`, `pip`).
-    pub fn bin(&self, program: &str) -> PathBuf {
+    pub(crate) fn bin(&self, program: &str) -> PathBuf {
         self.path().join("bin").join(program)
     }
 
-    pub fn python(&self) -> PathBuf {
+    pub(crate) fn python(&self) -> PathBuf {
         self.bin("python")
     }
 
     /// The log of every install into this venv.
-    pub fn log(&self) -> PathBuf {
+    pub(crate) fn log(&self) -> PathBuf {
         self.dir.join("install.log")
     }
 
@@ -80,7 +70,7 @@ impl Venv {
     }
 
     /// The requirements a completed install recorded; `None` when there is no usable venv.
-    pub fn installed(&self) -> Option<Vec<String>> {
+    pub(crate) fn installed(&self) -> Option<Vec<String>> {
         if !self.python().exists() {
             return None;
         }
@@ -89,7 +79,7 @@ impl Venv {
     }
 
     /// Whether every one of `requirements` is installed.
-    pub fn has(&self, requirements: &[&str]) -> bool {
+    pub(crate) fn has(&self, requirements: &[&str]) -> bool {
         self.installed()
             .is_some_and(|have| requirements.iter().all(|r| have.iter().any(|h| h == r)))
     }
@@ -97,7 +87,7 @@ impl Venv {
     /// Makes sure the venv exists and has `requirements` (pinned `name==version` specs),
     /// creating it with the interpreter `python` when needed. Waits for another process that is
     /// installing into the same folder, then uses what it installed.
-    pub fn ensure(
+    pub(crate) fn ensure(
         &self,
         python: &str,
         requirements: &[&str],
@@ -277,6 +267,7 @@ fn parse_marker(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn layout_is_the_folder_the_venv_log_and_marker() {

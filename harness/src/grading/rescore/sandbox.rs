@@ -16,7 +16,7 @@ use crate::server::{Home, ServerError, mlflow_requirement};
 use crate::train::ModelFile;
 
 /// What the sandbox venv needs besides mlflow to load scikit-learn models as students save them.
-pub const SANDBOX_PACKAGES: [&str; 2] = ["scikit-learn==1.9.1", "skops==0.16.0"];
+pub(crate) const SANDBOX_PACKAGES: [&str; 2] = ["scikit-learn==1.9.1", "skops==0.16.0"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum RescoreError {
@@ -40,8 +40,8 @@ pub enum RescoreError {
 #[derive(Debug, Clone)]
 pub struct Sandbox {
     python: PathBuf,
-    pub timeout: Duration,
-    pub memory_bytes: u64,
+    pub(crate) timeout: Duration,
+    pub(crate) memory_bytes: u64,
     /// `unshare -n` works here (it needs root or user namespaces); without it the subprocess is
     /// still cut off from proxies and the index, but not from the network as such.
     isolate_network: bool,
@@ -75,7 +75,7 @@ impl Sandbox {
     }
 
     /// Predicts class labels for `rows` with the scikit-learn model saved in `model_dir`.
-    pub fn predict_sklearn(
+    pub(crate) fn predict_sklearn(
         &self,
         model_dir: &Path,
         rows: &[Vec<f64>],
@@ -181,7 +181,7 @@ print(json.dumps({"predictions": [int(p) for p in np.asarray(pred).ravel()]}))
 
 /// How a model directory is scored.
 #[derive(Debug)]
-pub enum Scorer<'a> {
+pub(crate) enum Scorer<'a> {
     /// harness's own JSON model file.
     Native(Box<ModelFile>),
     /// A pickled or skops scikit-learn model, through the sandbox.
@@ -189,7 +189,7 @@ pub enum Scorer<'a> {
 }
 
 /// Finds how to score `model_dir`: a harness model file first, else the sklearn flavor.
-pub fn scorer_for<'a>(
+pub(crate) fn scorer_for<'a>(
     model_dir: &Path,
     sandbox: Option<&'a Sandbox>,
 ) -> Result<Scorer<'a>, RescoreError> {
@@ -239,7 +239,7 @@ pub fn predict(
 }
 
 /// Accuracy of `predictions` against `targets`.
-pub fn accuracy(predictions: &[i64], targets: &[usize]) -> f64 {
+pub(crate) fn accuracy(predictions: &[i64], targets: &[usize]) -> f64 {
     if targets.is_empty() {
         return 0.0;
     }

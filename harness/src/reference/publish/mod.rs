@@ -107,7 +107,7 @@ pub struct VersionDraft {
 /// The run a producer is called inside; it can log more to it (per-epoch metrics, artefacts).
 #[derive(Debug)]
 pub struct OpenRun<'a> {
-    pub(crate) client: &'a MlflowClient,
+    pub client: &'a MlflowClient,
     pub run_id: &'a str,
     /// 0-based position in [`RegistryPlan::versions`].
     pub(crate) index: usize,
@@ -143,7 +143,7 @@ pub struct PublishedVersion {
 /// The registry state [`publish`] left.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Published {
-    pub(crate) tracking_uri: String,
+    pub tracking_uri: String,
     pub experiment: String,
     pub experiment_id: String,
     pub registered_model: String,
