@@ -1,10 +1,9 @@
 //! `harness check` as a TA runs it, on stores made by the real Python MLflow client.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use harness_e2e::{harness_bin, sha256};
+use harness_e2e::{digests, harness_bin};
 
 fn submissions() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/submissions")
@@ -17,26 +16,6 @@ fn check(args: &[&str]) -> Output {
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
         .output()
         .unwrap()
-}
-
-/// sha256 of every file under `dir`, by relative path.
-fn digests(dir: &Path) -> BTreeMap<PathBuf, String> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(
-                    p.strip_prefix(dir).unwrap().to_path_buf(),
-                    sha256(&std::fs::read(&p).unwrap()),
-                );
-            }
-        }
-    }
-    out
 }
 
 #[test]

@@ -2,13 +2,13 @@
 //! by `generate.py`): points per item, tie-aware aliases, percent accuracies, MLflow 2.x stores,
 //! broken stores, and files left byte-identical.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use harness::grading::checks::{CheckResult, CheckStatus};
 use harness::grading::points::{Grade, ItemStatus, grade};
 use harness::source::sqlite;
 use harness::task::{TaskSource, TaskSpec};
+use harness_e2e::digests;
 
 fn tasks() -> Vec<TaskSpec> {
     TaskSource::Dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks"))
@@ -187,25 +187,6 @@ fn mlflow2_stores_grade_like_the_3x_one() {
             art.evidence
         );
     }
-}
-
-/// sha256 of every file under `dir` (symlinks followed), keyed by relative path.
-fn digests(dir: &Path) -> BTreeMap<String, String> {
-    use sha2::{Digest, Sha256};
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().display().to_string();
-                out.insert(rel, hex::encode(Sha256::digest(std::fs::read(&p).unwrap())));
-            }
-        }
-    }
-    out
 }
 
 #[test]

@@ -163,6 +163,27 @@ impl Scene {
     }
 }
 
+/// sha256 of every file under `dir` (symlinks followed), by relative path: graded files must
+/// be byte-identical after grading.
+pub fn digests(dir: &std::path::Path) -> std::collections::BTreeMap<PathBuf, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    sha256(&std::fs::read(&p).unwrap()),
+                );
+            }
+        }
+    }
+    out
+}
+
 pub fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
