@@ -46,7 +46,8 @@ pub(crate) fn grade(
                 let mut extras = ReportExtras::from_reference(&summaries, &date);
                 extras.mlflow_versions = client.server_version().ok().into_iter().collect();
                 if opts.screenshots {
-                    extras.screenshots = screenshots(&client, &summaries, &progress, out)?;
+                    extras.screenshots =
+                        screenshots(&settings.home, &client, &summaries, &progress, out)?;
                 }
                 for g in &mut graded {
                     g.submission = "reference run".into();
@@ -91,24 +92,21 @@ fn summarize(
 /// when it is missing and harness may install it; otherwise the screenshots are skipped with a
 /// note that says what to install.
 fn screenshots(
+    home: &server::Home,
     client: &crate::mlflow::MlflowClient,
     summaries: &[TaskSummary],
     progress: &Progress,
     out: &mut dyn Write,
 ) -> Result<Vec<Screenshot>, Error> {
-    // TODO(lead): pass `&settings.home` in (it differs from the environment's only under
-    // `--home`); this function's callers are outside this branch's scope.
-    let home = server::Home::from_env();
-    let browser = match server::Browser::find_or_install(&home, progress)
-        .map_err(report::ReportError::from)
-    {
-        Ok(b) => b,
-        Err(e) if e.is_no_browser() => {
-            writeln!(out, "screenshots skipped: {e}")?;
-            return Ok(Vec::new());
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let browser =
+        match server::Browser::find_or_install(home, progress).map_err(report::ReportError::from) {
+            Ok(b) => b,
+            Err(e) if e.is_no_browser() => {
+                writeln!(out, "screenshots skipped: {e}")?;
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(e.into()),
+        };
     let uri = client
         .tracking_uri()
         .as_str()
