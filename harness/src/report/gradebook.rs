@@ -69,11 +69,19 @@ pub(crate) fn write(rows: &[Row<'_>], out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+/// One text cell. Cells come from students (folder names, notebook headers), and a spreadsheet
+/// runs a cell that starts with `=`, `+`, `-`, `@`, tab or CR as a formula (`=HYPERLINK(…)`):
+/// such a cell gets a leading `'`, as OWASP's CSV-injection advice says, so it stays text.
 fn csv(field: &str) -> String {
+    let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{field}")
+    } else {
+        field.to_string()
+    };
     if field.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {
-        field.to_string()
+        field
     }
 }
 
@@ -86,6 +94,19 @@ mod tests {
         assert_eq!(csv("plain"), "plain");
         assert_eq!(csv("a,b"), "\"a,b\"");
         assert_eq!(csv("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn formula_cells_from_students_stay_text() {
+        assert_eq!(csv("=1+1"), "'=1+1");
+        assert_eq!(
+            csv("=HYPERLINK(\"http://x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
+        );
+        for c in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(csv(c).trim_start_matches('"').starts_with('\''), "{c}");
+        }
+        assert_eq!(csv("Ann-Marie"), "Ann-Marie");
     }
 
     #[test]
