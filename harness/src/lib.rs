@@ -7,7 +7,8 @@
 //! - `report` (view-models, templates, every output file) → `grading` (targets, checks, points,
 //!   rescore) and [`reference`] (the reference runs and their publish flow);
 //! - [`task`] (task files), [`source`] (stores → [`snapshot`]), [`server`] (MLflow and browser
-//!   processes), [`mlflow`] (the REST client), [`train`], [`nn`], [`data`], [`progress`], `version`.
+//!   processes), [`mlflow`] (the REST client), [`train`], [`nn`], [`data`], [`progress`],
+//!   [`handin`] (the one way to read a hand-in's files), `version`.
 //!
 //! Only [`mlflow`] talks to a tracking server; only [`source`] opens a store; only [`server`]
 //! and the rescoring sandbox (`grading::rescore`) start processes.
@@ -17,6 +18,7 @@ mod commands;
 pub mod data;
 pub mod error;
 pub mod grading;
+pub mod handin;
 pub mod mlflow;
 pub mod nn;
 pub mod progress;

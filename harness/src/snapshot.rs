@@ -184,6 +184,9 @@ pub struct ArtifactSummary {
     pub mlmodel: Option<MlModelSummary>,
     /// Why no usable MLmodel was found (not located, unreadable, unparseable).
     pub problem: Option<String>,
+    /// Entries of the folder that were not followed (links out of the hand-in, FIFOs, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) not_followed: Vec<String>,
 }
 
 /// The parts of an `MLmodel` file the checks need.
@@ -209,8 +212,8 @@ pub struct Signature {
 impl MlModelSummary {
     /// Parses `MLmodel` YAML. Public so every source (REST included) summarises it the same way.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let doc: serde_yaml_ng::Value =
-            serde_yaml_ng::from_str(text).map_err(|e| format!("MLmodel is not YAML: {e}"))?;
+        let doc = crate::handin::parse_yaml(std::path::Path::new("MLmodel"), text)
+            .map_err(|e| e.to_string())?;
         let map = doc
             .as_mapping()
             .ok_or_else(|| "MLmodel is not a YAML mapping".to_string())?;

@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["task", "source"],
     &["server", "train", "nn"],
     &["snapshot", "mlflow", "data"],
-    &["progress", "version"],
+    &["progress", "version", "handin"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

@@ -55,6 +55,9 @@ pub struct Graded {
     pub grade: Grade,
     pub snapshot: Option<Snapshot>,
     pub problem: Option<String>,
+    /// Notices about the hand-in that are not check results: which store was graded and why,
+    /// what was passed over.
+    pub notes: Vec<String>,
     /// Where the model files are, for `--rescore`.
     pub(crate) files: ModelFiles,
 }
@@ -87,19 +90,22 @@ impl Graded {
             grade,
             snapshot,
             problem,
+            notes: Vec::new(),
             files,
         }
     }
 
     fn of_submission(s: Submission, tasks: &[TaskSpec]) -> Graded {
         let snapshot = s.snapshot();
-        Graded::new(
+        let mut g = Graded::new(
             s.name,
             s.identity,
             tasks,
             snapshot,
             ModelFiles::Local(s.root),
-        )
+        );
+        g.notes = s.notes;
+        g
     }
 }
 
@@ -135,19 +141,50 @@ pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, G
             tasks,
         )],
         Target::Submissions(dir) => {
-            let subs =
-                submission::discover(&dir).map_err(|source| GradingError::ListSubmissions {
+            let experiments: Vec<String> =
+                tasks.iter().filter_map(|t| t.experiment.clone()).collect();
+            let subs = submission::discover(&dir, &experiments).map_err(|source| {
+                GradingError::ListSubmissions {
                     path: dir.clone(),
                     source,
-                })?;
+                }
+            })?;
             if subs.is_empty() {
                 return Err(GradingError::NoSubmissions { path: dir });
             }
-            subs.into_iter()
-                .map(|s| Graded::of_submission(s, tasks))
-                .collect()
+            let tasks = std::sync::Arc::new(tasks.to_vec());
+            subs.into_iter().map(|s| within_budget(s, &tasks)).collect()
         }
     })
+}
+
+/// Grades one hand-in of a batch on a thread of its own, giving up on it after the per-hand-in
+/// time limit so one pathological hand-in cannot stop the class. Every read is bounded already;
+/// this is the backstop for what no cap foresaw. A thread given up on is left to finish alone.
+fn within_budget(s: Submission, tasks: &std::sync::Arc<Vec<TaskSpec>>) -> Graded {
+    let budget = crate::handin::Limits::current().time_per_hand_in;
+    let (name, identity, root) = (s.name.clone(), s.identity.clone(), s.root.clone());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let shared = std::sync::Arc::clone(tasks);
+    let spawned = std::thread::Builder::new()
+        .name(format!("grade {name}"))
+        .spawn(move || {
+            let _ = tx.send(Graded::of_submission(s, &shared));
+        });
+    let outcome = match spawned {
+        Ok(_) => rx.recv_timeout(budget).map_err(|e| match e {
+            std::sync::mpsc::RecvTimeoutError::Timeout => format!(
+                "grading took longer than {} s and was abandoned (raise it with --limit time=SECONDS)",
+                budget.as_secs()
+            ),
+            std::sync::mpsc::RecvTimeoutError::Disconnected => {
+                "grading stopped unexpectedly (an internal error; please report it)".to_string()
+            }
+        }),
+        Err(e) => Err(format!("cannot start grading: {e}")),
+    };
+    outcome
+        .unwrap_or_else(|why| Graded::new(name, identity, tasks, Err(why), ModelFiles::Local(root)))
 }
 
 /// Whether every automatic check of every graded submission passed: `check` and `grade` exit 0

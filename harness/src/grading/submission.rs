@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::handin::{HandIn, Kind};
 use crate::snapshot::Snapshot;
+use crate::source::discover;
 
 /// The two header lines the homework asks for, plus English fallbacks.
 const NAME_MARKERS: [&str; 3] = ["ชื่อ-นามสกุล", "ชื่อ", "Name"];
@@ -29,12 +31,24 @@ pub struct Submission {
     pub root: PathBuf,
     pub(crate) store: Store,
     pub identity: Identity,
+    /// Which store was chosen and why, and what was passed over (see [`discover`]).
+    pub notes: Vec<String>,
+    /// Why this entry of a class folder cannot be graded at all (a link, an archive, …).
+    pub(crate) refused: Option<String>,
 }
 
 impl Submission {
     /// Describes the folder `root` (a submission of its own), finding its store.
     pub fn at(root: &Path) -> Submission {
-        Submission::with_store(root, Store::find(root))
+        Submission::for_experiments(root, &[])
+    }
+
+    /// [`Submission::at`], preferring a store with one of `experiments` when there are several.
+    pub fn for_experiments(root: &Path, experiments: &[String]) -> Submission {
+        let found = discover::discover(root, experiments);
+        let mut s = Submission::with_store(root, found.store);
+        s.notes = found.notes;
+        s
     }
 
     /// A store given by path (`--store FILE`, `--mlruns DIR`): the submission is the folder
@@ -51,59 +65,143 @@ impl Submission {
         Submission::with_store(&root, store)
     }
 
-    fn with_store(root: &Path, store: Store) -> Submission {
-        let name = root
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| root.display().to_string());
+    /// An entry of a class folder that is listed (so the gradebook has its row) but not read.
+    fn refused(path: &Path, why: String) -> Submission {
         Submission {
-            name,
+            name: name_of(path),
+            root: path.to_path_buf(),
+            store: Store::Missing,
+            identity: Identity::default(),
+            notes: Vec::new(),
+            refused: Some(why),
+        }
+    }
+
+    fn with_store(root: &Path, store: Store) -> Submission {
+        Submission {
+            name: name_of(root),
             root: root.to_path_buf(),
             store,
             identity: identify(root),
+            notes: Vec::new(),
+            refused: None,
         }
     }
 
     /// Reads the store into a snapshot, never touching the files; the error says what was wrong.
     pub fn snapshot(&self) -> Result<Snapshot, String> {
+        if let Some(why) = &self.refused {
+            return Err(why.clone());
+        }
         match &self.store {
             Store::Missing => Err(format!(
-                "no MLflow store in {}: expected an mlflow.db (any *.db) or an mlruns/ folder",
-                self.root.display()
+                "no MLflow store in {}: {}",
+                self.root.display(),
+                if self.notes.is_empty() {
+                    "expected an mlflow.db (any *.db) or an mlruns/ folder".to_string()
+                } else {
+                    self.notes.join("; ")
+                }
             )),
             store => store.load(&self.root).map_err(|e| e.to_string()),
         }
     }
 }
 
-/// Every sub-folder of `dir`, sorted by name: one submission each.
-pub fn discover(dir: &Path) -> std::io::Result<Vec<Submission>> {
-    let mut out: Vec<Submission> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .map(|e| Submission::at(&e.path()))
-        .collect();
+fn name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Folders tools leave in a class folder; never a student's hand-in.
+const TOOL_FOLDERS: [&str; 5] = [
+    ".git",
+    ".ipynb_checkpoints",
+    "__MACOSX",
+    ".venv",
+    ".harness",
+];
+/// Archives a TA forgot to unpack: listed so the student is not silently missing.
+const ARCHIVES: [&str; 6] = [".zip", ".tar", ".tar.gz", ".tgz", ".7z", ".rar"];
+
+/// One submission per sub-folder of `dir`, sorted by name, each with its store chosen for
+/// `experiments`. Every entry that looks like a hand-in gets a row, with the reason when it
+/// cannot be graded: a linked folder (not followed), an unpacked archive, an unreadable folder.
+pub fn discover(dir: &Path, experiments: &[String]) -> std::io::Result<Vec<Submission>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(kind) = entry.file_type() else {
+            out.push(Submission::refused(
+                &path,
+                format!("{name}: cannot tell what it is"),
+            ));
+            continue;
+        };
+        if TOOL_FOLDERS.contains(&name.as_str()) {
+            continue;
+        }
+        if kind.is_symlink() {
+            out.push(Submission::refused(
+                &path,
+                format!(
+                    "{name} is a link, not a folder; links in a class folder are not followed \
+                     (copy the hand-in in place to grade it)"
+                ),
+            ));
+        } else if kind.is_dir() {
+            if let Err(e) = std::fs::read_dir(&path) {
+                out.push(Submission::refused(
+                    &path,
+                    format!("cannot read {name}: {e}"),
+                ));
+            } else if name.starts_with('.') && Store::find(&path) == Store::Missing {
+                // A hidden folder without a store is a tool's, not a student's.
+                continue;
+            } else {
+                out.push(Submission::for_experiments(&path, experiments));
+            }
+        } else if ARCHIVES
+            .iter()
+            .any(|x| name.to_ascii_lowercase().ends_with(x))
+        {
+            out.push(Submission::refused(
+                &path,
+                format!("{name} is an archive; unpack each hand-in into a folder of its own"),
+            ));
+        }
+    }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
 
-/// Reads the name and student ID from the first notebook or script that has them.
+/// Reads the name and student ID from the first notebook or script that has them. Files are
+/// read through [`HandIn`]: regular files inside the hand-in only, capped by kind.
 pub(crate) fn identify(root: &Path) -> Identity {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root)
+    let mut id = Identity::default();
+    let Ok(hand_in) = HandIn::new(root) else {
+        return id;
+    };
+    let mut files: Vec<(PathBuf, Kind)> = std::fs::read_dir(root)
         .into_iter()
         .flatten()
         .filter_map(|e| e.ok())
         .map(|e| e.path())
-        .filter(|p| {
-            p.extension()
-                .is_some_and(|x| ["py", "ipynb", "md", "txt"].contains(&&*x.to_string_lossy()))
+        .filter_map(|p| {
+            let kind = match p.extension()?.to_str()? {
+                "ipynb" => Kind::Notebook,
+                "py" | "md" | "txt" => Kind::Text,
+                _ => return None,
+            };
+            Some((p, kind))
         })
         .collect();
-    files.sort();
-    let mut id = Identity::default();
-    for f in files {
-        let Ok(text) = std::fs::read_to_string(&f) else {
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    for (f, kind) in files {
+        let Ok(text) = hand_in.read_text(&f, kind) else {
             continue;
         };
         let found = identity_in(&text);
@@ -184,10 +282,16 @@ mod tests {
             Store::find(dir.path()),
             Store::Mlruns(dir.path().join("mlruns"))
         );
+        // An empty database is no better than an empty mlruns/; the folder's own store wins.
         std::fs::write(dir.path().join("homework.db"), b"").unwrap();
-        assert_eq!(
-            Store::find(dir.path()),
-            Store::Sqlite(dir.path().join("homework.db"))
+        let s = Submission::at(dir.path());
+        assert_eq!(s.store, Store::Mlruns(dir.path().join("mlruns")));
+        assert!(
+            s.notes
+                .iter()
+                .any(|n| n.contains("homework.db: an empty file")),
+            "{:?}",
+            s.notes
         );
     }
 }

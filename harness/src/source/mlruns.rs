@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde_yaml_ng::Value;
 
 use super::{ArtifactLocator, SourceError};
+use crate::handin::{HandIn, Kind, parse_yaml};
 use crate::snapshot::{
     DatasetInput, Experiment, LoggedModel, MetricPoint, ModelVersion, RegisteredModel, Run,
     Snapshot, latest_metrics,
@@ -36,6 +37,8 @@ pub(crate) fn load_with_root(mlruns: &Path, root: &Path) -> Result<Snapshot, Sou
             reason: "not a directory".into(),
         });
     }
+    let h = HandIn::new(root)?;
+    h.dir(mlruns)?;
     let mut snap = Snapshot {
         origin: format!("mlruns:{}", mlruns.display()),
         ..Snapshot::default()
@@ -50,16 +53,16 @@ pub(crate) fn load_with_root(mlruns: &Path, root: &Path) -> Result<Snapshot, Sou
         exp_dirs.extend(subdirs(&trash)?.into_iter().map(|d| (d, true)));
     }
     for (dir, trashed) in exp_dirs {
-        if !dir.join("meta.yaml").is_file() {
+        if !present(&dir.join("meta.yaml")) {
             continue;
         }
-        read_experiment(&dir, trashed, &mut snap)?;
+        read_experiment(&h, &dir, trashed, &mut snap)?;
     }
     let registry = mlruns.join("models");
     if registry.is_dir() {
         for dir in subdirs(&registry)? {
-            if dir.join("meta.yaml").is_file() {
-                read_registered_model(&dir, &mut snap)?;
+            if present(&dir.join("meta.yaml")) {
+                read_registered_model(&h, &dir, &mut snap)?;
             }
         }
     }
@@ -94,13 +97,14 @@ fn subdirs(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
     Ok(out)
 }
 
-fn read_yaml(path: &Path) -> Result<Value, SourceError> {
-    let text = std::fs::read_to_string(path).map_err(io(path))?;
-    serde_yaml_ng::from_str(&text).map_err(|e| SourceError::Parse {
-        path: path.to_path_buf(),
-        key: "<document>".into(),
-        message: e.to_string(),
-    })
+fn read_yaml(h: &HandIn, path: &Path) -> Result<Value, SourceError> {
+    let text = h.read_text(path, Kind::Meta)?;
+    Ok(parse_yaml(path, &text)?)
+}
+
+/// An entry exists at `path` (a link or FIFO too: reading it then says what is wrong with it).
+fn present(path: &Path) -> bool {
+    path.symlink_metadata().is_ok()
 }
 
 /// A scalar as text (`experiment_id: 1` and `'1'` both give "1"); `None` for null/absent.
@@ -122,7 +126,7 @@ fn int(v: &Value, key: &str) -> Option<i64> {
 }
 
 /// `dir/<key>` files (keys may contain `/`, stored as folders) → key → content.
-fn key_files(dir: &Path) -> Result<BTreeMap<String, String>, SourceError> {
+fn key_files(h: &HandIn, dir: &Path, kind: Kind) -> Result<BTreeMap<String, String>, SourceError> {
     let mut out = BTreeMap::new();
     if !dir.is_dir() {
         return Ok(out);
@@ -131,15 +135,16 @@ fn key_files(dir: &Path) -> Result<BTreeMap<String, String>, SourceError> {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).map_err(io(&d))? {
             let e = e.map_err(io(&d))?;
-            let kind = e.file_type().map_err(io(&d))?;
+            let file_type = e.file_type().map_err(io(&d))?;
             let p = e.path();
-            if kind.is_dir() {
+            if file_type.is_dir() {
                 stack.push(p);
-            } else if !kind.is_file() {
+            } else if file_type.is_symlink() && p.is_dir() {
+                // A linked folder is never entered: a link cycle must not hang the grader.
                 continue;
             } else if let Ok(rel) = p.strip_prefix(dir) {
                 let key = rel.to_string_lossy().replace('\\', "/");
-                let value = std::fs::read_to_string(&p).map_err(io(&p))?;
+                let value = h.read_text(&p, kind)?;
                 out.insert(key, value);
             }
         }
@@ -147,8 +152,13 @@ fn key_files(dir: &Path) -> Result<BTreeMap<String, String>, SourceError> {
     Ok(out)
 }
 
-fn read_experiment(dir: &Path, trashed: bool, snap: &mut Snapshot) -> Result<(), SourceError> {
-    let meta = read_yaml(&dir.join("meta.yaml"))?;
+fn read_experiment(
+    h: &HandIn,
+    dir: &Path,
+    trashed: bool,
+    snap: &mut Snapshot,
+) -> Result<(), SourceError> {
+    let meta = read_yaml(h, &dir.join("meta.yaml"))?;
     let id = text(&meta, "experiment_id").unwrap_or_else(|| name_of(dir));
     snap.experiments.push(Experiment {
         id: id.clone(),
@@ -159,15 +169,15 @@ fn read_experiment(dir: &Path, trashed: bool, snap: &mut Snapshot) -> Result<(),
         } else {
             text(&meta, "lifecycle_stage").unwrap_or_else(|| "active".into())
         },
-        tags: key_files(&dir.join("tags"))?,
+        tags: key_files(h, &dir.join("tags"), Kind::Value)?,
     });
-    let datasets = read_datasets(&dir.join("datasets"))?;
+    let datasets = read_datasets(h, &dir.join("datasets"))?;
     for run_dir in subdirs(dir)? {
         match name_of(&run_dir).as_str() {
             "tags" | "datasets" | "traces" => {}
-            "models" => read_logged_models(&run_dir, &id, snap)?,
-            _ if run_dir.join("meta.yaml").is_file() => {
-                let mut run = read_run(&run_dir, &id, &datasets)?;
+            "models" => read_logged_models(h, &run_dir, &id, snap)?,
+            _ if present(&run_dir.join("meta.yaml")) => {
+                let mut run = read_run(h, &run_dir, &id, &datasets)?;
                 if trashed {
                     run.lifecycle_stage = "deleted".into();
                 }
@@ -179,17 +189,17 @@ fn read_experiment(dir: &Path, trashed: bool, snap: &mut Snapshot) -> Result<(),
     Ok(())
 }
 
-fn read_datasets(dir: &Path) -> Result<BTreeMap<String, DatasetInput>, SourceError> {
+fn read_datasets(h: &HandIn, dir: &Path) -> Result<BTreeMap<String, DatasetInput>, SourceError> {
     let mut out = BTreeMap::new();
     if !dir.is_dir() {
         return Ok(out);
     }
     for d in subdirs(dir)? {
         let meta_path = d.join("meta.yaml");
-        if !meta_path.is_file() {
+        if !present(&meta_path) {
             continue;
         }
-        let meta = read_yaml(&meta_path)?;
+        let meta = read_yaml(h, &meta_path)?;
         out.insert(
             name_of(&d),
             DatasetInput {
@@ -206,11 +216,12 @@ fn read_datasets(dir: &Path) -> Result<BTreeMap<String, DatasetInput>, SourceErr
 const RUN_STATUS: [&str; 6] = ["", "RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"];
 
 fn read_run(
+    h: &HandIn,
     dir: &Path,
     experiment_id: &str,
     datasets: &BTreeMap<String, DatasetInput>,
 ) -> Result<Run, SourceError> {
-    let meta = read_yaml(&dir.join("meta.yaml"))?;
+    let meta = read_yaml(h, &dir.join("meta.yaml"))?;
     let status = match int(&meta, "status") {
         Some(n) => usize::try_from(n)
             .ok()
@@ -229,11 +240,11 @@ fn read_run(
         end_time: int(&meta, "end_time"),
         lifecycle_stage: text(&meta, "lifecycle_stage").unwrap_or_else(|| "active".into()),
         artifact_uri: text(&meta, "artifact_uri"),
-        params: key_files(&dir.join("params"))?,
-        tags: key_files(&dir.join("tags"))?,
+        params: key_files(h, &dir.join("params"), Kind::Value)?,
+        tags: key_files(h, &dir.join("tags"), Kind::Value)?,
         ..Run::default()
     };
-    for (key, body) in key_files(&dir.join("metrics"))? {
+    for (key, body) in key_files(h, &dir.join("metrics"), Kind::Metric)? {
         let points = body
             .lines()
             .filter(|l| !l.trim().is_empty())
@@ -253,7 +264,7 @@ fn read_run(
     let inputs = dir.join("inputs");
     if inputs.is_dir() {
         for d in subdirs(&inputs)? {
-            let meta = read_yaml(&d.join("meta.yaml"))?;
+            let meta = read_yaml(h, &d.join("meta.yaml"))?;
             let Some(ds) = text(&meta, "source_id").and_then(|id| datasets.get(&id)) else {
                 continue;
             };
@@ -291,16 +302,17 @@ fn parse_metric_line(line: &str) -> Option<MetricPoint> {
 }
 
 fn read_logged_models(
+    h: &HandIn,
     dir: &Path,
     experiment_id: &str,
     snap: &mut Snapshot,
 ) -> Result<(), SourceError> {
     for d in subdirs(dir)? {
         let meta_path = d.join("meta.yaml");
-        if !meta_path.is_file() {
+        if !present(&meta_path) {
             continue;
         }
-        let meta = read_yaml(&meta_path)?;
+        let meta = read_yaml(h, &meta_path)?;
         snap.logged_models.push(LoggedModel {
             id: text(&meta, "model_id").unwrap_or_else(|| name_of(&d)),
             experiment_id: text(&meta, "experiment_id").unwrap_or_else(|| experiment_id.into()),
@@ -308,14 +320,14 @@ fn read_logged_models(
             artifact_location: text(&meta, "artifact_location").unwrap_or_default(),
             source_run_id: text(&meta, "source_run_id"),
             status: text(&meta, "status"),
-            tags: key_files(&d.join("tags"))?,
+            tags: key_files(h, &d.join("tags"), Kind::Value)?,
         });
     }
     Ok(())
 }
 
-fn read_registered_model(dir: &Path, snap: &mut Snapshot) -> Result<(), SourceError> {
-    let meta = read_yaml(&dir.join("meta.yaml"))?;
+fn read_registered_model(h: &HandIn, dir: &Path, snap: &mut Snapshot) -> Result<(), SourceError> {
+    let meta = read_yaml(h, &dir.join("meta.yaml"))?;
     let name = text(&meta, "name").unwrap_or_else(|| name_of(dir));
     // Aliases live in `aliases/<alias>` files; 2.x also mirrors them in meta.yaml.
     let mut aliases: BTreeMap<String, u32> = BTreeMap::new();
@@ -331,7 +343,7 @@ fn read_registered_model(dir: &Path, snap: &mut Snapshot) -> Result<(), SourceEr
             }
         }
     }
-    for (alias, v) in key_files(&dir.join("aliases"))? {
+    for (alias, v) in key_files(h, &dir.join("aliases"), Kind::Value)? {
         if let Ok(n) = v.trim().parse() {
             aliases.insert(alias, n);
         }
@@ -339,14 +351,14 @@ fn read_registered_model(dir: &Path, snap: &mut Snapshot) -> Result<(), SourceEr
     snap.registered_models.push(RegisteredModel {
         name: name.clone(),
         description: text(&meta, "description"),
-        tags: key_files(&dir.join("tags"))?,
+        tags: key_files(h, &dir.join("tags"), Kind::Value)?,
         aliases,
     });
     for d in subdirs(dir)? {
-        if !name_of(&d).starts_with("version-") || !d.join("meta.yaml").is_file() {
+        if !name_of(&d).starts_with("version-") || !present(&d.join("meta.yaml")) {
             continue;
         }
-        let meta = read_yaml(&d.join("meta.yaml"))?;
+        let meta = read_yaml(h, &d.join("meta.yaml"))?;
         let stage = text(&meta, "current_stage");
         if stage.as_deref() == Some("Deleted_Internal") {
             continue;
@@ -371,7 +383,7 @@ fn read_registered_model(dir: &Path, snap: &mut Snapshot) -> Result<(), SourceEr
             current_stage: stage,
             status: text(&meta, "status"),
             description: text(&meta, "description").filter(|d| !d.is_empty()),
-            tags: key_files(&d.join("tags"))?,
+            tags: key_files(h, &d.join("tags"), Kind::Value)?,
             storage_location: text(&meta, "storage_location"),
             ..ModelVersion::default()
         });
@@ -422,7 +434,7 @@ mod tests {
         std::fs::create_dir_all(&exp).unwrap();
         std::fs::write(exp.join("meta.yaml"), "name: [unclosed").unwrap();
         let err = load(&t.path().join("mlruns")).unwrap_err();
-        assert!(matches!(err, SourceError::Parse { .. }), "{err:?}");
+        assert!(err.to_string().contains("not YAML"), "{err:?}");
     }
 
     #[test]

@@ -8,12 +8,14 @@
 //! `/home/alice/hw/mlartifacts/1/…`, `file:///…/mlruns/1/…`). [`ArtifactLocator`] maps them
 //! under the submission folder without any network, so the artefact checks work offline.
 
+pub mod discover;
 pub mod mlruns;
 pub mod rest;
 pub mod sqlite;
 
 use std::path::{Component, Path, PathBuf};
 
+use crate::handin::{HandIn, HandinError, Kind};
 use crate::snapshot::{ArtifactSummary, MlModelSummary, Snapshot};
 
 /// Errors reading a submitted store.
@@ -40,6 +42,8 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    HandIn(#[from] HandinError),
     #[error("{path}: cannot parse `{key}`: {message}")]
     Parse {
         path: PathBuf,
@@ -51,7 +55,7 @@ pub enum SourceError {
 /// Where a submission keeps its MLflow state.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum Store {
-    /// An SQLite store (`mlflow.db` preferred, else the first `*.db`/`*.sqlite` by name).
+    /// An SQLite store (any `*.db`/`*.sqlite` name).
     Sqlite(PathBuf),
     /// A file store: an `mlruns/` child, or the folder itself.
     Mlruns(PathBuf),
@@ -60,28 +64,10 @@ pub enum Store {
 }
 
 impl Store {
-    /// Finds the store in a submission folder (or takes a store file as given).
+    /// Finds the store in a submission folder (or takes a store file as given); see
+    /// [`discover::discover`] for how a folder with several candidates is decided.
     pub fn find(path: &Path) -> Store {
-        if path.is_file() {
-            return Store::Sqlite(path.to_path_buf());
-        }
-        let mut dbs: Vec<PathBuf> = std::fs::read_dir(path)
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "db" || e == "sqlite"))
-            .collect();
-        dbs.sort_by_key(|p| (p.file_name() != Some("mlflow.db".as_ref()), p.clone()));
-        if let Some(db) = dbs.into_iter().next() {
-            return Store::Sqlite(db);
-        }
-        if path.join("mlruns").is_dir() {
-            return Store::Mlruns(path.join("mlruns"));
-        }
-        if path.join("models").is_dir() || path.join("0").join("meta.yaml").is_file() {
-            return Store::Mlruns(path.to_path_buf());
-        }
-        Store::Missing
+        discover::discover(path, &[]).store
     }
 
     /// Reads the store, locating artefacts under `root` (the submission folder).
@@ -118,6 +104,9 @@ pub fn load_submission(path: &Path) -> Result<Snapshot, SourceError> {
 #[derive(Debug, Clone)]
 pub(crate) struct ArtifactLocator {
     root: PathBuf,
+    /// Every folder and file found is resolved inside the hand-in; `Err` when its root cannot be
+    /// opened at all (then nothing is located).
+    hand_in: Result<HandIn, String>,
 }
 
 /// Folder names MLflow writes artefacts under; a student's absolute path is re-rooted at the
@@ -126,12 +115,27 @@ const ARTIFACT_ROOTS: [&str; 2] = ["mlartifacts", "mlruns"];
 
 impl ArtifactLocator {
     pub(crate) fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        let root = root.into();
+        let hand_in = HandIn::new(&root).map_err(|e| e.to_string());
+        Self { root, hand_in }
     }
 
-    /// Directory under the root that `uri` most plausibly means, if one exists.
-    pub(crate) fn locate(&self, uri: &str) -> Option<PathBuf> {
-        self.candidates(uri).into_iter().find(|p| p.is_dir())
+    /// Directory under the root that `uri` most plausibly means, if one exists inside the
+    /// hand-in; a candidate that is a link out of it is reported, never followed.
+    pub(crate) fn locate(&self, uri: &str) -> Result<Option<PathBuf>, String> {
+        let h = self.hand_in.as_ref().map_err(Clone::clone)?;
+        let mut refused = None;
+        for candidate in self.candidates(uri) {
+            if candidate.symlink_metadata().is_err() {
+                continue;
+            }
+            match h.dir(&candidate) {
+                Ok(_) => return Ok(Some(candidate)),
+                Err(e @ HandinError::Outside { .. }) => refused = refused.or(Some(e.to_string())),
+                Err(_) => {}
+            }
+        }
+        refused.map_or(Ok(None), Err)
     }
 
     /// Candidate directories, most specific first. Never leaves the root (`..` refused).
@@ -192,11 +196,21 @@ impl ArtifactLocator {
             uri: Some(uri.to_string()),
             ..ArtifactSummary::default()
         };
-        let Some(dir) = self.locate(uri) else {
-            s.problem = Some(format!(
-                "no directory under {} matches {uri}",
-                self.root.display()
-            ));
+        let dir = match self.locate(uri) {
+            Ok(Some(dir)) => dir,
+            Ok(None) => {
+                s.problem = Some(format!(
+                    "no directory under {} matches {uri}",
+                    self.root.display()
+                ));
+                return s;
+            }
+            Err(problem) => {
+                s.problem = Some(problem);
+                return s;
+            }
+        };
+        let Ok(h) = self.hand_in.as_ref() else {
             return s;
         };
         s.location = Some(
@@ -205,14 +219,26 @@ impl ArtifactLocator {
                 .to_string_lossy()
                 .into_owned(),
         );
-        s.files = list_files(&dir);
-        match std::fs::read_to_string(dir.join("MLmodel")) {
+        let mut refused = Vec::new();
+        match h.list_files(&dir) {
+            Ok(listing) => {
+                s.files = listing.files;
+                refused = listing.refused;
+            }
+            Err(e) => refused.push(e.to_string()),
+        }
+        let mlmodel = dir.join("MLmodel");
+        match h.read_text(&mlmodel, Kind::Mlmodel) {
             Ok(text) => match MlModelSummary::parse(&text) {
                 Ok(m) => s.mlmodel = Some(m),
                 Err(e) => s.problem = Some(e),
             },
-            Err(e) => s.problem = Some(format!("no readable MLmodel in {}: {e}", dir.display())),
+            Err(e) if e.is_not_found() => {
+                s.problem = Some(format!("no readable MLmodel in {}", dir.display()))
+            }
+            Err(e) => s.problem = Some(e.to_string()),
         }
+        s.not_followed = refused;
         s
     }
 
@@ -271,30 +297,6 @@ pub(crate) fn artifact_uri_of(
     Some(source.to_string())
 }
 
-fn list_files(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(p),
-                Ok(t) if t.is_file() => {
-                    if let Ok(rel) = p.strip_prefix(dir) {
-                        out.push(rel.to_string_lossy().replace('\\', "/"));
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -342,11 +344,11 @@ mod tests {
             "/home/alice/hw/mlartifacts/1/models/m-abc/artifacts",
             "file:///C:/Users/bob/hw/mlartifacts/1/models/m-abc/artifacts",
         ] {
-            assert_eq!(loc.locate(uri), Some(want.clone()), "{uri}");
+            assert_eq!(loc.locate(uri), Ok(Some(want.clone())), "{uri}");
         }
         assert_eq!(
             loc.locate("file:///home/alice/my%20hw/mlruns/2/abcd/artifacts/model"),
-            Some(t.path().join("mlruns/2/abcd/artifacts/model"))
+            Ok(Some(t.path().join("mlruns/2/abcd/artifacts/model")))
         );
     }
 
@@ -354,9 +356,9 @@ mod tests {
     fn refuses_escapes_and_remote_stores() {
         let t = tree();
         let loc = ArtifactLocator::new(t.path().join("mlartifacts"));
-        assert_eq!(loc.locate("mlflow-artifacts:/../mlruns/2"), None);
-        assert_eq!(loc.locate("s3://bucket/1/models/m-abc/artifacts"), None);
-        assert_eq!(loc.locate("/etc"), None);
+        assert_eq!(loc.locate("mlflow-artifacts:/../mlruns/2"), Ok(None));
+        assert_eq!(loc.locate("s3://bucket/1/models/m-abc/artifacts"), Ok(None));
+        assert_eq!(loc.locate("/etc"), Ok(None));
     }
 
     #[test]

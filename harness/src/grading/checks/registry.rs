@@ -178,6 +178,9 @@ pub(super) fn model_artifact(id: String, v: &ModelVersion) -> CheckResult {
     if let Some(loc) = &a.location {
         evidence.push(format!("found at {loc}: {}", a.files.join(", ")));
     }
+    if !a.not_followed.is_empty() {
+        evidence.push(format!("not followed: {}", a.not_followed.join("; ")));
+    }
     let Some(m) = &a.mlmodel else {
         return CheckResult::new(
             id,
