@@ -109,7 +109,13 @@ impl<'a> Context<'a> {
         // For each registered version: the expected key it matches best, and why.
         let mut best: BTreeMap<u32, (String, usize, String)> = BTreeMap::new();
         for v in &self.versions {
-            let hay = self.haystack(v);
+            // Each text is normalised once, not once per keyword: a student's 1 MB tag must not
+            // cost a second per keyword.
+            let hay: Vec<(String, Searchable)> = self
+                .haystack(v)
+                .into_iter()
+                .map(|(field, text)| (field, Searchable::new(&text)))
+                .collect();
             let mut scored: Vec<(usize, usize, &VersionSpec, Vec<String>)> = specs
                 .iter()
                 .map(|s| {
@@ -118,7 +124,7 @@ impl<'a> Context<'a> {
                         .iter()
                         .filter_map(|kw| {
                             hay.iter()
-                                .find(|(_, text)| keyword_matches(kw, text))
+                                .find(|(_, text)| text.matches(kw))
                                 .map(|(field, _)| (kw.clone(), field.clone()))
                         })
                         .collect();
@@ -227,14 +233,33 @@ pub(super) fn words(s: &str) -> Vec<String> {
 /// Short keywords (`dt`, `rf`) must be a whole word; longer ones may sit inside a word
 /// (`DecisionTreeClassifier`).
 pub fn keyword_matches(keyword: &str, text: &str) -> bool {
-    let k = normalize(keyword);
-    if k.is_empty() {
-        return false;
+    Searchable::new(text).matches(keyword)
+}
+
+/// A text prepared once for [`keyword_matches`] against many keywords.
+pub(super) struct Searchable {
+    normalized: String,
+    words: std::collections::HashSet<String>,
+}
+
+impl Searchable {
+    pub(super) fn new(text: &str) -> Searchable {
+        Searchable {
+            normalized: normalize(text),
+            words: words(text).into_iter().collect(),
+        }
     }
-    if k.chars().count() <= 3 {
-        words(text).contains(&k)
-    } else {
-        normalize(text).contains(&k)
+
+    pub(super) fn matches(&self, keyword: &str) -> bool {
+        let k = normalize(keyword);
+        if k.is_empty() {
+            return false;
+        }
+        if k.chars().count() <= 3 {
+            self.words.contains(&k)
+        } else {
+            self.normalized.contains(&k)
+        }
     }
 }
 

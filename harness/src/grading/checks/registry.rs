@@ -46,11 +46,12 @@ pub(super) fn description(id: String, ctx: &Context<'_>) -> CheckResult {
     let want = &ctx.spec.registry.description;
     let text = m.description.as_deref().unwrap_or("").trim();
     let len = text.chars().count();
+    let searchable = Searchable::new(text);
     let mentioned: Vec<String> = ctx
         .spec
         .versions
         .iter()
-        .filter(|s| s.keywords.iter().any(|k| keyword_matches(k, text)))
+        .filter(|s| s.keywords.iter().any(|k| searchable.matches(k)))
         .map(|s| s.title.clone())
         .collect();
     let evidence = vec![
