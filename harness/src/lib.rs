@@ -42,6 +42,7 @@ pub fn run(settings: settings::Settings) -> Result<std::process::ExitCode, Error
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let s = &settings;
+    s.limits.clone().install();
     match &s.action {
         Action::MlflowUp { instance } => {
             commands::mlflow::up(&s.home, instance, &s.python, s.quiet, &mut out)

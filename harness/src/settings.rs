@@ -9,6 +9,7 @@ use crate::cli::{
     ServerArgs, StateArgs, TaskName,
 };
 use crate::error::Error;
+use crate::handin::Limits;
 use crate::mlflow::Auth;
 use crate::nn::{DeviceKind, Engine};
 use crate::reference::{RunOptions, Task};
@@ -24,6 +25,8 @@ pub struct Settings {
     pub(crate) quiet: bool,
     /// The interpreter that creates the MLflow venv (`HARNESS_PYTHON`, default `python3`).
     pub(crate) python: String,
+    /// Caps on what is read from hand-ins (`--limit`).
+    pub(crate) limits: Limits,
     pub(crate) action: Action,
 }
 
@@ -102,6 +105,9 @@ pub(crate) enum CheckTarget {
 impl Settings {
     pub fn from_cli(cli: Cli) -> Result<Self, Error> {
         let home = cli.home.map(Home::new).unwrap_or_else(Home::from_env);
+        let limits = Limits::default()
+            .with_settings(cli.limits.iter().map(String::as_str))
+            .map_err(|e| Error::Usage(format!("--limit: {e}")))?;
         let python = std::env::var("HARNESS_PYTHON")
             .ok()
             .filter(|p| !p.is_empty())
@@ -190,6 +196,7 @@ impl Settings {
             },
         };
         Ok(Settings {
+            limits,
             home,
             quiet: cli.quiet,
             python,
