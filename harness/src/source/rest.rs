@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::handin::{HandIn, Kind};
 use crate::mlflow::{self, MlflowClient, MlflowError, RunSearch, ViewType};
 use crate::snapshot::{
     ArtifactSummary, DatasetInput, Experiment, LoggedModel, MetricPoint, MlModelSummary,
@@ -230,6 +231,9 @@ fn artifact_summary(client: &MlflowClient, name: &str, version: &str) -> Artifac
             };
         }
     };
+    if let Some(dir) = local_path(&uri) {
+        return local_summary(client, &uri, &dir);
+    }
     let mut summary = ArtifactSummary {
         uri: Some(uri.clone()),
         location: Some(uri.clone()),
@@ -261,6 +265,65 @@ fn artifact_summary(client: &MlflowClient, name: &str, version: &str) -> Artifac
     }
     match client.download_artifact(&uri, "MLmodel") {
         Ok(bytes) => match MlModelSummary::parse(&String::from_utf8_lossy(&bytes)) {
+            Ok(m) => summary.mlmodel = Some(m),
+            Err(e) => summary.problem = Some(e),
+        },
+        Err(e) => summary.problem = Some(format!("no readable MLmodel at {uri}: {e}")),
+    }
+    summary
+}
+
+/// The directory a `file://…` or absolute artefact URI names on the server's machine.
+fn local_path(uri: &str) -> Option<std::path::PathBuf> {
+    let path = uri.strip_prefix("file://").unwrap_or(uri);
+    path.starts_with('/').then(|| path.into())
+}
+
+/// Artefacts the server keeps as plain paths. They are only this machine's files when the server
+/// runs here; a remote server's paths are its own, and reading ours under those names would
+/// list whatever this machine has there (`file:///etc` would list `/etc`). Local ones are read
+/// through [`HandIn`] rooted at the version's folder: regular files, capped, no link out.
+fn local_summary(client: &MlflowClient, uri: &str, dir: &std::path::Path) -> ArtifactSummary {
+    let mut summary = ArtifactSummary {
+        uri: Some(uri.to_string()),
+        ..Default::default()
+    };
+    let here = client
+        .tracking_uri()
+        .host_str()
+        .map(str::to_string)
+        .is_some_and(|h| matches!(h.as_str(), "127.0.0.1" | "localhost" | "[::1]" | "::1"));
+    if !here {
+        summary.problem = Some(format!(
+            "the server keeps this version's files at a path on its own machine ({uri}), \
+             which cannot be read from here; serve artefacts through the server \
+             (`mlflow server` with --serve-artifacts, the default since MLflow 2.0)"
+        ));
+        return summary;
+    }
+    let hand_in = match HandIn::new(dir) {
+        Ok(h) => h,
+        Err(e) => {
+            summary.problem = Some(format!("no files at {uri}: {e}"));
+            return summary;
+        }
+    };
+    match hand_in.list_files(dir) {
+        Ok(listing) => {
+            summary.files = listing.files;
+            summary.not_followed = listing.refused;
+        }
+        Err(e) => summary.problem = Some(e.to_string()),
+    }
+    if summary.files.is_empty() {
+        summary
+            .problem
+            .get_or_insert_with(|| format!("no files at {uri}"));
+        return summary;
+    }
+    summary.location = Some(uri.to_string());
+    match hand_in.read_text(&dir.join("MLmodel"), Kind::Mlmodel) {
+        Ok(text) => match MlModelSummary::parse(&text) {
             Ok(m) => summary.mlmodel = Some(m),
             Err(e) => summary.problem = Some(e),
         },
