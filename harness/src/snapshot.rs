@@ -22,6 +22,14 @@ pub struct Snapshot {
     pub model_versions: Vec<ModelVersion>,
     /// Sorted by id; empty for MLflow 2.x stores.
     pub logged_models: Vec<LoggedModel>,
+    /// MLflow workspaces other than the default one that hold rows in the store, sorted. Only
+    /// the default workspace is graded; these are listed so a grader sees what was left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_workspaces: Vec<String>,
+    /// One-line remarks on how the source was read that a grader should see (an interrupted
+    /// write rolled back, workspaces left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

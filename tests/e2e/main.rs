@@ -15,4 +15,5 @@ mod run_mnist;
 mod run_wine;
 mod server_lifecycle;
 mod sources;
+mod sources_hostile;
 mod tracking;

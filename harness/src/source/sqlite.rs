@@ -2,11 +2,14 @@
 //!
 //! The file is the student's evidence, so it is opened strictly read-only with `immutable=1`:
 //! SQLite then neither writes nor creates `-wal`/`-shm` files, and the graded file stays
-//! byte-identical. Schemas differ between MLflow 2.x and 3.17 (`logged_models`, `inputs`,
-//! aliases, `workspace` columns come and go), so tables and columns are detected rather than
-//! assumed; a missing optional table just yields empty data.
+//! byte-identical. A store with a hot journal or a WAL beside it is read from a private copy
+//! instead (see [`Store::open`]). Schemas differ between MLflow 2.x and 3.17 (`logged_models`,
+//! `inputs`, aliases, `workspace` columns come and go), so tables and columns are detected
+//! rather than assumed; a missing optional table just yields empty data. Only MLflow's default
+//! workspace is graded.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, Row};
@@ -26,58 +29,80 @@ pub fn load(db: &Path) -> Result<Snapshot, SourceError> {
     load_with_root(db, root)
 }
 
-/// Loads `db`, locating artefacts under `root`.
+/// Loads `db`, locating artefacts under `root`. `db` must be a regular file inside `root` (a
+/// symlink is followed only as far as the hand-in folder).
 pub(crate) fn load_with_root(db: &Path, root: &Path) -> Result<Snapshot, SourceError> {
-    let store = Store::open(db)?;
+    let store = Store::open(db, root)?;
     let mut snap = store.read()?;
+    snap.notes.splice(0..0, store.notes.iter().cloned());
     ArtifactLocator::new(root).fill(&mut snap);
     snap.normalize();
     Ok(snap)
 }
 
+/// MLflow's `DEFAULT_WORKSPACE_NAME` (`mlflow/utils/workspace_utils.py`): everything lives
+/// there unless a server runs with workspaces enabled, and it is the workspace that is graded.
+const DEFAULT_WORKSPACE: &str = "default";
+
+/// Most bytes (store plus journal and WAL) copied to recover an interrupted write. Hand-ins
+/// are a few MiB; the cap keeps a hostile or runaway file from filling the temporary folder.
+const RECOVERY_COPY_CAP: u64 = 512 * 1024 * 1024;
+
+/// The first bytes of a rollback journal that still holds pages to play back; SQLite zeroes
+/// them (or truncates or deletes the file) once a transaction is over.
+const JOURNAL_MAGIC: [u8; 8] = [0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7];
+
 struct Store {
     path: PathBuf,
     conn: Connection,
     tables: BTreeSet<String>,
+    /// Remarks on how the store was read, for the snapshot.
+    notes: Vec<String>,
     /// Holds the private copy alive when the store had to be copied (see [`Store::open`]).
     _copy: Option<tempfile::TempDir>,
 }
 
+/// A file SQLite would read along with the store: its rollback journal or WAL.
+struct Sidecar {
+    suffix: &'static str,
+    path: PathBuf,
+    len: u64,
+}
+
 impl Store {
-    /// Opens `db` read-only with `immutable=1`. A non-empty `-wal` beside it holds committed
-    /// rows that `immutable` would ignore, and replaying it needs write access; then the pair
-    /// is copied to a private folder and the copy is opened instead, so the original is still
-    /// never touched.
-    fn open(db: &Path) -> Result<Self, SourceError> {
+    /// Opens `db` read-only with `immutable=1`, which ignores any journal or WAL beside it.
+    /// That is wrong in two cases: a hot `-journal` (the writer died mid-transaction, so the
+    /// file holds half-written pages that only a rollback undoes) and a non-empty `-wal`
+    /// (committed rows not yet checkpointed). Both need write access to replay, so then the
+    /// store and those files are copied to a private folder and the copy is opened instead;
+    /// the original is still never touched.
+    fn open(db: &Path, root: &Path) -> Result<Self, SourceError> {
         let path = db.to_path_buf();
-        let io = |source| SourceError::Io {
-            path: path.clone(),
-            source,
-        };
-        let abs = std::fs::canonicalize(db).map_err(io)?;
-        if !abs.is_file() {
-            return Err(SourceError::NotMlflow {
-                path,
-                reason: "not a file".into(),
-            });
+        let abs = checked_path(db, root)?;
+        let db_len = std::fs::metadata(&abs).map_err(io_err(&path))?.len();
+        let mut sidecars = Vec::new();
+        if let Some(journal) = sidecar(&path, &abs, "-journal")?
+            && is_hot_journal(&journal.path).map_err(io_err(&journal.path))?
+        {
+            sidecars.push(journal);
         }
-        let mut wal = abs.clone().into_os_string();
-        wal.push("-wal");
-        let wal = PathBuf::from(wal);
-        let has_wal = std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
-        let (target, copy, query, flags) = if has_wal {
-            let dir = tempfile::tempdir().map_err(io)?;
-            let target = dir.path().join("store.db");
-            std::fs::copy(&abs, &target).map_err(io)?;
-            std::fs::copy(&wal, dir.path().join("store.db-wal")).map_err(io)?;
-            (target, Some(dir), "", OpenFlags::SQLITE_OPEN_READ_WRITE)
-        } else {
+        if let Some(wal) = sidecar(&path, &abs, "-wal")?
+            && wal.len > 0
+        {
+            sidecars.push(wal);
+        }
+        let mut notes = Vec::new();
+        let (target, copy, query, flags) = if sidecars.is_empty() {
             (
                 abs,
                 None,
                 "mode=ro&immutable=1",
                 OpenFlags::SQLITE_OPEN_READ_ONLY,
             )
+        } else {
+            let (dir, target) = private_copy(&path, &abs, db_len, &sidecars, RECOVERY_COPY_CAP)?;
+            notes.extend(sidecars.iter().map(|s| recovery_note(&path, s)));
+            (target, Some(dir), "", OpenFlags::SQLITE_OPEN_READ_WRITE)
         };
         let mut uri = url::Url::from_file_path(&target).map_err(|()| SourceError::NotMlflow {
             path: path.clone(),
@@ -98,6 +123,7 @@ impl Store {
             path,
             conn,
             tables: BTreeSet::new(),
+            notes,
             _copy: copy,
         };
         store.tables = store
@@ -170,18 +196,61 @@ impl Store {
             ..Snapshot::default()
         };
         snap.logged_models = self.logged_models()?;
+        // Runs and logged models have no workspace of their own: they belong to their
+        // experiment's. Stores without workspaces keep runs of unknown experiments as before.
+        if self.columns("experiments")?.contains("workspace") {
+            let ids: BTreeSet<&str> = snap.experiments.iter().map(|e| e.id.as_str()).collect();
+            snap.runs.retain(|r| ids.contains(r.experiment_id.as_str()));
+            snap.logged_models
+                .retain(|m| ids.contains(m.experiment_id.as_str()));
+        }
         let (models, versions) = self.registry()?;
         snap.registered_models = models;
         snap.model_versions = versions;
+        snap.other_workspaces = self.other_workspaces()?;
+        if !snap.other_workspaces.is_empty() {
+            snap.notes.push(format!(
+                "only MLflow's `{DEFAULT_WORKSPACE}` workspace was graded; also in the store: {}",
+                snap.other_workspaces.join(", ")
+            ));
+        }
         Ok(snap)
+    }
+
+    /// ` WHERE` clause keeping rows of the default workspace, or nothing when `table` predates
+    /// workspaces (every row is then in the default one).
+    fn in_default_workspace(&self, table: &str) -> Result<String, SourceError> {
+        Ok(if self.columns(table)?.contains("workspace") {
+            format!(" WHERE COALESCE(\"workspace\", '{DEFAULT_WORKSPACE}') = '{DEFAULT_WORKSPACE}'")
+        } else {
+            String::new()
+        })
+    }
+
+    /// Workspaces other than the default one that own experiments or registered models.
+    fn other_workspaces(&self) -> Result<Vec<String>, SourceError> {
+        let mut found = BTreeSet::new();
+        for table in ["experiments", "registered_models"] {
+            if self.columns(table)?.contains("workspace") {
+                found.extend(self.strings(
+                    table,
+                    &format!(
+                        "SELECT DISTINCT \"workspace\" FROM \"{table}\" \
+                         WHERE \"workspace\" <> '{DEFAULT_WORKSPACE}'"
+                    ),
+                )?);
+            }
+        }
+        Ok(found.into_iter().collect())
     }
 
     fn experiments(&self) -> Result<Vec<Experiment>, SourceError> {
         let c = self.columns("experiments")?;
         let sql = format!(
-            "SELECT CAST(experiment_id AS TEXT), name, {}, {} FROM experiments",
+            "SELECT CAST(experiment_id AS TEXT), name, {}, {} FROM experiments{}",
             self.col(&c, "artifact_location"),
-            self.col(&c, "lifecycle_stage")
+            self.col(&c, "lifecycle_stage"),
+            self.in_default_workspace("experiments")?,
         );
         let mut exps = self.rows("experiments", &sql, |r| {
             Ok(Experiment {
@@ -403,7 +472,10 @@ impl Store {
         let mut models: BTreeMap<String, RegisteredModel> = self
             .rows(
                 "registered_models",
-                "SELECT name, description FROM registered_models",
+                &format!(
+                    "SELECT name, description FROM registered_models{}",
+                    self.in_default_workspace("registered_models")?
+                ),
                 |r| {
                     Ok(RegisteredModel {
                         name: r.get(0)?,
@@ -418,7 +490,10 @@ impl Store {
         if self.tables.contains("registered_model_tags") {
             for (name, k, v) in self.rows(
                 "registered_model_tags",
-                "SELECT name, key, value FROM registered_model_tags",
+                &format!(
+                    "SELECT name, key, value FROM registered_model_tags{}",
+                    self.in_default_workspace("registered_model_tags")?
+                ),
                 |r| {
                     Ok((
                         r.get::<_, String>(0)?,
@@ -435,7 +510,10 @@ impl Store {
         if self.tables.contains("registered_model_aliases") {
             for (name, alias, version) in self.rows(
                 "registered_model_aliases",
-                "SELECT name, alias, version FROM registered_model_aliases",
+                &format!(
+                    "SELECT name, alias, version FROM registered_model_aliases{}",
+                    self.in_default_workspace("registered_model_aliases")?
+                ),
                 |r| {
                     Ok((
                         r.get::<_, String>(0)?,
@@ -453,7 +531,7 @@ impl Store {
         if self.tables.contains("model_versions") {
             let c = self.columns("model_versions")?;
             let sql = format!(
-                "SELECT name, version, {}, {}, {}, {}, {}, {}, {} FROM model_versions",
+                "SELECT name, version, {}, {}, {}, {}, {}, {}, {} FROM model_versions{}",
                 self.col(&c, "source"),
                 self.col(&c, "run_id"),
                 self.col(&c, "model_id"),
@@ -461,6 +539,7 @@ impl Store {
                 self.col(&c, "status"),
                 self.col(&c, "description"),
                 self.col(&c, "storage_location"),
+                self.in_default_workspace("model_versions")?,
             );
             let rows = self.rows("model_versions", &sql, |r| {
                 let source: Option<String> = r.get(2)?;
@@ -499,7 +578,10 @@ impl Store {
             if self.tables.contains("model_version_tags") {
                 for (name, version, k, v) in self.rows(
                     "model_version_tags",
-                    "SELECT name, version, key, value FROM model_version_tags",
+                    &format!(
+                        "SELECT name, version, key, value FROM model_version_tags{}",
+                        self.in_default_workspace("model_version_tags")?
+                    ),
                     |r| {
                         Ok((
                             r.get::<_, String>(0)?,
@@ -525,6 +607,200 @@ impl Store {
 /// Tag and param values may be NULL in older schemas; treat that as empty text.
 fn opt_text(r: &Row<'_>, i: usize) -> rusqlite::Result<String> {
     Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> SourceError + '_ {
+    move |source| SourceError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The canonical path of `db` once it is known to be safe to open: a regular file (a FIFO
+/// would block the open, `/dev/zero` would be read forever) that lies inside `root` even
+/// after symlinks are followed (a hand-in must not make the grader read files elsewhere).
+fn checked_path(db: &Path, root: &Path) -> Result<PathBuf, SourceError> {
+    let path = db.to_path_buf();
+    // `stat` neither opens nor blocks, whatever the file is.
+    let meta = std::fs::metadata(db).map_err(io_err(db))?;
+    if !meta.is_file() {
+        return Err(SourceError::NotMlflow {
+            path,
+            reason: format!("not a regular file ({})", file_kind(&meta.file_type())),
+        });
+    }
+    let abs = std::fs::canonicalize(db).map_err(io_err(db))?;
+    // `Path::new("mlflow.db").parent()` is empty: the current folder.
+    let root = if root.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        root
+    };
+    let root_abs = std::fs::canonicalize(root).map_err(io_err(root))?;
+    if !abs.starts_with(&root_abs) {
+        return Err(SourceError::NotMlflow {
+            path,
+            reason: format!(
+                "resolves to {}, outside the hand-in folder {}; refused",
+                abs.display(),
+                root_abs.display()
+            ),
+        });
+    }
+    Ok(abs)
+}
+
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a folder"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_symlink() {
+        "a symlink"
+    } else {
+        "a special file"
+    }
+}
+
+/// `abs` with `suffix` appended (`mlflow.db` → `mlflow.db-journal`), where SQLite looks.
+fn with_suffix(abs: &Path, suffix: &str) -> PathBuf {
+    let mut s = abs.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// The `suffix` file beside the store, if there is one. It must be a regular file itself, not
+/// a symlink: it is copied along with the store, and a link could point anywhere.
+fn sidecar(db: &Path, abs: &Path, suffix: &'static str) -> Result<Option<Sidecar>, SourceError> {
+    let side = with_suffix(abs, suffix);
+    let meta = match std::fs::symlink_metadata(&side) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_err(&side)(e)),
+    };
+    if !meta.file_type().is_file() {
+        return Err(SourceError::NotMlflow {
+            path: db.to_path_buf(),
+            reason: format!(
+                "{} beside it is {}, not a regular file; refused",
+                side_name(db, suffix),
+                file_kind(&meta.file_type())
+            ),
+        });
+    }
+    Ok(Some(Sidecar {
+        suffix,
+        path: side,
+        len: meta.len(),
+    }))
+}
+
+/// How a grader knows the sidecar: the store's own file name plus the suffix.
+fn side_name(db: &Path, suffix: &str) -> String {
+    let name = db.file_name().unwrap_or(db.as_os_str()).to_string_lossy();
+    format!("{name}{suffix}")
+}
+
+fn is_hot_journal(journal: &Path) -> std::io::Result<bool> {
+    let mut head = [0u8; JOURNAL_MAGIC.len()];
+    let mut f = open_regular(journal)?;
+    match f.read_exact(&mut head) {
+        Ok(()) => Ok(head == JOURNAL_MAGIC),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Opens `p` for reading without following a final symlink and without blocking, and only if
+/// it is (still) a regular file: the checks before are by path, this one is on the handle.
+fn open_regular(p: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(p)?;
+    if !f.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(f)
+}
+
+/// Copies the store and `sidecars` into a new private folder, as `store.db` plus the same
+/// suffixes so SQLite pairs them again; returns the folder and the copy of the store.
+fn private_copy(
+    db: &Path,
+    abs: &Path,
+    db_len: u64,
+    sidecars: &[Sidecar],
+    cap: u64,
+) -> Result<(tempfile::TempDir, PathBuf), SourceError> {
+    let total = db_len + sidecars.iter().map(|s| s.len).sum::<u64>();
+    let over_cap = || SourceError::Io {
+        path: db.to_path_buf(),
+        source: std::io::Error::other(format!(
+            "an interrupted write ({}) must be replayed on a copy, but the store and it are \
+             over the {} harness copies for that; not read",
+            sidecars
+                .iter()
+                .map(|s| side_name(db, s.suffix))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if cap >= 1 << 20 {
+                format!("{} MiB", cap >> 20)
+            } else {
+                format!("{cap} bytes")
+            }
+        )),
+    };
+    if total > cap {
+        return Err(over_cap());
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("harness-store-")
+        .tempdir()
+        .map_err(io_err(db))?;
+    let target = dir.path().join("store.db");
+    let mut budget = cap;
+    let mut copy = |from: &Path, to: &Path| -> Result<(), SourceError> {
+        let src = open_regular(from).map_err(io_err(from))?;
+        let mut dst = std::fs::File::create_new(to).map_err(io_err(to))?;
+        // Bounded even if the file grows while it is copied.
+        let n = std::io::copy(&mut src.take(budget + 1), &mut dst).map_err(io_err(from))?;
+        if n > budget {
+            return Err(over_cap());
+        }
+        budget -= n;
+        Ok(())
+    };
+    copy(abs, &target)?;
+    // The `-shm` is not copied: it only indexes the WAL, SQLite rebuilds it from the WAL, and
+    // a stale one from the student's machine could only mislead it.
+    for s in sidecars {
+        copy(&s.path, &with_suffix(&target, s.suffix))?;
+    }
+    Ok((dir, target))
+}
+
+fn recovery_note(db: &Path, s: &Sidecar) -> String {
+    let name = side_name(db, s.suffix);
+    if s.suffix == "-journal" {
+        format!(
+            "{name}: a write was interrupted mid-transaction; read as of the last commit \
+             (rolled back on a private copy)"
+        )
+    } else {
+        format!("{name}: committed rows not yet checkpointed were read (on a private copy)")
+    }
 }
 
 /// `LoggedModelStatus` numbers as MLflow 3 stores them.
@@ -715,5 +991,131 @@ mod tests {
                 .contains("no directory"),
             "{v4:?}"
         );
+    }
+
+    /// `load` on another thread, failing the test instead of hanging it if opening blocks.
+    fn load_within_seconds(db: &Path) -> Result<Snapshot, String> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let db = db.to_path_buf();
+        std::thread::spawn(move || {
+            let _ = tx.send(load(&db).map_err(|e| e.to_string()));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(20))
+            .expect("opening the store blocked")
+    }
+
+    #[test]
+    fn fifo_or_device_named_like_a_store_is_not_a_regular_file() {
+        let t = tempfile::tempdir().unwrap();
+        let fifo = t.path().join("mlflow.db");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let err = load_within_seconds(&fifo).unwrap_err();
+        assert!(err.contains("not a regular file (a FIFO)"), "{err}");
+        assert!(!err.contains('\n'), "{err}");
+
+        let zero = t.path().join("zero");
+        std::fs::create_dir(&zero).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", zero.join("mlflow.db")).unwrap();
+        let err = load_within_seconds(&zero.join("mlflow.db")).unwrap_err();
+        assert!(
+            err.contains("not a regular file (a character device)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn store_linked_from_outside_the_hand_in_is_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let outside = fixture("perfect");
+        let link = t.path().join("mlflow.db");
+        std::os::unix::fs::symlink(&outside, &link).unwrap();
+        let err = load(&link).unwrap_err().to_string();
+        assert!(err.contains("outside the hand-in folder"), "{err}");
+        assert!(err.contains(&outside.canonicalize().unwrap().display().to_string()));
+
+        // A link that stays inside the hand-in is a layout choice, not an escape.
+        std::fs::remove_file(&link).unwrap();
+        std::fs::create_dir(t.path().join("data")).unwrap();
+        std::fs::copy(&outside, t.path().join("data/store.db")).unwrap();
+        std::os::unix::fs::symlink("data/store.db", &link).unwrap();
+        let snap = load_with_root(&link, t.path()).unwrap();
+        assert!(snap.registered_model("wine-quality-classifier").is_some());
+    }
+
+    #[test]
+    fn journal_or_wal_that_is_not_a_regular_file_is_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let db = t.path().join("mlflow.db");
+        std::fs::copy(fixture("perfect"), &db).unwrap();
+        let journal = t.path().join("mlflow.db-journal");
+        std::os::unix::fs::symlink("/dev/zero", &journal).unwrap();
+        let err = load_within_seconds(&db).unwrap_err();
+        assert!(
+            err.contains("mlflow.db-journal beside it is a symlink, not a regular file"),
+            "{err}"
+        );
+        std::fs::remove_file(&journal).unwrap();
+        let wal = t.path().join("mlflow.db-wal");
+        let c = std::ffi::CString::new(wal.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let err = load_within_seconds(&db).unwrap_err();
+        assert!(err.contains("mlflow.db-wal beside it is a FIFO"), "{err}");
+    }
+
+    #[test]
+    fn journal_left_by_a_finished_transaction_is_ignored() {
+        // `journal_mode=PERSIST` leaves the journal with its header zeroed once committed.
+        let t = tempfile::tempdir().unwrap();
+        let db = t.path().join("mlflow.db");
+        std::fs::copy(fixture("perfect"), &db).unwrap();
+        std::fs::write(t.path().join("mlflow.db-journal"), [0u8; 512]).unwrap();
+        let before = sha256(&db);
+        let snap = load(&db).unwrap();
+        assert!(snap.notes.is_empty(), "{:?}", snap.notes);
+        assert_eq!(sha256(&db), before);
+    }
+
+    #[test]
+    fn recovery_copy_over_the_cap_says_so() {
+        let db = fixture("perfect");
+        let abs = db.canonicalize().unwrap();
+        let len = std::fs::metadata(&abs).unwrap().len();
+        let journal = Sidecar {
+            suffix: "-journal",
+            path: abs.clone(),
+            len: 10,
+        };
+        let err = private_copy(&db, &abs, len, &[journal], len)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("(mlflow.db-journal)")
+                && err.contains(&format!("over the {len} bytes harness copies")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn stores_without_workspaces_keep_every_row() {
+        let db = fixture("mlflow2-sqlite");
+        let c = Connection::open_with_flags(
+            format!("file:{}?mode=ro&immutable=1", db.display()),
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .unwrap();
+        let has_workspace: bool = c
+            .query_row(
+                "SELECT COUNT(*) > 0 FROM pragma_table_info('experiments') WHERE name = 'workspace'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!has_workspace, "the MLflow 2 fixture predates workspaces");
+        let snap = load(&db).unwrap();
+        assert!(snap.other_workspaces.is_empty() && snap.notes.is_empty());
+        assert!(!snap.runs.is_empty() && !snap.model_versions.is_empty());
     }
 }
