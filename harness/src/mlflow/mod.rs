@@ -17,7 +17,9 @@ mod tracking;
 pub(crate) mod types;
 mod uri;
 
-pub use client::{Auth, ClientConfig, MlflowClient, now_ms};
+pub use client::{
+    Auth, ClientConfig, DEFAULT_MAX_RESPONSE_BYTES, MAX_RESPONSE_ENV, MlflowClient, now_ms,
+};
 pub use error::{MlflowError, Result};
 pub use redact::{redact_str, redact_text, redact_url, without_credentials};
 pub use tracking::{

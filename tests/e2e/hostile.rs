@@ -1,0 +1,83 @@
+//! Hostile hand-ins and hostile servers: what a student (or a broken server) can put in front of
+//! `harness check` must end in a clear error or a clear grade, never an abort, a leaked secret
+//! or an overwritten hand-in.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use harness_e2e::harness_bin;
+
+fn check(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(harness_bin());
+    cmd.arg("check").args(args).arg("--quiet");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.env_remove("MLFLOW_TRACKING_TOKEN")
+        .env_remove("MLFLOW_TRACKING_USERNAME")
+        .env_remove("MLFLOW_TRACKING_PASSWORD")
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A tracking server on a free loopback port whose `/health` is OK and whose every other answer
+/// is a 200 with a JSON body that never ends. Returns its base URI.
+fn endless_body_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut first = String::new();
+                reader.read_line(&mut first).unwrap_or(0);
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                    line.clear();
+                }
+                if first.contains("/health") {
+                    let _ = conn.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK",
+                    );
+                    return;
+                }
+                let _ = conn.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{\"experiments\": [",
+                );
+                let filler = [b' '; 64 * 1024];
+                while conn.write_all(&filler).is_ok() {}
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}/")
+}
+
+/// Regression: a server streaming an endless body made `check` abort with "memory allocation
+/// failed" (exit 134). Now the answer is cut at the response limit with a clear error.
+#[test]
+fn an_endless_response_is_a_clear_error_not_an_abort() {
+    let uri = endless_body_server();
+    let started = std::time::Instant::now();
+    let out = check(
+        &["--task", "wine", "--tracking-uri", &uri],
+        &[("HARNESS_MAX_RESPONSE_MIB", "4")],
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("larger than 4 MiB"), "{all}");
+    assert!(all.contains("127.0.0.1"), "{all}");
+    assert!(!all.contains("memory allocation"), "{all}");
+    assert!(started.elapsed() < Duration::from_secs(120), "{all}");
+}
