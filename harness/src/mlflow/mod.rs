@@ -17,6 +17,10 @@ mod tracking;
 pub(crate) mod types;
 mod uri;
 
+/// Registered-model tag present while `harness run` is publishing the model; the last step of a
+/// publish removes it, so a model that still has it was left incomplete by an interrupted run.
+pub const INCOMPLETE_TAG: &str = "harness.incomplete";
+
 pub use client::{
     Auth, ClientConfig, DEFAULT_MAX_RESPONSE_BYTES, MAX_RESPONSE_ENV, MlflowClient, now_ms,
 };
