@@ -81,3 +81,126 @@ fn an_endless_response_is_a_clear_error_not_an_abort() {
     assert!(!all.contains("memory allocation"), "{all}");
     assert!(started.elapsed() < Duration::from_secs(120), "{all}");
 }
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/submissions")
+        .join(name)
+}
+
+/// Regression: `--out` inside the graded hand-in overwrote the student's own report.md and
+/// results.json. Every spelling of "inside" is refused (exit 2) before anything is written.
+#[test]
+fn out_inside_the_graded_folder_is_refused_and_nothing_is_written() {
+    let class = tempfile::tempdir().unwrap();
+    let alice = class.path().join("alice");
+    harness_e2e::copy_tree(&fixture("perfect"), &alice);
+    std::fs::write(alice.join("report.md"), "the student's own report\n").unwrap();
+    std::fs::write(alice.join("results.json"), "{\"mine\": true}\n").unwrap();
+    let link = tempfile::tempdir().unwrap();
+    let alias = link.path().join("to-alice");
+    std::os::unix::fs::symlink(&alice, &alias).unwrap();
+    let before = harness_e2e::digests(class.path());
+    let db = alice.join("mlflow.db");
+    let db = db.to_str().unwrap();
+    let alice_s = alice.to_str().unwrap();
+    let cases: Vec<Vec<String>> = vec![
+        vec!["--store".into(), db.into(), "--out".into(), alice_s.into()],
+        vec![
+            "--store".into(),
+            db.into(),
+            "--out".into(),
+            format!("{alice_s}/reports/new"),
+        ],
+        vec![
+            "--store".into(),
+            db.into(),
+            "--out".into(),
+            format!("{alice_s}/mlartifacts/../."),
+        ],
+        vec![
+            "--store".into(),
+            db.into(),
+            "--out".into(),
+            alias.to_str().unwrap().into(),
+        ],
+        vec![
+            "--submissions".into(),
+            class.path().to_str().unwrap().into(),
+            "--out".into(),
+            alice_s.into(),
+        ],
+        vec![
+            "--submissions".into(),
+            class.path().to_str().unwrap().into(),
+            "--out".into(),
+            class.path().to_str().unwrap().into(),
+        ],
+    ];
+    for case in &cases {
+        let mut args = vec!["--task", "wine"];
+        args.extend(case.iter().map(String::as_str));
+        let out = check(&args, &[]);
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{case:?}: {all}");
+        assert!(all.contains("--out"), "{case:?}: {all}");
+        assert!(
+            all.contains("choose a folder outside it"),
+            "{case:?}: {all}"
+        );
+    }
+    // `grade` takes the same care.
+    let out = Command::new(harness_bin())
+        .args(["grade", "--quiet", "--store", db, "--out", alice_s])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(
+        harness_e2e::digests(class.path()),
+        before,
+        "a graded hand-in was modified"
+    );
+    // Beside the hand-in is fine.
+    let beside = class.path().join("reports-alice");
+    let out = check(
+        &[
+            "--task",
+            "wine",
+            "--store",
+            db,
+            "--out",
+            beside.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(beside.join("report.md").is_file());
+}
+
+/// Regression: an `--out` that cannot be written exited 1, like a failing check. It has its own
+/// code, 3, with the path in the message.
+#[test]
+fn an_unwritable_out_exits_3_not_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "not a folder").unwrap();
+    let db = fixture("perfect").join("mlflow.db");
+    for out_dir in [blocker.clone(), blocker.join("reports")] {
+        let out = check(
+            &[
+                "--task",
+                "wine",
+                "--store",
+                db.to_str().unwrap(),
+                "--out",
+                out_dir.to_str().unwrap(),
+            ],
+            &[],
+        );
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(3), "{all}");
+        assert!(all.contains("cannot write"), "{all}");
+        assert!(all.contains("a-file"), "{all}");
+    }
+    assert_eq!(std::fs::read_to_string(&blocker).unwrap(), "not a folder");
+}
