@@ -204,3 +204,119 @@ fn an_unwritable_out_exits_3_not_1() {
     }
     assert_eq!(std::fs::read_to_string(&blocker).unwrap(), "not a folder");
 }
+
+/// The wine task file with this test's own experiment and registered model names.
+fn wine_task_named(dir: &Path, experiment: &str, model: &str) -> std::path::PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks/wine.toml");
+    let text = std::fs::read_to_string(src)
+        .unwrap()
+        .replace(
+            "experiment = \"wine-quality-homework\"",
+            &format!("experiment = \"{experiment}\""),
+        )
+        .replace(
+            "registered_model = \"wine-quality-classifier\"",
+            &format!("registered_model = \"{model}\""),
+        );
+    let path = dir.join("wine.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A student's hand-in on a real server with HTML in its description and tags, accuracies that
+/// are no accuracies (NaN, which MLflow accepts, and 1e308), and a registry an interrupted
+/// `harness run` left marked incomplete. `check` names each problem, and no report carries the
+/// HTML raw.
+#[test]
+fn a_hostile_registry_is_graded_with_named_problems_and_inert_html() {
+    use harness::mlflow::{KeyValue, Metric, NewModelVersion, RunStatus};
+    let scene = harness_e2e::Scene::new("hostile");
+    let c = &scene.client;
+    let model = scene.model_name("model");
+    let script = "<script>alert(1)</script>";
+    let img = "<img src=x onerror=alert(1)>";
+    let mut runs = Vec::new();
+    for (kind, accuracy) in [
+        ("DecisionTree", f64::NAN),
+        ("RandomForest", 0.97),
+        ("GradientBoosting", 1e308),
+    ] {
+        let run = scene.run(kind);
+        let id = &run.info.run_id;
+        c.log_param(id, "model_type", kind).unwrap();
+        c.log_param(id, "n_estimators", "100").unwrap();
+        c.log_param(id, "test_size", "0.2").unwrap();
+        c.log_metric(id, &Metric::new("accuracy", accuracy, 0, 0))
+            .unwrap();
+        c.log_metric(id, &Metric::new("f1_score", 0.9, 0, 0))
+            .unwrap();
+        c.update_run(id, RunStatus::Finished, Some(harness::mlflow::now_ms()))
+            .unwrap();
+        runs.push((kind, id.clone()));
+    }
+    c.create_registered_model(
+        &model,
+        &[
+            KeyValue::new("task", "classification"),
+            KeyValue::new("dataset", "wine"),
+            KeyValue::new("team", img),
+            KeyValue::new(harness::mlflow::INCOMPLETE_TAG, "publishing"),
+        ],
+        Some(&format!(
+            "{script} DecisionTree, RandomForest and GradientBoosting on the wine data"
+        )),
+    )
+    .unwrap();
+    for (kind, run_id) in &runs {
+        c.create_model_version(&NewModelVersion {
+            name: model.clone(),
+            source: format!("runs:/{run_id}/model"),
+            run_id: Some(run_id.clone()),
+            model_id: None,
+            tags: vec![
+                KeyValue::new("model_type", *kind),
+                KeyValue::new("status", script),
+            ],
+            description: Some(img.into()),
+        })
+        .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let task = wine_task_named(dir.path(), &scene.name, &model);
+    let out_dir = dir.path().join("out");
+    let out = check(
+        &[
+            "--task",
+            task.to_str().unwrap(),
+            "--tracking-uri",
+            harness_e2e::tracking_uri(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("accuracy is NaN"), "{all}");
+    assert!(
+        all.contains("accuracy is 1e308, not a fraction (0–1) or percent (0–100)"),
+        "{all}"
+    );
+    assert!(!all.contains("no accuracy (looked for"), "{all}");
+    assert!(
+        all.contains(&format!("registered model `{model}` is incomplete")),
+        "{all}"
+    );
+
+    let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(md.contains("**Incomplete:**"), "{md}");
+    assert!(md.contains("accuracy is NaN"), "{md}");
+    assert!(md.contains("&lt;img src=x onerror=alert(1)&gt;"), "{md}");
+    let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(html.contains("Incomplete:"), "{html}");
+    for (name, text) in [("report.md", &md), ("report.html", &html)] {
+        for raw in ["<script>alert", "<img src=x"] {
+            assert!(!text.contains(raw), "{raw} raw in {name}");
+        }
+    }
+}
