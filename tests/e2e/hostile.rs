@@ -320,3 +320,58 @@ fn a_hostile_registry_is_graded_with_named_problems_and_inert_html() {
         }
     }
 }
+
+/// Nothing of a tracking URI's secrets (malformed userinfo with several `@`, a `?token=`)
+/// reaches the terminal or any file `check` writes, in any format, when the server cannot be
+/// reached and every message quotes its address.
+#[test]
+fn an_unreachable_uri_with_secrets_leaks_them_nowhere() {
+    let uri = "http://user:top@secret@127.0.0.1:1/?token=s3cr3t";
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["text", "json", "gradescope", "md"] {
+        let out_dir = dir.path().join(format);
+        let out = check(
+            &[
+                "--task",
+                "wine",
+                "--tracking-uri",
+                uri,
+                "--format",
+                format,
+                "--out",
+                out_dir.to_str().unwrap(),
+            ],
+            &[],
+        );
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{format}: {all}");
+        assert!(all.contains("127.0.0.1:1"), "{format}: {all}");
+        let mut texts = vec![(format!("{format}: stdout+stderr"), all)];
+        for f in [
+            "report.md",
+            "report.html",
+            "results.json",
+            "gradescope-results.json",
+        ] {
+            let body = std::fs::read_to_string(out_dir.join(f))
+                .unwrap_or_else(|e| panic!("{format}: {f}: {e}"));
+            texts.push((format!("{format}: {f}"), body));
+        }
+        for (name, body) in &texts {
+            // `top` alone is CSS (`margin-top`); every way the password could appear is checked.
+            for leak in [
+                "s3cr3t",
+                "token=",
+                "top@secret",
+                "top%40",
+                ":top",
+                "top@",
+                "secret",
+                "user:",
+                "user@",
+            ] {
+                assert!(!body.contains(leak), "{leak} in {name}: {body}");
+            }
+        }
+    }
+}
