@@ -8,6 +8,7 @@ mod grade_cli;
 mod grading_fixtures;
 mod grading_snapshots;
 mod hostile;
+mod interrupted;
 mod layers;
 mod registry;
 mod report;

@@ -140,6 +140,15 @@ impl MlflowClient {
         Self::new(config)
     }
 
+    /// The same server and credentials with a short `timeout` and no retries: for a last
+    /// request on the way out (marking runs KILLED when interrupted).
+    pub(crate) fn impatient(&self, timeout: Duration) -> MlflowClient {
+        let mut config = self.config.clone();
+        config.timeout = timeout;
+        config.max_retries = 0;
+        Self::new(config).unwrap_or_else(|_| self.clone())
+    }
+
     pub fn tracking_uri(&self) -> &Url {
         &self.config.tracking_uri
     }
