@@ -67,6 +67,9 @@ pub struct ClientConfig {
 /// this harness (a page of runs with their metrics is a few MiB).
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// The default per-request limit, connection and body included.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Overrides [`DEFAULT_MAX_RESPONSE_BYTES`], in MiB.
 pub const MAX_RESPONSE_ENV: &str = "HARNESS_MAX_RESPONSE_MIB";
 
@@ -78,18 +81,24 @@ impl ClientConfig {
         Self {
             tracking_uri,
             auth: None,
-            timeout: Duration::from_secs(60),
+            timeout: DEFAULT_TIMEOUT,
             max_retries: 4,
             backoff: Duration::from_millis(250),
-            max_response_bytes: std::env::var(MAX_RESPONSE_ENV)
-                .ok()
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .filter(|&mib| mib > 0)
-                .map_or(DEFAULT_MAX_RESPONSE_BYTES, |mib| {
-                    mib.saturating_mul(1024 * 1024)
-                }),
+            max_response_bytes: max_response_bytes_from_env(),
         }
     }
+}
+
+/// [`DEFAULT_MAX_RESPONSE_BYTES`], or [`MAX_RESPONSE_ENV`] MiB when that is set to a positive
+/// whole number.
+fn max_response_bytes_from_env() -> u64 {
+    std::env::var(MAX_RESPONSE_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|&mib| mib > 0)
+        .map_or(DEFAULT_MAX_RESPONSE_BYTES, |mib| {
+            mib.saturating_mul(1024 * 1024)
+        })
 }
 
 /// A typed client for one MLflow server.
@@ -410,18 +419,17 @@ fn api_error(method: &Method, url: &Url, resp: Response, limits: BodyLimits) -> 
     }
 }
 
-/// Reads a 2xx answer's JSON body (an empty body reads as `{}`), at most
-/// [`DEFAULT_MAX_RESPONSE_BYTES`] of it within a minute; the client's own requests use
+/// Reads a 2xx answer's JSON body (an empty body reads as `{}`) within the default limits
+/// (size as [`ClientConfig::new`] sets it, a minute from now); the client's own requests use
 /// [`decode_within`] with its configured limits.
 pub(super) fn decode<T: DeserializeOwned>(url: &Url, resp: Response) -> Result<T> {
-    let timeout = ClientConfig::new(url.clone()).timeout;
     decode_within(
         url,
         resp,
         BodyLimits {
-            max_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-            deadline: Instant::now() + timeout,
-            timeout,
+            max_bytes: max_response_bytes_from_env(),
+            deadline: Instant::now() + DEFAULT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
         },
     )
 }
