@@ -4,9 +4,22 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The exit codes, as `--help` lists them (and README's command table).
+const EXIT_CODES: &str = "Exit codes: 0 every automatic check passed (or the command succeeded); \
+1 a check failed, or the work failed (an MLflow server unreachable, a run that failed); \
+2 usage errors and unusable inputs (options, task files, --out inside what is graded); \
+3 the reports or output could not be written (--out unwritable).";
+
 /// Reproducible reference runs, grading and reports for the MLflow Model Registry homework.
 #[derive(Debug, Parser)]
-#[command(name = "harness", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "harness",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_help = EXIT_CODES
+)]
 pub struct Cli {
     /// Where harness keeps its MLflow venv and embedded server stores
     /// [default: the per-user cache directory, e.g. ~/.cache/harness]
@@ -35,10 +48,12 @@ pub(crate) enum Command {
     Mlflow(MlflowCommand),
     /// Grade an MLflow state against the rubric: a live server, a store file, an mlruns/ folder,
     /// or a folder with one sub-folder per student
+    #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
     /// Start MLflow, run every task's reference with its fixed seed, grade it, and write reports
     /// (what `just grade` runs); with --tracking-uri, --store, --mlruns or --submissions, grade
     /// that instead of running the reference
+    #[command(after_help = EXIT_CODES)]
     Grade(GradeArgs),
     /// Do a homework task against an MLflow server exactly as a perfect submission would
     /// (runs, logged models, registered versions, tags, aliases) and load the champion back

@@ -4,6 +4,9 @@ use crate::mlflow::MlflowError;
 use crate::reference::RunError;
 use crate::server::ServerError;
 
+/// The exit code for output that could not be written (see [`Error::exit_code`]).
+pub const EXIT_OUTPUT: u8 = 3;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The command line or its environment asks for something impossible.
@@ -38,11 +41,17 @@ pub enum Error {
 
 impl Error {
     /// 2 for usage errors (as clap uses) and for what the command line pointed at that cannot
-    /// be used (a bad task file, a submissions folder with nothing in it); 1 for everything that
-    /// went wrong while working.
+    /// be used (a bad task file, a submissions folder with nothing in it); 3 when the reports or
+    /// the output could not be written (an unwritable `--out`), so a script can tell that from
+    /// a failing check; 1 for everything else that went wrong while working (as a failing check
+    /// exits).
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) | Error::Task(_) | Error::Grading(_) => 2,
+            Error::Output(_)
+            | Error::Report(
+                crate::report::ReportError::Write { .. } | crate::report::ReportError::Io(_),
+            ) => EXIT_OUTPUT,
             _ => 1,
         }
     }

@@ -2,7 +2,7 @@
 
 use url::Url;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{
     Backend, BenchCommand, CheckFormat, Cli, Command, EngineArg, GradeArgs, MlflowCommand,
@@ -141,6 +141,9 @@ impl Settings {
                 } else {
                     Audience::Grader
                 };
+                if let Some(out) = &args.out {
+                    refuse_out_inside_graded(out, &target)?;
+                }
                 Action::Check {
                     tasks,
                     target,
@@ -268,10 +271,84 @@ fn given_target(
     }))
 }
 
+/// Refuses an `--out` that is, or is inside, a folder being graded: the class folder, or the
+/// folder holding the store (a student's hand-in), where the reports would overwrite the
+/// student's own `report.md` or `results.json`. Both paths are compared canonical (symlinks,
+/// `..`), `--out` as far as it exists.
+fn refuse_out_inside_graded(out: &Path, target: &CheckTarget) -> Result<(), Error> {
+    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
+    let graded: Vec<(PathBuf, &str)> = match target {
+        CheckTarget::Server(_) => Vec::new(),
+        CheckTarget::Submissions(p) => canonical(p)
+            .map(|p| (p, "the class folder being graded"))
+            .into_iter()
+            .collect(),
+        CheckTarget::Store(p) | CheckTarget::Mlruns(p) => match canonical(p) {
+            Some(store) if store.is_dir() && matches!(target, CheckTarget::Store(_)) => {
+                vec![(store, "the store being graded")]
+            }
+            Some(store) => store
+                .parent()
+                .map(|dir| {
+                    (
+                        dir.to_path_buf(),
+                        "the folder holding the store being graded",
+                    )
+                })
+                .into_iter()
+                .collect(),
+            None => Vec::new(),
+        },
+    };
+    let out_abs = canonical_as_far_as_exists(out);
+    for (dir, what) in graded {
+        if out_abs.starts_with(&dir) {
+            return Err(Error::Usage(
+                format!(
+                    "--out {} is {} {} ({what}): the reports would overwrite files of the hand-in; \
+                 choose a folder outside it",
+                    out.display(),
+                    if out_abs == dir { "" } else { "inside" },
+                    dir.display()
+                )
+                .replace("is  ", "is "),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `path` made absolute and canonical up to its deepest existing ancestor, the rest appended
+/// with `.` and `..` resolved by name.
+fn canonical_as_far_as_exists(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let components: Vec<std::path::Component<'_>> = absolute.components().collect();
+    // The longest prefix that exists, canonical; the rest resolved by name.
+    for keep in (1..=components.len()).rev() {
+        let prefix: PathBuf = components[..keep].iter().collect();
+        if let Ok(mut base) = std::fs::canonicalize(&prefix) {
+            for c in &components[keep..] {
+                match c {
+                    std::path::Component::ParentDir => {
+                        base.pop();
+                    }
+                    std::path::Component::CurDir => {}
+                    other => base.push(other),
+                }
+            }
+            return base;
+        }
+    }
+    absolute
+}
+
 fn grade_action(args: GradeArgs, home: &Home, python: &str) -> Result<Action, Error> {
     let tasks = TaskSource::detect(args.tasks_dir.as_deref()).resolve("all")?;
     let source = match given_target(&args.state, &args.server, home, python)? {
-        Some(target) => GradeSource::Given(target),
+        Some(target) => {
+            refuse_out_inside_graded(&args.out, &target)?;
+            GradeSource::Given(target)
+        }
         None => GradeSource::Reference(server_target(&args.server, home, python)?),
     };
     // The reference is harness's own state: each `grade` rebuilds it from scratch.
@@ -364,6 +441,35 @@ mod tests {
         assert!(
             matches!(auth, Some(Auth::Basic { ref username, ref password }) if username == "ta" && password == "s3cret")
         );
+    }
+
+    #[test]
+    fn out_paths_are_compared_canonical_as_far_as_they_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir(root.join("hand-in")).unwrap();
+        std::os::unix::fs::symlink(root.join("hand-in"), root.join("link")).unwrap();
+        for (given, want) in [
+            (root.join("link/new/x"), root.join("hand-in/new/x")),
+            (root.join("link/new/../y"), root.join("hand-in/y")),
+            (root.join("hand-in/./z"), root.join("hand-in/z")),
+        ] {
+            assert_eq!(
+                canonical_as_far_as_exists(&given),
+                want,
+                "{}",
+                given.display()
+            );
+        }
+        let store = root.join("hand-in/mlflow.db");
+        std::fs::write(&store, "").unwrap();
+        let target = CheckTarget::Store(store);
+        assert!(refuse_out_inside_graded(&root.join("link"), &target).is_err());
+        assert!(refuse_out_inside_graded(&root.join("hand-in/r"), &target).is_err());
+        assert!(refuse_out_inside_graded(&root.join("hand-in-reports"), &target).is_ok());
+        let class = CheckTarget::Submissions(root.clone());
+        assert!(refuse_out_inside_graded(&root, &class).is_err());
+        assert!(refuse_out_inside_graded(&root.join("../elsewhere"), &class).is_ok());
     }
 
     fn settings(args: &[&str]) -> Result<Settings, Error> {

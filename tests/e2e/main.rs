@@ -7,6 +7,8 @@ mod failures;
 mod grade_cli;
 mod grading_fixtures;
 mod grading_snapshots;
+mod hostile;
+mod interrupted;
 mod layers;
 mod registry;
 mod report;

@@ -29,6 +29,7 @@ pub(crate) fn grade(
     let graded =
         match source {
             GradeSource::Reference(target) => {
+                reference::interrupt::install();
                 let server = server::connect(target, &progress)?;
                 let client = server.client()?;
                 let mut summaries = Vec::new();

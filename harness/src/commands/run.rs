@@ -17,6 +17,8 @@ pub(crate) fn run(
     quiet: bool,
     out: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
+    // Ctrl-C or SIGTERM from here on marks the runs this command opened KILLED.
+    reference::interrupt::install();
     let progress = Progress::spinner(quiet);
     progress.set_message("connecting to MLflow");
     let server = server::connect(target, &progress);

@@ -2,7 +2,8 @@
 //! (retries with back-off, timeouts, JSON decoding, error mapping). The endpoints live next door,
 //! one file per API area: `tracking`, `logged_models`, `registry`, `artifacts`.
 
-use std::time::Duration;
+use std::io::Read;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use reqwest::blocking::{Client, RequestBuilder, Response};
@@ -57,18 +58,47 @@ pub struct ClientConfig {
     pub max_retries: u32,
     /// First back-off; doubles on each retry.
     pub backoff: Duration,
+    /// The most bytes one API answer may hold; a longer one is an [`MlflowError::TooLarge`]
+    /// instead of a body read into memory without end (a hostile or broken server).
+    pub max_response_bytes: u64,
 }
+
+/// The default for [`ClientConfig::max_response_bytes`]: far above any answer MLflow sends to
+/// this harness (a page of runs with their metrics is a few MiB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The default per-request limit, connection and body included.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Overrides [`DEFAULT_MAX_RESPONSE_BYTES`], in MiB.
+pub const MAX_RESPONSE_ENV: &str = "HARNESS_MAX_RESPONSE_MIB";
+
+/// What is read of an error answer or a health/version answer: only its start is ever shown.
+const SMALL_BODY_BYTES: u64 = 64 * 1024;
 
 impl ClientConfig {
     pub fn new(tracking_uri: Url) -> Self {
         Self {
             tracking_uri,
             auth: None,
-            timeout: Duration::from_secs(60),
+            timeout: DEFAULT_TIMEOUT,
             max_retries: 4,
             backoff: Duration::from_millis(250),
+            max_response_bytes: max_response_bytes_from_env(),
         }
     }
+}
+
+/// [`DEFAULT_MAX_RESPONSE_BYTES`], or [`MAX_RESPONSE_ENV`] MiB when that is set to a positive
+/// whole number.
+fn max_response_bytes_from_env() -> u64 {
+    std::env::var(MAX_RESPONSE_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|&mib| mib > 0)
+        .map_or(DEFAULT_MAX_RESPONSE_BYTES, |mib| {
+            mib.saturating_mul(1024 * 1024)
+        })
 }
 
 /// A typed client for one MLflow server.
@@ -119,6 +149,15 @@ impl MlflowClient {
         Self::new(config)
     }
 
+    /// The same server and credentials with a short `timeout` and no retries: for a last
+    /// request on the way out (marking runs KILLED when interrupted).
+    pub(crate) fn impatient(&self, timeout: Duration) -> MlflowClient {
+        let mut config = self.config.clone();
+        config.timeout = timeout;
+        config.max_retries = 0;
+        Self::new(config).unwrap_or_else(|_| self.clone())
+    }
+
     pub fn tracking_uri(&self) -> &Url {
         &self.config.tracking_uri
     }
@@ -142,6 +181,18 @@ impl MlflowClient {
         url: Url,
         build: impl Fn(RequestBuilder) -> RequestBuilder,
     ) -> Result<Response> {
+        self.send_timed(method, url, build).map(|(resp, _)| resp)
+    }
+
+    /// [`Self::send`], also giving when the answering attempt started: its body must be read by
+    /// `started + timeout` (reqwest's blocking reads time out per read, so a server trickling an
+    /// endless body would otherwise never time out).
+    pub(super) fn send_timed(
+        &self,
+        method: Method,
+        url: Url,
+        build: impl Fn(RequestBuilder) -> RequestBuilder,
+    ) -> Result<(Response, Instant)> {
         let mut attempt = 0;
         let mut delay = self.config.backoff;
         loop {
@@ -155,8 +206,9 @@ impl MlflowClient {
                 None => req,
             };
             let retries_left = attempt <= self.config.max_retries;
+            let started = Instant::now();
             match build(req).send() {
-                Ok(resp) if resp.status().is_success() => return Ok(resp),
+                Ok(resp) if resp.status().is_success() => return Ok((resp, started)),
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let retryable = status == 429 || (status >= 500 && status != 501);
@@ -165,7 +217,7 @@ impl MlflowClient {
                         delay *= 2;
                         continue;
                     }
-                    return Err(api_error(&method, &url, resp));
+                    return Err(api_error(&method, &url, resp, self.body_limits(started)));
                 }
                 Err(err) => {
                     if err.is_connect() && retries_left {
@@ -191,7 +243,7 @@ impl MlflowClient {
         body: Option<&Value>,
     ) -> Result<T> {
         let url = self.api_url(endpoint);
-        let resp = self.send(method, url.clone(), |req| {
+        let (resp, started) = self.send_timed(method, url.clone(), |req| {
             let req = if query.is_empty() {
                 req
             } else {
@@ -202,7 +254,16 @@ impl MlflowClient {
                 None => req,
             }
         })?;
-        decode(&url, resp)
+        decode_within(&url, resp, self.body_limits(started))
+    }
+
+    /// How much of an answer to a request started at `started` may be read, and until when.
+    pub(super) fn body_limits(&self, started: Instant) -> BodyLimits {
+        BodyLimits {
+            max_bytes: self.config.max_response_bytes,
+            deadline: started + self.config.timeout,
+            timeout: self.config.timeout,
+        }
     }
 
     pub(super) fn get<T: DeserializeOwned>(
@@ -229,8 +290,8 @@ impl MlflowClient {
     /// `GET /health`: `Ok` when the server answers "OK".
     pub fn health(&self) -> Result<()> {
         let url = self.url("health");
-        let resp = self.send(Method::GET, url.clone(), |r| r)?;
-        let body = resp.text().unwrap_or_default();
+        let (resp, started) = self.send_timed(Method::GET, url.clone(), |r| r)?;
+        let body = read_small_text(&url, resp, self.body_limits(started))?;
         if body.trim() == "OK" {
             Ok(())
         } else {
@@ -245,19 +306,94 @@ impl MlflowClient {
     /// `GET /version`: the server's MLflow version.
     pub(crate) fn server_version(&self) -> Result<String> {
         let url = self.url("version");
-        let resp = self.send(Method::GET, url, |r| r)?;
-        Ok(resp.text().unwrap_or_default().trim().to_string())
+        let (resp, started) = self.send_timed(Method::GET, url.clone(), |r| r)?;
+        Ok(read_small_text(&url, resp, self.body_limits(started))?
+            .trim()
+            .to_string())
     }
 }
 
-fn api_error(method: &Method, url: &Url, resp: Response) -> MlflowError {
+/// The bounds on reading one answer's body: its size and the request's deadline.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct BodyLimits {
+    pub(super) max_bytes: u64,
+    pub(super) deadline: Instant,
+    pub(super) timeout: Duration,
+}
+
+/// Reads an answer's body, at most `limits.max_bytes` of it and no later than
+/// `limits.deadline`: a server that sends more is an [`MlflowError::TooLarge`], one that is
+/// still sending at the deadline a timed-out [`MlflowError::Transport`].
+pub(super) fn read_body(url: &Url, resp: Response, limits: BodyLimits) -> Result<Vec<u8>> {
+    let too_large = || MlflowError::TooLarge {
+        url: redact_url(url),
+        limit: limits.max_bytes,
+    };
+    if resp.content_length().is_some_and(|n| n > limits.max_bytes) {
+        return Err(too_large());
+    }
+    let (body, complete) = read_prefix(url, resp, limits)?;
+    if complete { Ok(body) } else { Err(too_large()) }
+}
+
+/// Reads up to `limits.max_bytes` of a body by `limits.deadline`; says whether that was all.
+fn read_prefix(url: &Url, mut resp: Response, limits: BodyLimits) -> Result<(Vec<u8>, bool)> {
+    let mut body = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        if Instant::now() > limits.deadline {
+            return Err(MlflowError::Transport {
+                url: redact_url(url),
+                attempts: 1,
+                reason: format!(
+                    "the answer was still arriving after {} s (the request timeout); {} bytes read",
+                    limits.timeout.as_secs_f64(),
+                    body.len()
+                ),
+            });
+        }
+        let n = match resp.read(&mut buf) {
+            Ok(0) => return Ok((body, true)),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(MlflowError::Transport {
+                    url: redact_url(url),
+                    attempts: 1,
+                    reason: redact_text(&error_chain(&e)),
+                });
+            }
+        };
+        let room = usize::try_from(limits.max_bytes)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(body.len());
+        if n > room {
+            body.extend_from_slice(&buf[..room]);
+            return Ok((body, false));
+        }
+        body.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// A short answer (health, version, an error's explanation) as text: only its start is ever
+/// shown, so at most [`SMALL_BODY_BYTES`] of it is read.
+fn read_small_text(url: &Url, resp: Response, limits: BodyLimits) -> Result<String> {
+    let limits = BodyLimits {
+        max_bytes: limits.max_bytes.min(SMALL_BODY_BYTES),
+        ..limits
+    };
+    let (body, _) = read_prefix(url, resp, limits)?;
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+fn api_error(method: &Method, url: &Url, resp: Response, limits: BodyLimits) -> MlflowError {
     let status = resp.status().as_u16();
     let is_json = resp
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.contains("json"));
-    let body = resp.text().unwrap_or_default();
+    let body = read_small_text(url, resp, limits).unwrap_or_default();
     let (error_code, message) = if is_json {
         match serde_json::from_str::<Value>(&body) {
             Ok(v) => (
@@ -283,9 +419,28 @@ fn api_error(method: &Method, url: &Url, resp: Response) -> MlflowError {
     }
 }
 
-/// Reads a 2xx answer's JSON body (an empty body reads as `{}`).
+/// Reads a 2xx answer's JSON body (an empty body reads as `{}`) within the default limits
+/// (size as [`ClientConfig::new`] sets it, a minute from now); the client's own requests use
+/// [`decode_within`] with its configured limits.
 pub(super) fn decode<T: DeserializeOwned>(url: &Url, resp: Response) -> Result<T> {
-    let body = resp.bytes().map_err(|e| body_error(url, e))?;
+    decode_within(
+        url,
+        resp,
+        BodyLimits {
+            max_bytes: max_response_bytes_from_env(),
+            deadline: Instant::now() + DEFAULT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+        },
+    )
+}
+
+/// Reads a 2xx answer's JSON body (an empty body reads as `{}`) within `limits`.
+pub(super) fn decode_within<T: DeserializeOwned>(
+    url: &Url,
+    resp: Response,
+    limits: BodyLimits,
+) -> Result<T> {
+    let body = read_body(url, resp, limits)?;
     let body: &[u8] = if body.is_empty() { b"{}" } else { &body };
     serde_json::from_slice(body).map_err(|e| MlflowError::Decode {
         url: redact_url(url),
@@ -414,6 +569,97 @@ mod tests {
         for leak in ["secret", "user", ":top", "top%40", "top@"] {
             assert!(!text.contains(leak), "{leak} in {text}");
         }
+    }
+
+    /// A hostile server on a free loopback port: `/health` is OK, every other request gets a
+    /// 200 whose body never ends, `chunk` bytes at a time with `pause` between them.
+    fn endless_server(chunk: usize, pause: Duration) -> String {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(conn.try_clone().unwrap());
+                    let mut first = String::new();
+                    reader.read_line(&mut first).unwrap_or(0);
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                        line.clear();
+                    }
+                    if first.contains("/health") {
+                        let _ = conn.write_all(
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK",
+                        );
+                        return;
+                    }
+                    let _ = conn.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{\"runs\": [",
+                    );
+                    let filler = vec![b' '; chunk];
+                    while conn.write_all(&filler).is_ok() {
+                        std::thread::sleep(pause);
+                    }
+                });
+            }
+        });
+        format!("http://127.0.0.1:{port}/?token=secret")
+    }
+
+    #[test]
+    fn an_endless_answer_is_cut_at_the_limit() {
+        let mut config =
+            ClientConfig::new(Url::parse(&endless_server(64 * 1024, Duration::ZERO)).unwrap());
+        config.max_response_bytes = 2 * 1024 * 1024;
+        config.max_retries = 0;
+        let client = MlflowClient::new(config).unwrap();
+        client.health().unwrap();
+        let err = client.get_run("r").unwrap_err();
+        assert!(matches!(err, MlflowError::TooLarge { .. }), "{err}");
+        let text = whole_chain(&err);
+        assert!(text.contains("larger than 2 MiB"), "{text}");
+        assert!(text.contains("127.0.0.1"), "{text}");
+        assert!(!text.contains("secret"), "{text}");
+    }
+
+    #[test]
+    fn a_trickling_answer_is_bounded_by_the_timeout() {
+        let mut config =
+            ClientConfig::new(Url::parse(&endless_server(1, Duration::from_millis(20))).unwrap());
+        config.timeout = Duration::from_secs(1);
+        config.max_retries = 0;
+        let client = MlflowClient::new(config).unwrap();
+        let start = Instant::now();
+        let err = client.get_run("r").unwrap_err();
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(matches!(err, MlflowError::Transport { .. }), "{err}");
+        assert!(err.to_string().contains("still arriving"), "{err}");
+    }
+
+    #[test]
+    fn an_answer_announcing_too_many_bytes_is_refused_unread() {
+        use std::io::{Read as _, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 999999999999\r\nConnection: close\r\n\r\n{",
+            );
+            std::thread::sleep(Duration::from_secs(2));
+        });
+        let mut config =
+            ClientConfig::new(Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap());
+        config.max_retries = 0;
+        let err = MlflowClient::new(config).unwrap().get_run("r").unwrap_err();
+        assert!(err.to_string().contains("larger than 64 MiB"), "{err}");
     }
 
     #[test]

@@ -34,6 +34,11 @@ pub enum MlflowError {
         reason: String,
         body_start: String,
     },
+    /// The server sent a longer answer than harness reads (a broken or hostile server streaming
+    /// without end); `limit` is in bytes.
+    #[error("response from {url} larger than {} (harness reads at most that of one answer; {env} raises it, in MiB)",
+        human_bytes(*limit), env = super::client::MAX_RESPONSE_ENV)]
+    TooLarge { url: String, limit: u64 },
     #[error("invalid MLflow URI `{uri}`: {reason}")]
     InvalidUri { uri: String, reason: String },
     #[error("{action} {path}: {source}")]
@@ -67,6 +72,16 @@ impl MlflowError {
 
     pub fn is_already_exists(&self) -> bool {
         self.error_code() == Some("RESOURCE_ALREADY_EXISTS")
+    }
+}
+
+/// Bytes as a reader would say them: whole MiB when they are, else bytes.
+fn human_bytes(n: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if n >= MIB && n.is_multiple_of(MIB) {
+        format!("{} MiB", n / MIB)
+    } else {
+        format!("{n} bytes")
     }
 }
 

@@ -17,7 +17,13 @@ mod tracking;
 pub(crate) mod types;
 mod uri;
 
-pub use client::{Auth, ClientConfig, MlflowClient, now_ms};
+/// Registered-model tag present while `harness run` is publishing the model; the last step of a
+/// publish removes it, so a model that still has it was left incomplete by an interrupted run.
+pub const INCOMPLETE_TAG: &str = "harness.incomplete";
+
+pub use client::{
+    Auth, ClientConfig, DEFAULT_MAX_RESPONSE_BYTES, MAX_RESPONSE_ENV, MlflowClient, now_ms,
+};
 pub use error::{MlflowError, Result};
 pub use redact::{redact_str, redact_text, redact_url, without_credentials};
 pub use tracking::{

@@ -11,6 +11,7 @@
 //! - `provenance` — the run tags that say what made a run (version, data, seed, commit).
 
 mod error;
+pub(crate) mod interrupt;
 pub mod mlmodel;
 pub mod mnist;
 mod provenance;

@@ -131,6 +131,7 @@ impl Templates {
         // Escape HTML templates only; Markdown cells get the `md` filter instead.
         tera.autoescape_on(vec![".html.tera"]);
         tera.register_filter("md", md_filter);
+        tera.register_filter("md_code", md_code_filter);
         tera.register_filter("code_spans", code_spans_filter);
         tera.add_raw_templates(set)
             .map_err(|e| template_error("(set)", &e))?;
@@ -189,21 +190,148 @@ fn escape_html(s: &str) -> String {
         .replace('\'', "&#x27;")
 }
 
-/// Makes text safe inside a Markdown table cell: pipes escaped, line breaks flattened.
+/// Makes text (a student's, often) inert in Markdown, table cells included: `<`, `>` (and an
+/// `&` that would start a character reference) outside code spans become entities, so no raw HTML (`<script>`, `<img onerror=…>`) or
+/// autolink gets through; pipes are escaped and line breaks flattened so a cell stays one cell.
+/// Code spans (backtick runs, as check messages quote names) are kept: their content is
+/// literal in Markdown already. Backtick runs and backslash escapes are read as CommonMark reads
+/// them, so a student's stray backtick or backslash cannot move text out of a code span.
 fn md_filter(
     value: &tera::Value,
     _: &std::collections::HashMap<String, tera::Value>,
 ) -> tera::Result<tera::Value> {
-    let s = match value {
+    Ok(tera::Value::String(escape_md(&filter_text(value))))
+}
+
+/// The value as text: strings as they are, nothing for null, anything else as JSON.
+fn filter_text(value: &tera::Value) -> String {
+    match value {
         tera::Value::String(s) => s.clone(),
         tera::Value::Null => String::new(),
         other => other.to_string(),
+    }
+}
+
+pub(crate) fn escape_md(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\\' if chars.get(i + 1).is_some_and(|n| n.is_ascii_punctuation()) => {
+                // A backslash escape: the next character is literal. `\|` stays an escaped pipe.
+                out.push('\\');
+                out.push(chars[i + 1]);
+                i += 2;
+            }
+            '`' => {
+                let run = chars[i..].iter().take_while(|&&c| c == '`').count();
+                match closing_run(&chars, i + run, run) {
+                    Some(close) => {
+                        for _ in 0..run {
+                            out.push('`');
+                        }
+                        for &c in &chars[i + run..close] {
+                            push_cell_char(&mut out, c);
+                        }
+                        for _ in 0..run {
+                            out.push('`');
+                        }
+                        i = close + run;
+                    }
+                    None => {
+                        // No partner: the run is literal text.
+                        for _ in 0..run {
+                            out.push('`');
+                        }
+                        i += run;
+                    }
+                }
+            }
+            '<' => {
+                out.push_str("&lt;");
+                i += 1;
+            }
+            '>' => {
+                out.push_str("&gt;");
+                i += 1;
+            }
+            '&' if starts_entity(&chars[i + 1..]) => {
+                // `&lt;` typed by a student shows as `&lt;`, not as `<`.
+                out.push_str("&amp;");
+                i += 1;
+            }
+            c => {
+                push_cell_char(&mut out, c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Whether the text after an `&` makes it a character reference (`&lt;`, `&#60;`, `&#x3c;`);
+/// any other `&` is literal in Markdown and stays as it is ("Data loading & preparation").
+fn starts_entity(rest: &[char]) -> bool {
+    let name = rest
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == '#')
+        .count();
+    name > 0 && rest.get(name) == Some(&';')
+}
+
+/// The start of the next run of exactly `len` backticks at or after `from`.
+fn closing_run(chars: &[char], from: usize, len: usize) -> Option<usize> {
+    let mut j = from;
+    while j < chars.len() {
+        if chars[j] == '`' {
+            let run = chars[j..].iter().take_while(|&&c| c == '`').count();
+            if run == len {
+                return Some(j);
+            }
+            j += run;
+        } else {
+            j += 1;
+        }
+    }
+    None
+}
+
+/// A character in a table cell: pipes escaped, line breaks as spaces.
+fn push_cell_char(out: &mut String, c: char) {
+    match c {
+        '|' => out.push_str("\\|"),
+        '\n' | '\r' => {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        }
+        c => out.push(c),
+    }
+}
+
+/// Text as one Markdown code span, whatever it holds: the fence is longer than any backtick run
+/// inside, pipes are escaped and line breaks flattened (the span may sit in a table cell).
+fn md_code_filter(
+    value: &tera::Value,
+    _: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    let s = filter_text(value);
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let mut inner = String::new();
+    for c in s.chars() {
+        push_cell_char(&mut inner, c);
+    }
+    let pad = if inner.starts_with('`') || inner.ends_with('`') || inner.is_empty() {
+        " "
+    } else {
+        ""
     };
-    Ok(tera::Value::String(
-        s.replace('|', "\\|")
-            .replace("\r\n", " ")
-            .replace(['\n', '\r'], " "),
-    ))
+    Ok(tera::Value::String(format!(
+        "{fence}{pad}{inner}{pad}{fence}"
+    )))
 }
 
 pub fn render_submission_md(t: &Templates, v: &SubmissionView, out: &mut dyn Write) -> Result<()> {
@@ -252,5 +380,52 @@ mod tests {
         let mut ctx = tera::Context::new();
         ctx.insert("m", "a|b\nc");
         assert_eq!(t.render_str("{{ m | md }}", &ctx), "a\\|b c");
+    }
+
+    #[test]
+    fn markdown_text_carries_no_raw_html() {
+        for (input, want) in [
+            (
+                "<script>alert(1)</script>",
+                "&lt;script&gt;alert(1)&lt;/script&gt;",
+            ),
+            (
+                "<img src=x onerror=alert(1)>",
+                "&lt;img src=x onerror=alert(1)&gt;",
+            ),
+            ("R&D <http://x>", "R&D &lt;http://x&gt;"),
+            (
+                "&lt;script&gt; &#60;b&#x3e;",
+                "&amp;lt;script&amp;gt; &amp;#60;b&amp;#x3e;",
+            ),
+            // A code span is literal in Markdown: kept as it is.
+            ("tag `<b>` set", "tag `<b>` set"),
+            // A lone backtick opens nothing, so what follows is escaped.
+            ("a`<b>", "a`&lt;b&gt;"),
+            // An escaped backtick opens nothing either (CommonMark), so neither does it here.
+            ("\\`<b>`", "\\`&lt;b&gt;`"),
+            // Runs of different lengths do not pair up.
+            ("``<b>`", "``&lt;b&gt;`"),
+            ("``x`<i>``", "``x`<i>``"),
+            ("a|b\r\nc", "a\\|b c"),
+            ("`a|b`", "`a\\|b`"),
+        ] {
+            assert_eq!(escape_md(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn code_spans_hold_any_text() {
+        let mut t = Templates::embedded().unwrap();
+        let mut ctx = tera::Context::new();
+        for (input, want) in [
+            ("wine-exp", "`wine-exp`"),
+            ("a`b", "``a`b``"),
+            ("`x", "`` `x ``"),
+            ("a|b\nc", "`a\\|b c`"),
+        ] {
+            ctx.insert("m", input);
+            assert_eq!(t.render_str("{{ m | md_code }}", &ctx), want, "{input}");
+        }
     }
 }

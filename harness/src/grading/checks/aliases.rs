@@ -110,7 +110,10 @@ pub(super) fn alias_check(id: String, ctx: &Context<'_>, alias: &str) -> CheckRe
             let kind = ctx.kind_of.get(&v.version).map_or("?", String::as_str);
             match ctx.accuracy.get(&v.version) {
                 Some(a) => format!("v{} ({kind}) accuracy {:.4}", v.version, a.value),
-                None => format!("v{} ({kind}) no accuracy", v.version),
+                None => match ctx.accuracy_problem.get(&v.version) {
+                    Some(problem) => format!("v{} ({kind}) no accuracy: {problem}", v.version),
+                    None => format!("v{} ({kind}) no accuracy", v.version),
+                },
             }
         })
         .collect();

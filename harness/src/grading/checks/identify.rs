@@ -38,6 +38,9 @@ pub struct Context<'a> {
     pub(crate) kind_of: BTreeMap<u32, String>,
     /// Registered version number → accuracy, for versions whose run logged one.
     pub accuracy: BTreeMap<u32, Accuracy>,
+    /// Registered version number → what its run logged under an accuracy name that is not an
+    /// accuracy (NaN, infinite, negative, above 100), for versions without one.
+    pub(crate) accuracy_problem: BTreeMap<u32, String>,
 }
 
 impl<'a> Context<'a> {
@@ -63,14 +66,36 @@ impl<'a> Context<'a> {
             identified: BTreeMap::new(),
             kind_of: BTreeMap::new(),
             accuracy: BTreeMap::new(),
+            accuracy_problem: BTreeMap::new(),
         };
         ctx.identify();
         for v in &ctx.versions {
-            if let Some(acc) = ctx.run_of(v).and_then(|r| read_accuracy(spec, r)) {
-                ctx.accuracy.insert(v.version, acc);
+            let Some(run) = ctx.run_of(v) else { continue };
+            match read_accuracy(spec, run) {
+                Some(acc) => {
+                    ctx.accuracy.insert(v.version, acc);
+                }
+                None => {
+                    if let Some(problem) = unusable_accuracy(spec, run) {
+                        ctx.accuracy_problem.insert(v.version, problem);
+                    }
+                }
             }
         }
         ctx
+    }
+
+    /// What to say about a registered model that an interrupted `harness run` left incomplete
+    /// (it still carries [`crate::mlflow::INCOMPLETE_TAG`]); `None` for a complete one.
+    pub(crate) fn incomplete_publish(&self) -> Option<String> {
+        let m = self.model?;
+        m.tags.get(crate::mlflow::INCOMPLETE_TAG)?;
+        Some(format!(
+            "registered model `{}` is incomplete: a `harness run` stopped while publishing it \
+             (its tag `{}` is still set); re-run `harness run` with --replace",
+            m.name,
+            crate::mlflow::INCOMPLETE_TAG
+        ))
     }
 
     pub(crate) fn run_of(&self, v: &ModelVersion) -> Option<&'a Run> {
@@ -272,6 +297,34 @@ pub(super) fn find_key<'m, V>(
         let n = normalize(n);
         map.iter().find(|(k, _)| normalize(k) == n)
     })
+}
+
+/// Why a run has no accuracy although it logged a metric under an accuracy name: the first such
+/// metric's value, said as it is ("accuracy is NaN", "accuracy is inf, not a fraction (0–1) or
+/// percent (0–100)"). `None` when no accuracy name was logged at all.
+pub(super) fn unusable_accuracy(spec: &TaskSpec, run: &Run) -> Option<String> {
+    spec.accuracy.metric.iter().find_map(|name| {
+        let (key, raw) = find_key(&run.metrics, name)?;
+        Some(if raw.is_nan() {
+            format!("{key} is NaN")
+        } else {
+            format!(
+                "{key} is {}, not a fraction (0–1) or percent (0–100)",
+                number_text(*raw)
+            )
+        })
+    })
+}
+
+/// A logged number as short text: `inf`, `-inf`, `1e308`, `-0.5`, `250`.
+pub(super) fn number_text(x: f64) -> String {
+    if x.is_infinite() {
+        if x > 0.0 { "inf".into() } else { "-inf".into() }
+    } else if x != 0.0 && (x.abs() >= 1e6 || x.abs() < 1e-4) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
 }
 
 pub(super) fn read_accuracy(spec: &TaskSpec, run: &Run) -> Option<Accuracy> {

@@ -342,6 +342,77 @@ mod tests {
     }
 
     #[test]
+    fn a_registry_left_incomplete_by_an_interrupted_run_is_a_problem() {
+        let spec = task("wine");
+        let mut snap = perfect();
+        assert_eq!(
+            run_check(&spec, &snap, "registered_model_exists").status,
+            CheckStatus::Pass
+        );
+        let m = snap
+            .registered_models
+            .iter_mut()
+            .find(|m| m.name == "wine-quality-classifier")
+            .unwrap();
+        m.tags
+            .insert(crate::mlflow::INCOMPLETE_TAG.into(), "publishing".into());
+        let r = run_check(&spec, &snap, "registered_model_exists");
+        assert_eq!(r.status, CheckStatus::Fail);
+        assert!(r.message.contains("is incomplete"), "{}", r.message);
+        assert!(r.message.contains("harness.incomplete"), "{}", r.message);
+        assert!(
+            r.evidence.iter().any(|e| e.contains("publishing")),
+            "{:?}",
+            r.evidence
+        );
+    }
+
+    #[test]
+    fn a_logged_accuracy_that_is_no_number_in_range_is_named() {
+        let spec = task("wine");
+        for (value, said) in [
+            (f64::NAN, "accuracy is NaN"),
+            (
+                f64::INFINITY,
+                "accuracy is inf, not a fraction (0–1) or percent (0–100)",
+            ),
+            (
+                f64::NEG_INFINITY,
+                "accuracy is -inf, not a fraction (0–1) or percent (0–100)",
+            ),
+            (
+                1e308,
+                "accuracy is 1e308, not a fraction (0–1) or percent (0–100)",
+            ),
+            (
+                -0.5,
+                "accuracy is -0.5, not a fraction (0–1) or percent (0–100)",
+            ),
+            (
+                250.0,
+                "accuracy is 250, not a fraction (0–1) or percent (0–100)",
+            ),
+        ] {
+            let mut snap = perfect();
+            for r in &mut snap.runs {
+                if let Some(a) = r.metrics.get_mut("accuracy") {
+                    *a = value;
+                }
+            }
+            let m = run_check(&spec, &snap, "run_metrics:dt");
+            assert_eq!(m.status, CheckStatus::Fail);
+            assert!(m.message.contains(said), "{value}: {}", m.message);
+            assert!(!m.message.contains("no accuracy"), "{}", m.message);
+            let a = run_check(&spec, &snap, "alias:champion");
+            assert!(
+                a.evidence.iter().any(|e| e.contains(said)),
+                "{value}: {:?}",
+                a.evidence
+            );
+        }
+    }
+
+    #[test]
     fn missing_accuracy_makes_rank_aliases_undeterminable() {
         let spec = task("wine");
         let mut snap = perfect();

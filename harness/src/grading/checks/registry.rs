@@ -10,15 +10,32 @@ use crate::snapshot::ModelVersion;
 pub(super) fn registered_model_exists(id: String, ctx: &Context<'_>) -> CheckResult {
     let name = ctx.model_name();
     match ctx.model {
-        Some(_) => CheckResult::new(
-            id,
-            true,
-            format!(
-                "registered model `{name}` with {} versions",
-                ctx.versions.len()
+        Some(m) => match ctx.incomplete_publish() {
+            Some(problem) => CheckResult::new(
+                id,
+                false,
+                problem,
+                vec![
+                    format!("{} versions registered", ctx.versions.len()),
+                    format!(
+                        "tag {} = {}",
+                        crate::mlflow::INCOMPLETE_TAG,
+                        m.tags
+                            .get(crate::mlflow::INCOMPLETE_TAG)
+                            .map_or("", String::as_str)
+                    ),
+                ],
             ),
-            Vec::new(),
-        ),
+            None => CheckResult::new(
+                id,
+                true,
+                format!(
+                    "registered model `{name}` with {} versions",
+                    ctx.versions.len()
+                ),
+                Vec::new(),
+            ),
+        },
         None => {
             let present: Vec<String> = ctx
                 .snapshot

@@ -162,10 +162,13 @@ pub(super) fn run_metrics(
             a.metric, a.raw, a.value
         )),
         Some(a) => evidence.push(format!("{} = {:.4}", a.metric, a.value)),
-        None => problems.push(format!(
-            "no accuracy (looked for {})",
-            ctx.spec.accuracy.metric.join(", ")
-        )),
+        None => problems.push(match ctx.accuracy_problem.get(&v.version) {
+            Some(problem) => problem.clone(),
+            None => format!(
+                "no accuracy (looked for {})",
+                ctx.spec.accuracy.metric.join(", ")
+            ),
+        }),
     }
     for m in &ctx.spec.requirements.metrics {
         match m
@@ -253,7 +256,13 @@ pub(super) fn accuracy_band(id: String, ctx: &Context<'_>, key: &str) -> CheckRe
         return CheckResult::new(
             id,
             false,
-            format!("v{} has no accuracy to judge", ident.version.version),
+            match ctx.accuracy_problem.get(&ident.version.version) {
+                Some(problem) => format!(
+                    "v{} has no accuracy to judge: {problem}",
+                    ident.version.version
+                ),
+                None => format!("v{} has no accuracy to judge", ident.version.version),
+            },
             Vec::new(),
         );
     };

@@ -55,7 +55,10 @@ pub(super) fn create_run(
             start_time: None,
             tags: version.run_tags.clone(),
         })
-        .map(|run| run.info.run_id)
+        .map(|run| {
+            crate::reference::interrupt::opened(client, &run.info.run_id);
+            run.info.run_id
+        })
         .map_err(at(format!("creating run `{}`", version.run_name)))
 }
 
@@ -245,7 +248,7 @@ pub(super) fn finish_runs<'a>(
             Box::new(move || {
                 client
                     .update_run(&v.run_id, RunStatus::Finished, Some(now_ms()))
-                    .map(drop)
+                    .map(|_| crate::reference::interrupt::ended(&v.run_id))
                     .map_err(at(format!("finishing run `{}`", v.run_name)))
             })
         })
@@ -258,7 +261,12 @@ pub(super) fn fail_run(client: &MlflowClient, run_id: &str, pending_model: Optio
     if let Some(id) = pending_model {
         let _ = client.finalize_logged_model(id, LoggedModelStatus::UploadFailed);
     }
-    let _ = client.update_run(run_id, RunStatus::Failed, Some(now_ms()));
+    if client
+        .update_run(run_id, RunStatus::Failed, Some(now_ms()))
+        .is_ok()
+    {
+        crate::reference::interrupt::ended(run_id);
+    }
 }
 
 #[cfg(test)]

@@ -50,7 +50,8 @@ use prepare::prepare;
 use register::{alias_jobs, apply_aliases, register, registered_status};
 
 /// Registered-model tag present while a run is publishing; removed once the aliases are set.
-pub const INCOMPLETE_TAG: &str = "harness.incomplete";
+/// Defined with the client, since `check` reads it too.
+pub use crate::mlflow::INCOMPLETE_TAG;
 /// Registered-model tag recording [`ALIAS_RULE`].
 pub const ALIAS_RULE_TAG: &str = "alias_rule";
 

@@ -31,6 +31,8 @@ pub struct TaskView {
     pub registered_model: Option<String>,
     /// False when the registered model is missing from the store.
     pub(crate) model_found: bool,
+    /// Set when an interrupted `harness run` left the registered model incomplete.
+    pub(crate) incomplete: Option<String>,
     pub versions: Vec<VersionRow>,
     /// The Metric × Version table (network layout).
     pub(crate) metric_table: Vec<MetricRow>,
@@ -217,6 +219,7 @@ pub(super) fn task_view(
         experiment: spec.experiment.clone(),
         registered_model: spec.registered_model.clone(),
         model_found: false,
+        incomplete: None,
         versions: Vec::new(),
         metric_table: Vec::new(),
         champion: None,
@@ -236,6 +239,7 @@ pub(super) fn task_view(
     };
     let ctx = Context::new(spec, snapshot);
     view.model_found = ctx.model.is_some();
+    view.incomplete = ctx.incomplete_publish();
     let title_of = |version: u32| -> String {
         let v = ctx.versions.iter().find(|v| v.version == version);
         ctx.kind_of
