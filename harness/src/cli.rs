@@ -32,7 +32,7 @@ pub struct Cli {
 
     /// Raise or lower a limit on what is read from a hand-in, e.g. `--limit notebook=1GiB`.
     /// Kinds: mlmodel (16MiB), meta (4MiB), value (4MiB), metric (256MiB), notebook (256MiB),
-    /// text (32MiB), image (64MiB), database (4GiB); also yaml-depth=N (100) and
+    /// text (32MiB), image (64MiB), database (4GiB), artifact (1GiB); also yaml-depth=N (100) and
     /// time=SECONDS per hand-in of a class (120)
     #[arg(long = "limit", global = true, value_name = "KIND=SIZE")]
     pub(crate) limits: Vec<String>,

@@ -20,10 +20,12 @@ pub enum Kind {
     Image,
     /// An SQLite store (and its journal), when it must be copied to be read.
     Database,
+    /// A model artefact read whole (a pickle, weights), e.g. for rescoring.
+    Artifact,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Mlmodel,
         Kind::Meta,
         Kind::Value,
@@ -32,6 +34,7 @@ impl Kind {
         Kind::Text,
         Kind::Image,
         Kind::Database,
+        Kind::Artifact,
     ];
 
     pub fn name(self) -> &'static str {
@@ -44,6 +47,7 @@ impl Kind {
             Kind::Text => "text",
             Kind::Image => "image",
             Kind::Database => "database",
+            Kind::Artifact => "artifact",
         }
     }
 }
@@ -52,7 +56,7 @@ impl Kind {
 /// honest hand-in holds and far below what exhausts a grading machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
-    caps: [u64; 8],
+    caps: [u64; 9],
     /// Deepest YAML nesting parsed; MLflow's own files nest a handful of levels.
     pub yaml_depth: usize,
     /// Longest one hand-in of a batch may take to grade before the batch moves on without it.
@@ -73,6 +77,7 @@ impl Default for Limits {
                 32 * MIB,   // text
                 64 * MIB,   // image
                 4096 * MIB, // database
+                1024 * MIB, // artifact
             ],
             yaml_depth: 100,
             time_per_hand_in: std::time::Duration::from_secs(120),

@@ -6,11 +6,12 @@ use std::path::Path;
 use reqwest::Method;
 use url::Url;
 
-use super::client::{MlflowClient, body_error, decode};
+use super::client::{MlflowClient, decode, read_body};
 use super::error::{MlflowError, Result};
 use super::redact::redact_str;
 use super::types::{FileInfo, ModelVersion, Stage};
 use super::uri::{ModelUri, ResolvedModel};
+use crate::handin::{Kind, Limits, read_capped};
 
 impl MlflowClient {
     // ---- artefacts ----
@@ -88,17 +89,18 @@ impl MlflowClient {
         match ArtifactRoot::parse(artifact_uri)? {
             ArtifactRoot::Proxied(root) => {
                 let url = self.proxy_url(&root, rel_path);
-                let resp = self.send(Method::GET, url.clone(), |r| r)?;
-                resp.bytes()
-                    .map(|b| b.to_vec())
-                    .map_err(|e| body_error(&url, e))
+                let (resp, started) = self.send_timed(Method::GET, url.clone(), |r| r)?;
+                let mut limits = self.body_limits(started);
+                // Model files are bigger than any API answer; they get the artefact cap.
+                limits.max_bytes = limits.max_bytes.max(Limits::current().cap(Kind::Artifact));
+                read_body(&url, resp, limits)
             }
             ArtifactRoot::Local(dir) => {
                 let path = dir.join(rel_path);
-                std::fs::read(&path).map_err(|source| MlflowError::Io {
+                read_capped(&path, Kind::Artifact).map_err(|e| MlflowError::Io {
                     action: "read",
                     path,
-                    source,
+                    source: std::io::Error::other(e.to_string()),
                 })
             }
         }

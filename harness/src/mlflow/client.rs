@@ -463,15 +463,6 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// The error for a 2xx answer whose body could not be read.
-pub(super) fn body_error(url: &Url, err: reqwest::Error) -> MlflowError {
-    MlflowError::Transport {
-        url: redact_url(url),
-        attempts: 1,
-        reason: transport_reason(err),
-    }
-}
-
 /// A reqwest error as text fit for a message: without the request URL (it may carry a query or
 /// credentials; callers show a redacted one), causes included, and any URL or `token=…` that a
 /// cause still mentions redacted.
