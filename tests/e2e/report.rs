@@ -63,6 +63,7 @@ impl Fixture {
             grade: &self.grade,
             snapshot: self.snapshot.as_ref(),
             problem: self.problem.as_deref(),
+            notes: &[],
         }
     }
 }

@@ -30,6 +30,10 @@ pub(crate) fn print(
         Format::Text => {
             for g in graded {
                 text::render(&g.grade, audience, out)?;
+                let snapshot_notes = g.snapshot.iter().flat_map(|s| s.notes.iter());
+                for note in g.notes.iter().chain(snapshot_notes) {
+                    writeln!(out, "note: {note}")?;
+                }
                 writeln!(out)?;
             }
             if graded.len() > 1 {

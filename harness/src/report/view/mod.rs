@@ -78,6 +78,8 @@ pub struct SubmissionInput<'a> {
     pub snapshot: Option<&'a Snapshot>,
     /// Why the store could not be read, if it could not.
     pub problem: Option<&'a str>,
+    /// Notices about the hand-in (which store was graded and why, what was passed over).
+    pub notes: &'a [String],
 }
 
 impl<'a> From<&'a crate::grading::Graded> for SubmissionInput<'a> {
@@ -88,6 +90,7 @@ impl<'a> From<&'a crate::grading::Graded> for SubmissionInput<'a> {
             grade: &g.grade,
             snapshot: g.snapshot.as_ref(),
             problem: g.problem.as_deref(),
+            notes: &g.notes,
         }
     }
 }
@@ -96,6 +99,8 @@ impl<'a> From<&'a crate::grading::Graded> for SubmissionInput<'a> {
 pub struct SubmissionView {
     pub(crate) header: Header,
     pub problem: Option<String>,
+    /// Notices about the hand-in and its store (not check results).
+    pub(crate) notes: Vec<String>,
     pub points: u32,
     pub max_points: u32,
     pub(crate) percent_text: String,
@@ -267,6 +272,12 @@ pub fn submission(
     SubmissionView {
         header,
         problem: input.problem.map(str::to_string),
+        notes: input
+            .notes
+            .iter()
+            .chain(input.snapshot.iter().flat_map(|s| s.notes.iter()))
+            .cloned()
+            .collect(),
         points: g.points,
         max_points: g.max_points,
         percent_text: if g.max_points == 0 {
