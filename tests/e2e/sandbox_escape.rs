@@ -69,6 +69,35 @@ fn the_sandbox_is_available_to_root() {
     assert_eq!(sandbox.unavailable(), None);
 }
 
+/// Without the capability to build the sandbox, `check --rescore` says so and loads nothing.
+#[test]
+fn rescore_reports_a_sandbox_it_cannot_build() {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root || Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("SKIP: needs root and setpriv (util-linux) to take CAP_SYS_ADMIN away");
+        return;
+    }
+    let db = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/submissions/perfect/mlflow.db");
+    let out = Command::new("setpriv")
+        .args(["--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--"])
+        .arg(harness_e2e::harness_bin())
+        .args(["check", "--task", "wine", "--rescore", "--quiet", "--store"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "cannot rescore champion v2: the rescoring sandbox is unavailable on this machine, \
+             so the model was not loaded: cannot set up the sandbox (unshare): Operation not permitted"
+        ),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}");
+}
+
 #[test]
 fn a_pickle_cannot_write_to_the_host() {
     let Some(sandbox) = sandbox() else { return };

@@ -305,7 +305,23 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), JailError> {
         return Err(JailError::Pipe(std::io::Error::last_os_error()));
     }
     // SAFETY: pipe2 succeeded, so both are fresh descriptors owned by nobody else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    Ok((above_stdio(r)?, above_stdio(w)?))
+}
+
+/// `fd`, moved above 2 when it is not: a harness started with stdio closed gets pipes at 0–2,
+/// where the child's own stdio replaces them before the sandbox is built.
+fn above_stdio(fd: OwnedFd) -> Result<OwnedFd, JailError> {
+    if fd.as_raw_fd() > 2 {
+        return Ok(fd);
+    }
+    // SAFETY: duplicating a descriptor we own; the copy is owned by the returned OwnedFd.
+    let copy = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
+    if copy < 0 {
+        return Err(JailError::Pipe(std::io::Error::last_os_error()));
+    }
+    // SAFETY: fcntl returned a fresh descriptor.
+    Ok(unsafe { OwnedFd::from_raw_fd(copy) })
 }
 
 /// Reads `fd` to end-of-file on a thread of its own, so a full pipe never blocks the program,

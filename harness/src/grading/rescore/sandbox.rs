@@ -99,7 +99,18 @@ impl Sandbox {
             unavailable,
         };
         if sandbox.unavailable.is_none() {
-            sandbox.unavailable = sandbox.probe().err().map(|e| e.to_string());
+            sandbox.unavailable = sandbox.probe().err().map(|e| {
+                let why = match e {
+                    RescoreError::Jail(why) => why,
+                    e => e.to_string(),
+                };
+                // SAFETY: geteuid has no preconditions.
+                if unsafe { libc::geteuid() } == 0 {
+                    why
+                } else {
+                    format!("{why} (building it needs root)")
+                }
+            });
         }
         Ok(sandbox)
     }
