@@ -11,6 +11,10 @@
 //!   namespace, so nothing the program forks, daemonised or not, outlives the run or keeps its
 //!   pipes open. It reports the program's wait status on a pipe only it holds.
 //! - the *program*: rlimits, `nobody` with no groups and `no_new_privs`, then `exec`.
+//!
+//! Without root, the keeper first enters a user namespace that maps only the caller's own ids
+//! (where unprivileged user namespaces are allowed): the mounts are the same, and the program
+//! keeps the caller's uid but loses every capability at `exec`, so it can undo none of them.
 
 use std::ffi::CString;
 use std::fs::File;
@@ -390,6 +394,9 @@ struct Plan {
     root: CString,
     steps: Vec<Step>,
     limits: Limits,
+    /// Without root: the `uid_map` and `gid_map` lines of a user namespace mapping only the
+    /// caller's own ids.
+    user: Option<(CString, CString)>,
 }
 
 impl Plan {
@@ -439,7 +446,7 @@ impl Plan {
             mkdirs(&mut steps, &at, 0o755)?;
             steps.push(Step {
                 what: format!("bind {}", dir.display()).into_bytes(),
-                op: Op::Bind(cpath(dir)?, cpath(&at)?, ro),
+                op: Op::Bind(cpath(dir)?, cpath(&at)?, ro | mount_flags(dir)),
             });
         }
         let dev = inside(Path::new("/dev"));
@@ -459,7 +466,7 @@ impl Plan {
                 op: Op::Bind(
                     cpath(&host)?,
                     cpath(&at)?,
-                    libc::MS_NOSUID | libc::MS_NOEXEC,
+                    libc::MS_NOSUID | libc::MS_NOEXEC | mount_flags(&host),
                 ),
             });
         }
@@ -467,14 +474,47 @@ impl Plan {
         mkdirs(&mut steps, &at, 0o755)?;
         steps.push(Step {
             what: format!("bind {}", inputs.display()).into_bytes(),
-            op: Op::Bind(cpath(inputs)?, cpath(&at)?, ro | libc::MS_NOEXEC),
+            op: Op::Bind(
+                cpath(inputs)?,
+                cpath(&at)?,
+                ro | libc::MS_NOEXEC | mount_flags(inputs),
+            ),
+        });
+        // SAFETY: getuid, geteuid and getgid have no preconditions.
+        let user = (unsafe { libc::geteuid() } != 0).then(|| unsafe {
+            let map = |id: u32| CString::new(format!("{id} {id} 1")).unwrap_or_default();
+            (map(libc::getuid()), map(libc::getgid()))
         });
         Ok(Plan {
             root: cpath(root)?,
             steps,
             limits,
+            user,
         })
     }
+}
+
+/// The flags of the mount holding `path` that a bind remount must repeat: in a user namespace
+/// the kernel refuses to clear them (they are locked), and elsewhere dropping them would loosen
+/// the host's own choice.
+fn mount_flags(path: &Path) -> libc::c_ulong {
+    let Ok(c) = cpath(path) else { return 0 };
+    // SAFETY: `st` is a valid out-pointer and `c` a NUL-terminated path.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return 0;
+    }
+    [
+        (libc::ST_NOSUID, libc::MS_NOSUID),
+        (libc::ST_NODEV, libc::MS_NODEV),
+        (libc::ST_NOEXEC, libc::MS_NOEXEC),
+        (libc::ST_NOATIME, libc::MS_NOATIME),
+        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
+        (libc::ST_RELATIME, libc::MS_RELATIME),
+    ]
+    .iter()
+    .filter(|(st_flag, _)| st.f_flag & st_flag != 0)
+    .fold(0, |acc, (_, ms)| acc | ms)
 }
 
 /// The code that runs between fork and exec. Every function here only makes system calls on
@@ -482,6 +522,7 @@ impl Plan {
 /// forever on a lock another thread held at the fork.
 mod child {
     use super::{NOBODY, Op, Plan};
+    use std::ffi::CStr;
     use std::io;
 
     /// The keeper: namespaces, the read-only root, then fork the init and wait for it. Returns
@@ -494,17 +535,40 @@ mod child {
             // harness.
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
             libc::setsid();
+            let user = if plan.user.is_some() {
+                libc::CLONE_NEWUSER
+            } else {
+                0
+            };
             step(
                 status_fd,
                 b"unshare",
                 libc::unshare(
-                    libc::CLONE_NEWNS
+                    user | libc::CLONE_NEWNS
                         | libc::CLONE_NEWNET
                         | libc::CLONE_NEWPID
                         | libc::CLONE_NEWIPC
                         | libc::CLONE_NEWUTS,
                 ),
             )?;
+            if let Some((uid_map, gid_map)) = &plan.user {
+                // An unprivileged gid_map needs setgroups denied first.
+                step(
+                    status_fd,
+                    b"deny setgroups",
+                    write_file(c"/proc/self/setgroups", c"deny"),
+                )?;
+                step(
+                    status_fd,
+                    b"uid_map",
+                    write_file(c"/proc/self/uid_map", uid_map),
+                )?;
+                step(
+                    status_fd,
+                    b"gid_map",
+                    write_file(c"/proc/self/gid_map", gid_map),
+                )?;
+            }
             // Nothing mounted from here on propagates back to the host.
             step(
                 status_fd,
@@ -660,33 +724,39 @@ mod child {
                 b"no core dumps",
                 libc::setrlimit(libc::RLIMIT_CORE, &zero),
             )?;
-            step(
-                status_fd,
-                b"process limit",
-                libc::setrlimit(libc::RLIMIT_NPROC, &nproc),
-            )?;
+            // Counted per real user, so only for `nobody`: a desktop user has more than this.
+            if plan.user.is_none() {
+                step(
+                    status_fd,
+                    b"process limit",
+                    libc::setrlimit(libc::RLIMIT_NPROC, &nproc),
+                )?;
+            }
             // The result pipe is the one descriptor beyond stdio that survives exec.
             step(
                 status_fd,
                 b"result pipe",
                 libc::fcntl(result_fd, libc::F_SETFD, 0),
             )?;
-            step(
-                status_fd,
-                b"drop groups",
-                libc::setgroups(0, std::ptr::null()),
-            )?;
-            step(
-                status_fd,
-                b"setgid nobody",
-                libc::setresgid(NOBODY, NOBODY, NOBODY),
-            )?;
-            // Leaving uid 0 clears every capability.
-            step(
-                status_fd,
-                b"setuid nobody",
-                libc::setresuid(NOBODY, NOBODY, NOBODY),
-            )?;
+            // Leaving uid 0 clears every capability. In a user namespace the caller's uid is
+            // the only one mapped; there the capabilities go at exec, the uid not being 0.
+            if plan.user.is_none() {
+                step(
+                    status_fd,
+                    b"drop groups",
+                    libc::setgroups(0, std::ptr::null()),
+                )?;
+                step(
+                    status_fd,
+                    b"setgid nobody",
+                    libc::setresgid(NOBODY, NOBODY, NOBODY),
+                )?;
+                step(
+                    status_fd,
+                    b"setuid nobody",
+                    libc::setresuid(NOBODY, NOBODY, NOBODY),
+                )?;
+            }
             step(
                 status_fd,
                 b"no_new_privs",
@@ -694,6 +764,21 @@ mod child {
             )?;
             step(status_fd, b"chdir /tmp", libc::chdir(c"/tmp".as_ptr()))?;
             Ok(())
+        }
+    }
+
+    /// Writes `text` to the file at `path` (a /proc knob) in one write.
+    unsafe fn write_file(path: &CStr, text: &CStr) -> libc::c_int {
+        // SAFETY: see `keeper`.
+        unsafe {
+            let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+            if fd < 0 {
+                return fd;
+            }
+            let bytes = text.to_bytes();
+            let n = libc::write(fd, bytes.as_ptr().cast(), bytes.len());
+            libc::close(fd);
+            if n == bytes.len() as isize { 0 } else { -1 }
         }
     }
 

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use super::jail::{Captured, Ended, INPUTS, Jail, Limits, Outcome};
+use super::jail::{Captured, Ended, INPUTS, Jail, Limits, NOBODY, Outcome};
 use crate::progress::Progress;
 use crate::server::{Home, ServerError, mlflow_requirement};
 use crate::train::ModelFile;
@@ -177,10 +177,16 @@ impl Sandbox {
                 .map_err(|e| io(&format!("copying {}", dir.display()), e))?;
         }
         let nonce = format!("{:032x}", rand::random::<u128>());
+        // SAFETY: geteuid and getuid have no preconditions.
+        let (root, uid) = unsafe { (libc::geteuid() == 0, libc::getuid()) };
         let request = serde_json::json!({
             "nonce": nonce,
             "model_dir": format!("{INPUTS}/model"),
             "rows": rows,
+            // What the probe checks: `nobody` without groups, or (in a user namespace) the
+            // caller's own uid, whose groups cannot be dropped without root.
+            "uid": if root { NOBODY } else { uid },
+            "no_groups": root,
         });
         let request_path = inputs.join("request.json");
         std::fs::write(&request_path, request.to_string())
@@ -426,12 +432,12 @@ reply([int(p) for p in np.asarray(pred).ravel()])
 "#
 );
 
-/// Fails unless the sandbox is what it claims: `nobody`, no groups, nothing writable but `/tmp`.
+/// Fails unless the sandbox is what it claims: the expected user, nothing writable but `/tmp`.
 const PROBE_SCRIPT: &str = concat!(
     script_prelude!(),
     r#"
-if os.getuid() != 65534 or os.getgid() != 65534 or os.getgroups():
-    sys.exit(f"runs as uid {os.getuid()} gid {os.getgid()} groups {os.getgroups()}")
+if os.getuid() != req["uid"] or (req["no_groups"] and os.getgroups()):
+    sys.exit(f"runs as uid {os.getuid()} groups {os.getgroups()}")
 for p in ["/probe", "/sandbox/probe", os.path.join(sys.prefix, "probe")]:
     try:
         open(p, "w").close()
