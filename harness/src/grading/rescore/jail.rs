@@ -6,9 +6,9 @@
 //! - the *keeper* (the [`std::process::Child`]): enters fresh mount, network, IPC, UTS and PID
 //!   namespaces, builds a read-only root from bind mounts plus a private tmpfs `/tmp`, pivots into
 //!   it and waits. Killing it is how the harness stops everything.
-//! - the *init* (PID 1 of the new PID namespace, still root, never runs untrusted code): dies with
-//!   the keeper (`PR_SET_PDEATHSIG`), and when it dies the kernel kills every process in the
-//!   namespace, so nothing the program forks, daemonised or not, outlives the run or keeps its
+//! - the *init* (PID 1 of the new PID namespace, still privileged, never runs untrusted code):
+//!   dies with the keeper (`PR_SET_PDEATHSIG`), and when it dies the kernel kills every process
+//!   in the namespace, so nothing the program forks, daemonised or not, outlives the run or keeps its
 //!   pipes open. It reports the program's wait status on a pipe only it holds.
 //! - the *program*: rlimits, `nobody` with no groups and `no_new_privs`, then `exec`.
 //!

@@ -2,7 +2,7 @@
 //! files and compare it with what the run logged.
 //!
 //! harness's own model files are scored natively. A student's pickled scikit-learn model is code:
-//! it is only ever loaded in the [`jail`](super::jail) — a read-only view of the system and the
+//! it is only ever loaded in the jail (`jail.rs`) — a read-only view of the system and the
 //! harness venv, a copy of the model, a private tmpfs `/tmp`, no network, user `nobody`, memory,
 //! CPU and wall-clock limits — never in this process. Where that cannot be built, rescoring says
 //! so instead of loading the model unconfined.
@@ -108,7 +108,7 @@ impl Sandbox {
                 if unsafe { libc::geteuid() } == 0 {
                     why
                 } else {
-                    format!("{why} (building it needs root)")
+                    format!("{why} (building it needs root or unprivileged user namespaces)")
                 }
             });
         }
