@@ -8,8 +8,8 @@
 //!   it and waits. Killing it is how the harness stops everything.
 //! - the *init* (PID 1 of the new PID namespace, still privileged, never runs untrusted code):
 //!   dies with the keeper (`PR_SET_PDEATHSIG`), and when it dies the kernel kills every process
-//!   in the namespace, so nothing the program forks, daemonised or not, outlives the run or keeps its
-//!   pipes open. It reports the program's wait status on a pipe only it holds.
+//!   in the namespace, so nothing the program forks, daemonised or not, outlives the run or keeps
+//!   its pipes open. It reports the program's wait status on a pipe only it holds.
 //! - the *program*: rlimits, `nobody` with no groups and `no_new_privs`, then `exec`.
 //!
 //! Without root, the keeper first enters a user namespace that maps only the caller's own ids
