@@ -15,6 +15,7 @@ mod report;
 mod rescore;
 mod run_mnist;
 mod run_wine;
+mod sandbox_escape;
 mod server_lifecycle;
 mod sources;
 mod sources_hostile;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::grading::checks::{CheckResult, CheckStatus, Context};
 use crate::grading::points::ItemStatus;
 use crate::grading::{Graded, ModelFiles};
+mod jail;
 pub mod sandbox;
 
 use crate::task::{MlpTraining, SklearnTraining, TaskSpec, Training};

@@ -2,15 +2,21 @@
 //! files and compare it with what the run logged.
 //!
 //! harness's own model files are scored natively. A student's pickled scikit-learn model is code:
-//! it is only ever loaded inside a subprocess of the harness venv, in its own network namespace
-//! (no network), with address-space and CPU limits and a wall-clock kill — never in this process.
+//! it is only ever loaded in the jail (`jail.rs`) — a read-only view of the system and the
+//! harness venv, a copy of the model, a private tmpfs `/tmp`, no network, user `nobody`, memory,
+//! CPU and wall-clock limits — never in this process. Where that cannot be built, rescoring says
+//! so instead of loading the model unconfined.
+//!
+//! The predictions come back on a pipe of their own, tagged with a nonce; whatever the model
+//! prints is only diagnostics. (A model still decides what its `predict` returns: rescoring
+//! measures that, it cannot make a model honest.)
 
-use std::io::Write;
-use std::os::unix::process::CommandExt;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
+use super::jail::{Captured, Ended, INPUTS, Jail, Limits, NOBODY, Outcome};
 use crate::progress::Progress;
 use crate::server::{Home, ServerError, mlflow_requirement};
 use crate::train::ModelFile;
@@ -22,6 +28,12 @@ pub(crate) const SANDBOX_PACKAGES: [&str; 2] = ["scikit-learn==1.9.1", "skops==0
 pub enum RescoreError {
     #[error("cannot prepare the rescoring sandbox: {0}")]
     Sandbox(#[from] ServerError),
+    #[error(
+        "the rescoring sandbox is unavailable on this machine, so the model was not loaded: {0}"
+    )]
+    SandboxUnavailable(String),
+    #[error("cannot run the rescoring sandbox: {0}")]
+    Jail(String),
     #[error("no model files in {0}")]
     NoModel(PathBuf),
     #[error(
@@ -32,6 +44,16 @@ pub enum RescoreError {
     Subprocess(String),
     #[error("the sandbox took longer than {0:?} and was killed")]
     Timeout(Duration),
+    #[error("the model ran out of the sandbox's {limit_mib} MiB of memory ({detail})")]
+    MemoryLimit { limit_mib: u64, detail: String },
+    #[error("the model used more than {0:?} of CPU time and was stopped")]
+    CpuLimit(Duration),
+    #[error("the model was killed by signal {signal} ({why})")]
+    Killed { signal: i32, why: String },
+    #[error("loading the model in the sandbox failed with exit code {code}: {last_line}")]
+    Failed { code: i32, last_line: String },
+    #[error("the sandbox returned no valid result: {0}")]
+    NoResult(String),
     #[error("{0}")]
     Model(String),
 }
@@ -40,15 +62,17 @@ pub enum RescoreError {
 #[derive(Debug, Clone)]
 pub struct Sandbox {
     python: PathBuf,
+    jail: Jail,
     pub(crate) timeout: Duration,
+    pub(crate) cpu: Duration,
     pub(crate) memory_bytes: u64,
-    /// `unshare -n` works here (it needs root or user namespaces); without it the subprocess is
-    /// still cut off from proxies and the index, but not from the network as such.
-    isolate_network: bool,
+    /// Why the sandbox cannot be built here (the probe at provisioning failed).
+    unavailable: Option<String>,
 }
 
 impl Sandbox {
-    /// The harness venv with [`SANDBOX_PACKAGES`] added (installed once, beside mlflow).
+    /// The harness venv with [`SANDBOX_PACKAGES`] added (installed once, beside mlflow), and a
+    /// probe that the sandbox can be built on this machine.
     pub fn provision(
         home: &Home,
         python: &str,
@@ -59,19 +83,59 @@ impl Sandbox {
         requirements.extend(SANDBOX_PACKAGES);
         let venv = home.mlflow_venv();
         venv.ensure(python, &requirements, progress)?;
-        let py = venv.python();
-        let isolate_network = Command::new("unshare")
-            .args(["-n", "true"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        Ok(Sandbox {
+        // The canonical path, because that is where the sandbox binds the venv.
+        let venv_dir = std::fs::canonicalize(venv.path()).unwrap_or_else(|_| venv.path());
+        let py = venv_dir.join("bin").join("python");
+        let (prefixes, unavailable) = match interpreter_prefixes(&py) {
+            Ok(p) => (p, None),
+            Err(why) => (vec![], Some(why)),
+        };
+        let mut sandbox = Sandbox {
             python: py,
+            jail: Jail::new(&prefixes),
             timeout: Duration::from_secs(120),
+            cpu: Duration::from_secs(121),
             memory_bytes: 4 << 30,
-            isolate_network,
-        })
+            unavailable,
+        };
+        if sandbox.unavailable.is_none() {
+            sandbox.unavailable = sandbox.probe().err().map(|e| {
+                let why = match e {
+                    RescoreError::Jail(why) => why,
+                    e => e.to_string(),
+                };
+                // SAFETY: geteuid has no preconditions.
+                if unsafe { libc::geteuid() } == 0 {
+                    why
+                } else {
+                    format!("{why} (building it needs root or unprivileged user namespaces)")
+                }
+            });
+        }
+        Ok(sandbox)
+    }
+
+    /// The wall-clock limit (default 120 s).
+    pub fn with_timeout(mut self, timeout: Duration) -> Sandbox {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The CPU-time limit (default a second over the wall-clock limit).
+    pub fn with_cpu_limit(mut self, cpu: Duration) -> Sandbox {
+        self.cpu = cpu;
+        self
+    }
+
+    /// The address-space limit (default 4 GiB).
+    pub fn with_memory_limit(mut self, bytes: u64) -> Sandbox {
+        self.memory_bytes = bytes;
+        self
+    }
+
+    /// Why models cannot be loaded on this machine, when they cannot.
+    pub fn unavailable(&self) -> Option<&str> {
+        self.unavailable.as_deref()
     }
 
     /// Predicts class labels for `rows` with the scikit-learn model saved in `model_dir`.
@@ -80,92 +144,280 @@ impl Sandbox {
         model_dir: &Path,
         rows: &[Vec<f64>],
     ) -> Result<Vec<i64>, RescoreError> {
-        let request = serde_json::json!({ "model_dir": model_dir, "rows": rows }).to_string();
-        let mut cmd = if self.isolate_network {
-            let mut c = Command::new("unshare");
-            c.arg("-n").arg(&self.python);
-            c
-        } else {
-            Command::new(&self.python)
+        if let Some(why) = &self.unavailable {
+            return Err(RescoreError::SandboxUnavailable(why.clone()));
+        }
+        self.run(PREDICT_SCRIPT, Some(model_dir), rows)
+    }
+
+    /// Runs the sandbox once with a script that checks what it must not be able to do.
+    fn probe(&self) -> Result<Vec<i64>, RescoreError> {
+        self.clone()
+            .with_timeout(Duration::from_secs(30))
+            .run(PROBE_SCRIPT, None, &[])
+    }
+
+    fn run(
+        &self,
+        script: &str,
+        model_dir: Option<&Path>,
+        rows: &[Vec<f64>],
+    ) -> Result<Vec<i64>, RescoreError> {
+        let io = |what: &str, e: std::io::Error| RescoreError::Jail(format!("{what}: {e}"));
+        let stage = tempfile::Builder::new()
+            .prefix("harness-sandbox-")
+            .tempdir()
+            .map_err(|e| io("staging folder", e))?;
+        // What the sandbox reads: a copy, so that its permissions let `nobody` read it whoever
+        // owns the original, and nothing outside it is reachable through its links.
+        let inputs = stage.path().join("in");
+        make_readable_dir(&inputs).map_err(|e| io("staging folder", e))?;
+        if let Some(dir) = model_dir {
+            copy_model(dir, &inputs.join("model"), 0)
+                .map_err(|e| io(&format!("copying {}", dir.display()), e))?;
+        }
+        let nonce = format!("{:032x}", rand::random::<u128>());
+        // SAFETY: geteuid and getuid have no preconditions.
+        let (root, uid) = unsafe { (libc::geteuid() == 0, libc::getuid()) };
+        let request = serde_json::json!({
+            "nonce": nonce,
+            "model_dir": format!("{INPUTS}/model"),
+            "rows": rows,
+            // What the probe checks: `nobody` without groups, or (in a user namespace) the
+            // caller's own uid, whose groups cannot be dropped without root.
+            "uid": if root { NOBODY } else { uid },
+            "no_groups": root,
+        });
+        let request_path = inputs.join("request.json");
+        std::fs::write(&request_path, request.to_string())
+            .and_then(|()| {
+                std::fs::set_permissions(&request_path, std::fs::Permissions::from_mode(0o644))
+            })
+            .map_err(|e| io("request", e))?;
+        let limits = Limits {
+            wall: self.timeout,
+            cpu: self.cpu,
+            memory_bytes: self.memory_bytes,
+            tmp_bytes: 64 << 20,
         };
-        cmd.args(["-I", "-c", PREDICT_SCRIPT])
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .env("HOME", std::env::temp_dir())
-            .env("HTTP_PROXY", "http://127.0.0.1:9")
-            .env("HTTPS_PROXY", "http://127.0.0.1:9")
-            .env("PIP_NO_INDEX", "1")
-            .env("MLFLOW_TRACKING_URI", "file:///nonexistent")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let (memory, cpu) = (self.memory_bytes, self.timeout.as_secs() + 1);
-        // SAFETY: setrlimit is async-signal-safe; the closure touches no shared state.
-        unsafe {
-            cmd.pre_exec(move || {
-                let mem = libc::rlimit {
-                    rlim_cur: memory,
-                    rlim_max: memory,
-                };
-                let cpu = libc::rlimit {
-                    rlim_cur: cpu,
-                    rlim_max: cpu,
-                };
-                libc::setrlimit(libc::RLIMIT_AS, &mem);
-                libc::setrlimit(libc::RLIMIT_CPU, &cpu);
-                Ok(())
-            });
-        }
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| RescoreError::Subprocess(format!("{}: {e}", self.python.display())))?;
-        if let Some(mut stdin) = child.stdin.take() {
-            stdin
-                .write_all(request.as_bytes())
-                .map_err(|e| RescoreError::Subprocess(e.to_string()))?;
-        }
-        let began = Instant::now();
-        loop {
-            match child.try_wait() {
-                Ok(Some(_)) => break,
-                Ok(None) if began.elapsed() > self.timeout => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(RescoreError::Timeout(self.timeout));
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-                Err(e) => return Err(RescoreError::Subprocess(e.to_string())),
+        let outcome = self
+            .jail
+            .run(
+                &self.python,
+                &["-I", "-B", "-c", script],
+                &SANDBOX_ENV,
+                &inputs,
+                stage.path(),
+                limits,
+            )
+            .map_err(|e| RescoreError::Jail(e.to_string()))?;
+        self.verdict(outcome, &nonce)
+    }
+
+    /// What the run's ending says: the result channel only when the program exited cleanly.
+    fn verdict(&self, outcome: Outcome, nonce: &str) -> Result<Vec<i64>, RescoreError> {
+        let stderr = &outcome.stderr;
+        let last_line = || describe_output(stderr, &outcome.stdout);
+        match outcome.ended {
+            Ended::TimedOut => Err(RescoreError::Timeout(self.timeout)),
+            Ended::SetupFailed(why) => Err(RescoreError::SandboxUnavailable(why)),
+            Ended::Vanished => Err(RescoreError::Subprocess(format!(
+                "the sandbox ended without a report after {:?}; {}",
+                outcome.elapsed,
+                last_line()
+            ))),
+            Ended::Signaled(libc::SIGXCPU) => Err(RescoreError::CpuLimit(self.cpu)),
+            Ended::Signaled(signal) if out_of_memory(stderr) => Err(RescoreError::MemoryLimit {
+                limit_mib: self.memory_bytes >> 20,
+                detail: format!("signal {signal}; {}", last_line()),
+            }),
+            Ended::Signaled(signal) => Err(RescoreError::Killed {
+                signal,
+                why: if signal == libc::SIGKILL {
+                    format!(
+                        "the CPU limit's hard stop or the kernel's out-of-memory killer; {}",
+                        last_line()
+                    )
+                } else {
+                    last_line()
+                },
+            }),
+            Ended::Exited(code) if code != 0 && out_of_memory(stderr) => {
+                Err(RescoreError::MemoryLimit {
+                    limit_mib: self.memory_bytes >> 20,
+                    detail: last_line(),
+                })
             }
+            Ended::Exited(code) if code != 0 => Err(RescoreError::Failed {
+                code,
+                last_line: last_line(),
+            }),
+            Ended::Exited(_) => parse_reply(&outcome.result, nonce),
         }
-        let out = child
-            .wait_with_output()
-            .map_err(|e| RescoreError::Subprocess(e.to_string()))?;
-        if !out.status.success() {
-            let err = String::from_utf8_lossy(&out.stderr);
-            let last = err
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .to_string();
-            return Err(RescoreError::Subprocess(format!("{} ({last})", out.status)));
-        }
-        #[derive(serde::Deserialize)]
-        struct Reply {
-            predictions: Vec<i64>,
-        }
-        let text = String::from_utf8_lossy(&out.stdout);
-        let line = text.lines().last().unwrap_or("");
-        serde_json::from_str::<Reply>(line)
-            .map(|r| r.predictions)
-            .map_err(|e| RescoreError::Subprocess(format!("unexpected reply {line:?}: {e}")))
     }
 }
 
-/// Loads an MLflow scikit-learn model directory and predicts; reads JSON on stdin, writes JSON.
-const PREDICT_SCRIPT: &str = r#"
-import json, sys
-req = json.load(sys.stdin)
+/// No proxy, no index and no tracking server to reach, one BLAS thread (threads eat the address
+/// space the memory limit counts).
+const SANDBOX_ENV: [(&str, &str); 11] = [
+    ("PATH", "/usr/bin:/bin"),
+    ("HOME", "/tmp"),
+    ("TMPDIR", "/tmp"),
+    ("LANG", "C.UTF-8"),
+    ("HTTP_PROXY", "http://127.0.0.1:9"),
+    ("HTTPS_PROXY", "http://127.0.0.1:9"),
+    ("PIP_NO_INDEX", "1"),
+    ("MLFLOW_TRACKING_URI", "file:///nonexistent"),
+    ("OPENBLAS_NUM_THREADS", "1"),
+    ("OMP_NUM_THREADS", "1"),
+    ("MKL_NUM_THREADS", "1"),
+];
+
+/// The last line of stderr (of stdout when stderr is empty), and whether stderr was cut.
+fn describe_output(stderr: &Captured, stdout: &Captured) -> String {
+    let line = stderr
+        .last_line()
+        .or_else(|| stdout.last_line().map(|l| format!("stdout: {l}")))
+        .unwrap_or_else(|| "no output".into());
+    if stderr.truncated() {
+        format!(
+            "{line} (stderr was {} bytes; the first and last {} KiB were kept)",
+            stderr.total,
+            stderr.tail.len().max(stderr.head.len()) >> 10
+        )
+    } else {
+        line
+    }
+}
+
+/// Whether the program said it could not get memory (RLIMIT_AS makes allocations fail, which
+/// Python reports as MemoryError).
+fn out_of_memory(stderr: &Captured) -> bool {
+    let tail = String::from_utf8_lossy(&stderr.tail);
+    let head = String::from_utf8_lossy(&stderr.head);
+    // A traceback ends in the tail once stderr is long; a short one is all in the head.
+    let text = if stderr.tail.is_empty() { head } else { tail };
+    let last = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    [
+        "MemoryError",
+        "Cannot allocate memory",
+        "bad_alloc",
+        "out of memory",
+    ]
+    .iter()
+    .any(|m| last.contains(m))
+}
+
+/// The one reply on the result channel, with this run's nonce.
+fn parse_reply(result: &Captured, nonce: &str) -> Result<Vec<i64>, RescoreError> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Reply {
+        nonce: String,
+        predictions: Vec<i64>,
+    }
+    if result.truncated() {
+        return Err(RescoreError::NoResult(format!(
+            "the reply was larger than {} bytes",
+            result.head.len()
+        )));
+    }
+    if result.head.is_empty() {
+        return Err(RescoreError::NoResult(
+            "the script exited without writing its reply".into(),
+        ));
+    }
+    let reply: Reply = serde_json::from_slice(&result.head).map_err(|e| {
+        RescoreError::NoResult(format!("the result channel held something else: {e}"))
+    })?;
+    if reply.nonce != nonce {
+        return Err(RescoreError::NoResult(
+            "the reply does not carry this run's nonce".into(),
+        ));
+    }
+    Ok(reply.predictions)
+}
+
+/// `sys.prefix` (the venv), `sys.base_prefix` and the real interpreter's folder: what the
+/// sandbox must show for this Python to start.
+fn interpreter_prefixes(python: &Path) -> Result<Vec<PathBuf>, String> {
+    let out = Command::new(python)
+        .args([
+            "-I",
+            "-c",
+            "import os, sys; print(sys.prefix); print(sys.base_prefix); \
+             print(os.path.dirname(os.path.realpath(sys.executable)))",
+        ])
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} failed: {}",
+            python.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(PathBuf::from)
+        .collect())
+}
+
+fn make_readable_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+}
+
+/// Copies a model folder for the sandbox: folders and regular files, readable by all; symlinks
+/// as they are (they resolve inside the sandbox, where the host is not); nothing else.
+fn copy_model(from: &Path, to: &Path, depth: usize) -> std::io::Result<()> {
+    if depth > 16 {
+        return Err(std::io::Error::other("model folder nested deeper than 16"));
+    }
+    make_readable_dir(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            copy_model(&src, &dst, depth + 1)?;
+        } else if kind.is_file() {
+            std::fs::copy(&src, &dst)?;
+            std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o644))?;
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
+        }
+    }
+    Ok(())
+}
+
+/// Shared start of both scripts: the request, and the result channel kept from the model's
+/// subprocesses.
+macro_rules! script_prelude {
+    () => {
+        r#"
+import json, os, sys
+_out = int(os.environ.pop("HARNESS_RESULT_FD"))  # jail::RESULT_FD_ENV
+os.set_inheritable(_out, False)
+with open("/sandbox/request.json") as f:
+    req = json.load(f)
+def reply(predictions):
+    with os.fdopen(_out, "w") as f:
+        json.dump({"nonce": req["nonce"], "predictions": predictions}, f)
+"#
+    };
+}
+
+/// Loads an MLflow scikit-learn model directory and predicts; the reply goes to the result
+/// channel only.
+const PREDICT_SCRIPT: &str = concat!(
+    script_prelude!(),
+    r#"
 import numpy as np
 import mlflow.sklearn
 model = mlflow.sklearn.load_model(req["model_dir"])
@@ -176,8 +428,26 @@ except Exception:
     import pandas as pd
     names = getattr(model, "feature_names_in_", None)
     pred = model.predict(pd.DataFrame(X, columns=list(names) if names is not None else None))
-print(json.dumps({"predictions": [int(p) for p in np.asarray(pred).ravel()]}))
-"#;
+reply([int(p) for p in np.asarray(pred).ravel()])
+"#
+);
+
+/// Fails unless the sandbox is what it claims: the expected user, nothing writable but `/tmp`.
+const PROBE_SCRIPT: &str = concat!(
+    script_prelude!(),
+    r#"
+if os.getuid() != req["uid"] or (req["no_groups"] and os.getgroups()):
+    sys.exit(f"runs as uid {os.getuid()} groups {os.getgroups()}")
+for p in ["/probe", "/sandbox/probe", os.path.join(sys.prefix, "probe")]:
+    try:
+        open(p, "w").close()
+    except OSError:
+        continue
+    sys.exit(f"could write {p}")
+import numpy
+reply([])
+"#
+);
 
 /// How a model directory is scored.
 #[derive(Debug)]
