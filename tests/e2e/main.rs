@@ -7,6 +7,7 @@ mod failures;
 mod grade_cli;
 mod grading_fixtures;
 mod grading_snapshots;
+mod hostile;
 mod layers;
 mod registry;
 mod report;
