@@ -37,6 +37,9 @@ const LARGER: Expect = Some(&["larger than"]);
 const NAN: Expect = Some(&["NaN"]);
 /// The perfect store's points: the store graded normally.
 const GRADED_NORMALLY: Expect = Some(&["104/170"]);
+/// The mlruns base's points: the store graded normally.
+const GRADED_NORMALLY_MLRUNS: Expect = Some(&["52/170"]);
+const MLRUNS_POINTS: u32 = 52;
 /// Not settled: alias bombs (the YAML library's limit message), broken SQLite files, odd
 /// metric values, servers that answer nonsense or never: only a non-empty message required.
 const UNSETTLED: Expect = None;
@@ -180,14 +183,14 @@ pub(super) fn all(_ctx: &Ctx) -> Vec<Case> {
         &mut v,
         "control/untouched",
         GRADED_NORMALLY,
-        &[SC, SG, MG],
+        &[SC, SG],
         |_, _| {},
     );
     variants(
         &mut v,
         "control/untouched",
-        Some(&["52/170"]),
-        &[MC],
+        GRADED_NORMALLY_MLRUNS,
+        &[MC, MG],
         |_, _| {},
     );
     fifo_cases(&mut v);
@@ -365,7 +368,8 @@ fn huge_cases(v: &mut Vec<Case>) {
 }
 
 fn deep_cases(v: &mut Vec<Case>) {
-    let shapes: [(&str, fn() -> String); 3] = [
+    type Shape = (&'static str, fn() -> String);
+    let shapes: [Shape; 3] = [
         ("flow-seq", || {
             format!("{}{}", "[".repeat(DEPTH), "]".repeat(DEPTH))
         }),
@@ -1258,12 +1262,19 @@ fn variants(
             if mode == Check { "check" } else { "class" }
         );
         v.push(case(format!("{name}/{tag}"), expect, move |ctx, dir| {
-            handin_plan(ctx, dir, base, mode, &*m)
+            handin_plan(ctx, dir, base, mode, expect, &*m)
         }));
     }
 }
 
-fn handin_plan(ctx: &Ctx, dir: &Path, base: Base, mode: Mode, m: &dyn Fn(&Ctx, &Path)) -> Plan {
+fn handin_plan(
+    ctx: &Ctx,
+    dir: &Path,
+    base: Base,
+    mode: Mode,
+    expect: Expect,
+    m: &dyn Fn(&Ctx, &Path),
+) -> Plan {
     let out = dir.join("out");
     match mode {
         Check => {
@@ -1293,7 +1304,18 @@ fn handin_plan(ctx: &Ctx, dir: &Path, base: Base, mode: Mode, m: &dyn Fn(&Ctx, &
                 out,
                 rows: vec![
                     row("ok", Want::Points(PERFECT_POINTS)),
-                    row("student", Want::Present),
+                    // Where the store must grade normally, the hand-in's own row says so
+                    // (the phrase alone could come from the neighbour).
+                    row(
+                        "student",
+                        if base == Sqlite && expect == GRADED_NORMALLY {
+                            Want::Points(PERFECT_POINTS)
+                        } else if base == Mlruns && expect == GRADED_NORMALLY_MLRUNS {
+                            Want::Points(MLRUNS_POINTS)
+                        } else {
+                            Want::Present
+                        },
+                    ),
                 ],
                 ..Plan::default()
             }
