@@ -36,3 +36,7 @@ mlflow-down INSTANCE="default":
 # Exactly what CI runs
 ci:
     bash .ci/run
+
+# The hostile hand-in corpus (tests/e2e/corpus); CASE filters by name substring(s), comma-separated
+test-hostile CASE="":
+    HARNESS_CORPUS_CASE="{{CASE}}" cargo nextest run -p harness-e2e -E 'test(/corpus::/)' --no-capture

@@ -3,6 +3,7 @@
 
 mod artifacts;
 mod check_cli;
+mod corpus;
 mod failures;
 mod grade_cli;
 mod grading_fixtures;
