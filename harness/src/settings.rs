@@ -303,16 +303,17 @@ fn refuse_out_inside_graded(out: &Path, target: &CheckTarget) -> Result<(), Erro
     let out_abs = canonical_as_far_as_exists(out);
     for (dir, what) in graded {
         if out_abs.starts_with(&dir) {
-            return Err(Error::Usage(
-                format!(
-                    "--out {} is {} {} ({what}): the reports would overwrite files of the hand-in; \
+            return Err(Error::Usage(format!(
+                "--out {} is {} {} ({what}): the reports would overwrite files of the hand-in; \
                  choose a folder outside it",
-                    out.display(),
-                    if out_abs == dir { "" } else { "inside" },
-                    dir.display()
-                )
-                .replace("is  ", "is "),
-            ));
+                out.display(),
+                if out_abs == dir {
+                    "the graded folder itself,"
+                } else {
+                    "inside"
+                },
+                dir.display()
+            )));
         }
     }
     Ok(())

@@ -47,7 +47,7 @@ impl Submission {
     pub fn for_experiments(root: &Path, experiments: &[String]) -> Submission {
         let found = discover::discover(root, experiments);
         let mut s = Submission::with_store(root, found.store);
-        s.notes = found.notes;
+        s.notes.splice(0..0, found.notes);
         s
     }
 
@@ -78,12 +78,13 @@ impl Submission {
     }
 
     fn with_store(root: &Path, store: Store) -> Submission {
+        let (identity, notes) = identify(root);
         Submission {
             name: name_of(root),
             root: root.to_path_buf(),
             store,
-            identity: identify(root),
-            notes: Vec::new(),
+            identity,
+            notes,
             refused: None,
         }
     }
@@ -179,11 +180,13 @@ pub fn discover(dir: &Path, experiments: &[String]) -> std::io::Result<Vec<Submi
 }
 
 /// Reads the name and student ID from the first notebook or script that has them. Files are
-/// read through [`HandIn`]: regular files inside the hand-in only, capped by kind.
-pub(crate) fn identify(root: &Path) -> Identity {
+/// read through [`HandIn`]: regular files inside the hand-in only, capped by kind; the notes
+/// say which were not read and why.
+pub(crate) fn identify(root: &Path) -> (Identity, Vec<String>) {
     let mut id = Identity::default();
+    let mut notes = Vec::new();
     let Ok(hand_in) = HandIn::new(root) else {
-        return id;
+        return (id, notes);
     };
     let mut files: Vec<(PathBuf, Kind)> = std::fs::read_dir(root)
         .into_iter()
@@ -201,17 +204,21 @@ pub(crate) fn identify(root: &Path) -> Identity {
         .collect();
     files.sort_by(|a, b| a.0.cmp(&b.0));
     for (f, kind) in files {
-        let Ok(text) = hand_in.read_text(&f, kind) else {
-            continue;
+        let text = match hand_in.read_text(&f, kind) {
+            Ok(text) => text,
+            Err(e) => {
+                notes.push(e.to_string());
+                continue;
+            }
         };
-        let found = identity_in(&text);
-        id.name = id.name.or(found.name);
-        id.student_id = id.student_id.or(found.student_id);
-        if id.name.is_some() && id.student_id.is_some() {
-            break;
+        // Every file is still opened once found: one that cannot be read is worth a note.
+        if id.name.is_none() || id.student_id.is_none() {
+            let found = identity_in(&text);
+            id.name = id.name.or(found.name);
+            id.student_id = id.student_id.or(found.student_id);
         }
     }
-    id
+    (id, notes)
 }
 
 /// Finds `# <marker>: value` lines in plain text or inside a notebook's JSON strings.
@@ -277,15 +284,22 @@ mod tests {
     fn finds_the_store_kind() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(Store::find(dir.path()), Store::Missing);
-        std::fs::create_dir(dir.path().join("mlruns")).unwrap();
+        std::fs::create_dir_all(dir.path().join("mlruns/0")).unwrap();
+        std::fs::write(dir.path().join("mlruns/0/meta.yaml"), "name: Default\n").unwrap();
         assert_eq!(
             Store::find(dir.path()),
             Store::Mlruns(dir.path().join("mlruns"))
         );
-        // An empty database is no better than an empty mlruns/; the folder's own store wins.
+        std::fs::remove_dir_all(dir.path().join("mlruns/0")).unwrap();
+        // Neither an empty database nor an empty mlruns/ is a store; the reason names both.
         std::fs::write(dir.path().join("homework.db"), b"").unwrap();
         let s = Submission::at(dir.path());
-        assert_eq!(s.store, Store::Mlruns(dir.path().join("mlruns")));
+        assert_eq!(s.store, Store::Missing);
+        assert!(
+            s.snapshot()
+                .unwrap_err()
+                .contains("mlruns/: holds artefacts only")
+        );
         assert!(
             s.notes
                 .iter()

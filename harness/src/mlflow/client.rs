@@ -70,6 +70,9 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 /// The default per-request limit, connection and body included.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Overrides [`DEFAULT_TIMEOUT`], in seconds.
+pub(crate) const TIMEOUT_ENV: &str = "HARNESS_HTTP_TIMEOUT_S";
+
 /// Overrides [`DEFAULT_MAX_RESPONSE_BYTES`], in MiB.
 pub const MAX_RESPONSE_ENV: &str = "HARNESS_MAX_RESPONSE_MIB";
 
@@ -81,12 +84,21 @@ impl ClientConfig {
         Self {
             tracking_uri,
             auth: None,
-            timeout: DEFAULT_TIMEOUT,
+            timeout: timeout_from_env(),
             max_retries: 4,
             backoff: Duration::from_millis(250),
             max_response_bytes: max_response_bytes_from_env(),
         }
     }
+}
+
+/// [`DEFAULT_TIMEOUT`], or [`TIMEOUT_ENV`] seconds when that is set to a positive number.
+fn timeout_from_env() -> Duration {
+    std::env::var(TIMEOUT_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|&s| s > 0)
+        .map_or(DEFAULT_TIMEOUT, Duration::from_secs)
 }
 
 /// [`DEFAULT_MAX_RESPONSE_BYTES`], or [`MAX_RESPONSE_ENV`] MiB when that is set to a positive

@@ -7,9 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OpenFlags};
-
-use super::Store;
+use super::{SourceError, Store};
 use crate::handin::{HandIn, Kind, parse_yaml};
 
 /// The store chosen for a folder, with notes for the report.
@@ -104,6 +102,19 @@ pub fn discover(path: &Path, experiments: &[String]) -> Discovery {
         };
     };
     let chosen = &probes[best];
+    if let (Err(why), Store::Mlruns(_)) = (&chosen.found, &chosen.store) {
+        // An artefacts-only mlruns/ would grade as an empty store with no reason given.
+        notes.insert(0, format!("{}: {why}", chosen.label));
+        for (i, p) in probes.iter().enumerate() {
+            if i != best {
+                notes.push(format!("passed over {}", p.describe(experiments)));
+            }
+        }
+        return Discovery {
+            store: Store::Missing,
+            notes,
+        };
+    }
     if chosen.found.is_err() && probes.len() > 1 {
         // Nothing probed as MLflow: grade the likeliest anyway so its own error is shown.
         notes.insert(
@@ -156,7 +167,7 @@ fn candidates(dir: &Path) -> (Vec<Probe>, Vec<String>) {
                 continue;
             }
             probes.push(Probe {
-                found: probe_sqlite(&path),
+                found: probe_sqlite(&path, dir),
                 store: Store::Sqlite(path),
                 label: name,
             });
@@ -167,7 +178,11 @@ fn candidates(dir: &Path) -> (Vec<Probe>, Vec<String>) {
                 label: "mlruns/".into(),
             });
         } else if name == "mlruns" {
-            notes.push("passed over mlruns: not a folder (links are not followed)".into());
+            let why = match hand_in.resolve(&path) {
+                Err(e) => e.to_string(),
+                Ok(_) => "not a folder (a link to one is not followed)".into(),
+            };
+            notes.push(format!("passed over mlruns: {why}"));
         }
     }
     if probes.is_empty()
@@ -182,47 +197,24 @@ fn candidates(dir: &Path) -> (Vec<Probe>, Vec<String>) {
     (probes, notes)
 }
 
-/// Reads the table names, experiment names and run count, read-only; never blocks on a FIFO
-/// and never trusts a journal (the real load recovers those from a private copy).
-fn probe_sqlite(path: &Path) -> Result<Contents, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if !meta.is_file() {
-        return Err("not a regular file".into());
-    }
-    if meta.len() == 0 {
+/// Experiment names and run count of an SQLite candidate, read the way the store itself would
+/// be (a hot journal recovered on a private copy, never in place).
+fn probe_sqlite(path: &Path, root: &Path) -> Result<Contents, String> {
+    let meta = std::fs::symlink_metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if meta.is_file() && meta.len() == 0 {
         return Err("an empty file".into());
     }
-    let mut uri = url::Url::from_file_path(std::fs::canonicalize(path).map_err(|e| e.to_string())?)
-        .map_err(|()| "path cannot be written as a file: URI".to_string())?;
-    uri.set_query(Some("mode=ro&immutable=1"));
-    let conn = Connection::open_with_flags(
-        uri.as_str(),
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_URI
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| format!("not an SQLite database ({e})"))?;
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-        .map_err(|e| format!("not a readable SQLite database ({e})"))?;
-    if !["experiments", "runs"]
-        .iter()
-        .all(|t| tables.iter().any(|n| n == t))
-    {
-        return Err("not an MLflow store (no experiments and runs tables)".into());
+    match super::sqlite::probe(path, root) {
+        Ok((experiments, runs)) => Ok(Contents { experiments, runs }),
+        Err(SourceError::NotMlflow { reason, .. }) => {
+            Err(format!("not an MLflow store ({reason})"))
+        }
+        Err(SourceError::Open { source, .. }) => Err(format!("not an SQLite database ({source})")),
+        Err(SourceError::Query { source, .. }) => {
+            Err(format!("not a readable MLflow store ({source})"))
+        }
+        Err(e) => Err(e.to_string()),
     }
-    let experiments = conn
-        .prepare("SELECT name FROM experiments")
-        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-        .map_err(|e| format!("unreadable experiments ({e})"))?;
-    let runs: i64 = conn
-        .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
-        .map_err(|e| format!("unreadable runs ({e})"))?;
-    Ok(Contents {
-        experiments,
-        runs: usize::try_from(runs).unwrap_or(0),
-    })
 }
 
 /// Experiment names and run count of a file store; an `mlruns/` without a single experiment
@@ -267,6 +259,7 @@ fn probe_mlruns(h: &HandIn, dir: &Path) -> Result<Contents, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::Connection;
 
     fn mlruns(dir: &Path, experiment: &str) {
         let exp = dir.join("mlruns/1");
@@ -283,8 +276,10 @@ mod tests {
         let c = Connection::open(path).unwrap();
         match experiment {
             Some(name) => {
-                c.execute_batch("CREATE TABLE experiments(name TEXT); CREATE TABLE runs(id TEXT);")
-                    .unwrap();
+                c.execute_batch(
+                    "CREATE TABLE experiments(name TEXT); CREATE TABLE runs(run_uuid TEXT);",
+                )
+                .unwrap();
                 c.execute("INSERT INTO experiments VALUES (?1)", [name])
                     .unwrap();
                 c.execute("INSERT INTO runs VALUES ('r')", []).unwrap();

@@ -127,6 +127,16 @@ impl ArtifactLocator {
         let mut refused = None;
         for candidate in self.candidates(uri) {
             if candidate.symlink_metadata().is_err() {
+                // Missing here, but perhaps only because a folder on the way is a link out of
+                // the hand-in (`mlartifacts/1` → `/etc`): say so rather than "not found".
+                let existing = candidate
+                    .ancestors()
+                    .skip(1)
+                    .take_while(|a| a.starts_with(&self.root) && *a != self.root)
+                    .find(|a| a.symlink_metadata().is_ok());
+                if let Some(Err(e @ HandinError::Outside { .. })) = existing.map(|a| h.resolve(a)) {
+                    refused = refused.or(Some(e.to_string()));
+                }
                 continue;
             }
             match h.dir(&candidate) {
