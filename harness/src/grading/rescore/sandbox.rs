@@ -17,6 +17,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::jail::{Captured, Ended, INPUTS, Jail, Limits, NOBODY, Outcome};
+use crate::handin::{self, HandIn, Kind};
 use crate::progress::Progress;
 use crate::server::{Home, ServerError, mlflow_requirement};
 use crate::train::ModelFile;
@@ -463,15 +464,25 @@ pub(crate) fn scorer_for<'a>(
     model_dir: &Path,
     sandbox: Option<&'a Sandbox>,
 ) -> Result<Scorer<'a>, RescoreError> {
-    let mlmodel = std::fs::read_to_string(model_dir.join("MLmodel"))
-        .map_err(|_| RescoreError::NoModel(model_dir.into()))?;
+    // The folder was located inside the hand-in; its files are read as hand-in files too.
+    let hand_in = HandIn::new(model_dir).map_err(|_| RescoreError::NoModel(model_dir.into()))?;
+    let mlmodel = match hand_in.read_text(Path::new("MLmodel"), Kind::Mlmodel) {
+        Ok(text) => text,
+        Err(e) if e.is_not_found() => return Err(RescoreError::NoModel(model_dir.into())),
+        Err(e) => return Err(RescoreError::Model(e.to_string())),
+    };
     let summary = crate::snapshot::MlModelSummary::parse(&mlmodel).map_err(RescoreError::Model)?;
     for entry in std::fs::read_dir(model_dir)
         .map_err(|_| RescoreError::NoModel(model_dir.into()))?
         .flatten()
     {
         let path = entry.path();
+        // Only plain files: a FIFO named model.json must not block the grader.
         if path.extension().is_some_and(|e| e == "json")
+            && entry.file_type().is_ok_and(|t| t.is_file())
+            && entry
+                .metadata()
+                .is_ok_and(|m| m.len() <= handin::Limits::current().cap(Kind::Artifact))
             && let Ok(file) = ModelFile::read(&path)
         {
             return Ok(Scorer::Native(Box::new(file)));
