@@ -12,12 +12,14 @@
 //! - [`parse_yaml`]: YAML with a nesting limit checked before the parser sees the text.
 
 mod error;
+mod images;
 mod limits;
 mod read;
 mod root;
 mod yaml;
 
 pub use error::HandinError;
+pub use images::{ImageFormat, ImageSize, image_size};
 pub use limits::{Kind, Limits};
 pub(crate) use read::read_capped;
 pub use root::HandIn;
