@@ -141,9 +141,17 @@ pub fn find_tables(text: &str) -> Vec<Table> {
         }
     }
     found.extend(loose(&lines, &used));
-    if text.len() < 64 * 1024 * 1024 && contains_ignore_case(text, "<table") {
-        let at = lines.len();
-        found.extend(html_tables(text).into_iter().map(|t| (at, t)));
+    if contains_ignore_case(text, "<table") {
+        // Offsets come in increasing order, so lines are counted once over the whole text.
+        let (mut line, mut counted) = (0, 0);
+        for (offset, t) in html_tables_at(text) {
+            line += text.as_bytes()[counted..offset]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            counted = offset;
+            found.push((line, t));
+        }
     }
     found.sort_by_key(|(at, _)| *at);
     found.into_iter().map(|(_, t)| t).collect()
@@ -890,6 +898,11 @@ fn scan_numbers(text: &str) -> Vec<(Range<usize>, Number)> {
 /// `<thead>` rows, or leading rows of `<th>` only; pandas' second header row naming the index is
 /// folded into the first.
 pub fn html_tables(html: &str) -> Vec<Table> {
+    html_tables_at(html).into_iter().map(|(_, t)| t).collect()
+}
+
+/// [`html_tables`] with the byte offset of each `<table>` tag.
+fn html_tables_at(html: &str) -> Vec<(usize, Table)> {
     #[derive(Default)]
     struct Building {
         head: Vec<Vec<String>>,
@@ -899,6 +912,7 @@ pub fn html_tables(html: &str) -> Vec<Table> {
     }
     let mut out = Vec::new();
     let mut depth = 0usize;
+    let mut table_at = 0;
     let mut table = Building::default();
     let mut in_head = false;
     let mut row: Option<(Vec<String>, bool)> = None;
@@ -920,6 +934,7 @@ pub fn html_tables(html: &str) -> Vec<Table> {
         if lt == rest.len() {
             break;
         }
+        let tag_at = html.len() - rest.len() + lt;
         let after = &rest[lt + 1..];
         let Some(gt) = after.find('>') else { break };
         let tag = after[..gt].trim().to_ascii_lowercase();
@@ -943,19 +958,24 @@ pub fn html_tables(html: &str) -> Vec<Table> {
                 depth += 1;
                 if depth == 1 {
                     table = Building::default();
+                    table_at = tag_at;
                 }
             }
             ("table", true) if depth > 0 => {
                 depth -= 1;
                 if depth == 0 {
+                    // Browsers close an open row at the end of a table; so does this.
                     close_cell(&mut cell, &mut row);
+                    if let Some((r, th_only)) = row.take() {
+                        table.body.push(r);
+                        table.all_th.push(th_only);
+                    }
                     let t = std::mem::take(&mut table);
-                    out.push(finish_html(t.head, t.body, &t.all_th));
-                    row = None;
+                    out.push((table_at, finish_html(t.head, t.body, &t.all_th)));
                 }
             }
             _ if depth != 1 => {}
-            ("thead", open) => in_head = !open,
+            ("thead", closing) => in_head = !closing,
             ("tr", _) => {
                 close_cell(&mut cell, &mut row);
                 if let Some((r, th_only)) = row.take() {
@@ -1055,6 +1075,31 @@ mod tests {
         // Without outer pipes, and an escaped pipe inside a cell.
         let t = one("Metric | v1 | v2\n---|---|---\nAccuracy | 95.1 | 97.3\nNote | a \\| b | c\n");
         assert_eq!(t.rows[1], s(&["Note", "a | b", "c"]));
+    }
+
+    #[test]
+    fn the_homeworks_expected_output_filled_in() {
+        let text = concat!(
+            "ตารางเปรียบเทียบ Wine Quality Models:\n",
+            "\n",
+            "| Version | Algorithm | Accuracy | F1-Score |\n",
+            "|---------|-----------|----------|----------|\n",
+            "| 1 | DecisionTree | 94.44% | 0.9440 |\n",
+            "| 2 | RandomForest | 100.00% | 1.0000 |\n",
+            "| 3 | GradientBoosting | 94.44% | 0.9436 |\n",
+            "\n",
+            "Champion Model: Version 2 (RandomForest)\n",
+            "Alias Assignment:\n",
+            "- baseline → Version 1\n",
+            "- staging → Version 3\n",
+            "- champion → Version 2\n",
+        );
+        let t = one(text);
+        let acc = t.column("Accuracy").unwrap();
+        let printed: Vec<Number> = t.rows.iter().map(|r| numbers(&r[acc]).remove(0)).collect();
+        assert!(printed[0].matches(34.0 / 36.0) && printed[0].percent);
+        assert!(printed[1].matches(1.0));
+        assert!(!printed[2].matches(35.0 / 36.0));
     }
 
     #[test]
@@ -1291,6 +1336,22 @@ mod tests {
         );
         assert_eq!(t[0].header, s(&["a", "b"]));
         assert_eq!(t[0].rows[0], s(&["1", "2 3"]));
+        // In order among the other tables; an unclosed last row still counts.
+        let t = find_tables(
+            "<table><tr><th>x</th></tr><tr><td>1</td></table>\n\
+             | a | b |\n|---|---|\n| 1 | 2 |\n\
+             <table><tr><th>y</th></tr></table>",
+        );
+        let forms: Vec<_> = t.iter().map(|t| (t.form, t.header[0].as_str())).collect();
+        assert_eq!(
+            forms,
+            [
+                (TableForm::Html, "x"),
+                (TableForm::Markdown, "a"),
+                (TableForm::Html, "y")
+            ]
+        );
+        assert_eq!(t[0].rows, vec![s(&["1"])]);
     }
 
     #[test]
