@@ -10,15 +10,32 @@
 //! - [`Limits`]: byte caps per [`Kind`] of file and the YAML nesting limit (generous defaults,
 //!   `--limit KIND=SIZE` on the command line).
 //! - [`parse_yaml`]: YAML with a nesting limit checked before the parser sees the text.
+//! - [`HandIn::inventory`]: the notebooks, scripts, captured output, images (with pixel
+//!   dimensions) and PDFs of a hand-in, found by a bounded search, and what was left out.
+//! - [`HandIn::read_notebook`] / [`Notebook`]: cells, outputs, errors and execution order of a
+//!   Jupyter notebook (nbformat 4 and 3), whatever its shape.
+//! - [`find_tables`] / [`html_tables`] / [`numbers`]: tables in printed text, and numbers with
+//!   the precision they were printed at.
 
 mod error;
+mod images;
+mod inventory;
 mod limits;
+mod notebook;
 mod read;
 mod root;
+mod tables;
 mod yaml;
 
 pub use error::HandinError;
+pub use images::{ImageFormat, ImageSize, image_size};
+pub use inventory::{HandInFile, ImageFile, Inventory, Note};
 pub use limits::{Kind, Limits};
+pub use notebook::{
+    Attachment, Cell, CellKind, DataOutput, EmbeddedImage, Notebook, NotebookError, OutOfOrder,
+    Output, Printed, PrintedFrom, RaisedError, html_text, strip_ansi,
+};
 pub(crate) use read::read_capped;
 pub use root::HandIn;
+pub use tables::{Number, Table, TableForm, find_tables, html_tables, numbers};
 pub(crate) use yaml::parse_yaml;
