@@ -13,12 +13,17 @@
 
 mod error;
 mod limits;
+mod python;
 mod read;
 mod root;
 mod yaml;
 
 pub use error::HandinError;
 pub use limits::{Kind, Limits};
+pub use python::{
+    AbsolutePath, Assignment, Call, Import, Loc, Note, NoteKind, PythonFacts, Secret, SecretKind,
+    Value,
+};
 pub(crate) use read::read_capped;
 pub use root::HandIn;
 pub(crate) use yaml::parse_yaml;
