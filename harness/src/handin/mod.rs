@@ -10,6 +10,8 @@
 //! - [`Limits`]: byte caps per [`Kind`] of file and the YAML nesting limit (generous defaults,
 //!   `--limit KIND=SIZE` on the command line).
 //! - [`parse_yaml`]: YAML with a nesting limit checked before the parser sees the text.
+//! - [`PythonFacts`]: calls (with constant arguments), imports, assignments, credentials and
+//!   absolute paths from a notebook's code cells or a script, parsed with tree-sitter.
 
 mod error;
 mod limits;

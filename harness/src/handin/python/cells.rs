@@ -2,7 +2,8 @@
 
 use tree_sitter::{Node, Parser, Tree};
 
-use super::{Loc, Note, NoteKind};
+use super::scan::{is_secret_name, secret_in};
+use super::{Loc, Note, NoteKind, Secret, SecretKind};
 
 /// Cell magics whose body is still Python; any other `%%name` cell is left out whole.
 const PYTHON_CELL_MAGICS: &[&str] = &[
@@ -28,6 +29,7 @@ pub(super) fn parse_cell(
     cell: Option<usize>,
     source: &str,
     notes: &mut Vec<Note>,
+    secrets: &mut Vec<Secret>,
 ) -> Option<Parsed> {
     let source = source.strip_prefix('\u{feff}').unwrap_or(source);
     let mut lines: Vec<String> = source.split('\n').map(str::to_string).collect();
@@ -44,6 +46,7 @@ pub(super) fn parse_cell(
         };
         if !PYTHON_CELL_MAGICS.contains(&name) {
             notes.push(note(NoteKind::NonPythonCell));
+            scan_lines(&lines, cell, secrets);
             return None;
         }
         skipped.push(note(NoteKind::IpythonLine));
@@ -71,6 +74,7 @@ pub(super) fn parse_cell(
                 kind: NoteKind::IpythonLine,
                 detail: shorten(&command),
             });
+            scan_line(line, Loc { cell, line: i + 1 }, secrets);
             *line = format!("{indent}pass");
             stripped_any = true;
         }
@@ -88,6 +92,7 @@ pub(super) fn parse_cell(
             Some(Parsed { text, tree })
         }
         Some(tree) => {
+            scan_lines(&lines, cell, secrets);
             let (line, detail) = first_error(tree.root_node());
             notes.push(Note {
                 loc: Loc { cell, line },
@@ -97,6 +102,7 @@ pub(super) fn parse_cell(
             None
         }
         None => {
+            scan_lines(&lines, cell, secrets);
             notes.push(Note {
                 loc: Loc { cell, line: 1 },
                 kind: NoteKind::SyntaxError,
@@ -104,6 +110,49 @@ pub(super) fn parse_cell(
             });
             None
         }
+    }
+}
+
+/// Credentials in lines that are not parsed (shell commands, `%env`, cells that do not parse):
+/// a token pasted into `!huggingface-cli login --token …` is as leaked as one in Python.
+fn scan_lines(lines: &[String], cell: Option<usize>, secrets: &mut Vec<Secret>) {
+    for (i, line) in lines.iter().enumerate() {
+        scan_line(line, Loc { cell, line: i + 1 }, secrets);
+    }
+}
+
+fn scan_line(line: &str, loc: Loc, secrets: &mut Vec<Secret>) {
+    if let Some(kind) = secret_in(line) {
+        secrets.push(Secret {
+            name: None,
+            kind,
+            loc,
+        });
+        return;
+    }
+    // `%env HF_TOKEN=abc`, `%env HF_TOKEN abc`, `export HF_TOKEN=abc`; in Python only a
+    // quoted value counts (`TOKEN = os.getenv("TOKEN")` is what students should write).
+    let t = line.trim();
+    let shell = ["%env ", "%set_env ", "!export ", "export "]
+        .iter()
+        .find_map(|p| t.strip_prefix(p));
+    let Some((name, value)) = shell.unwrap_or(t).split_once(['=', ' ']) else {
+        return;
+    };
+    let (name, value) = (name.trim(), value.trim().trim_start_matches(['=', ' ']));
+    let quoted = value.len() > 2 && value.starts_with(['"', '\'']);
+    let given = if shell.is_some() {
+        !value.is_empty() && !value.starts_with('$')
+    } else {
+        quoted
+    };
+    let plain_name = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+    if plain_name && given && is_secret_name(name) {
+        secrets.push(Secret {
+            name: Some(name.to_string()),
+            kind: SecretKind::NamedSecret,
+            loc,
+        });
     }
 }
 
@@ -136,6 +185,9 @@ fn ipython_command(line: &str) -> Option<String> {
 }
 
 fn shorten(s: &str) -> String {
+    if secret_in(s).is_some() {
+        return "(a command holding a credential)".into();
+    }
     match s.char_indices().nth(MAX_COMMAND) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),

@@ -379,6 +379,48 @@ fn secrets_are_named_never_copied() {
 }
 
 #[test]
+fn secrets_outside_parsed_python() {
+    let hf = "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH";
+    let cells_src = [
+        format!("!huggingface-cli login --token {hf}\nimport mlflow\n"),
+        "%env MLFLOW_TRACKING_PASSWORD=hunter2\n%env MLFLOW_TRACKING_URI=http://127.0.0.1:5000\n"
+            .to_string(),
+        format!("# my token: {hf}\nx = 1\n"),
+        "%%bash\nexport HF_TOKEN=abc123\nexport HOME_DIR=$HOME\n".to_string(),
+        "API_KEY = 'xyz987'\ndef broken(:\n".to_string(),
+        "TOKEN = os.getenv('TOKEN')\ndef broken(:\n".to_string(),
+    ];
+    let facts = PythonFacts::from_cells(cells_src.iter().map(String::as_str).enumerate());
+    let found: Vec<(Option<usize>, usize, Option<&str>, SecretKind)> = facts
+        .secrets
+        .iter()
+        .map(|s| (s.loc.cell, s.loc.line, s.name.as_deref(), s.kind))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (Some(0), 1, None, SecretKind::HuggingFaceToken),
+            (
+                Some(1),
+                1,
+                Some("MLFLOW_TRACKING_PASSWORD"),
+                SecretKind::NamedSecret
+            ),
+            (Some(2), 1, None, SecretKind::HuggingFaceToken),
+            (Some(3), 2, Some("HF_TOKEN"), SecretKind::NamedSecret),
+            (Some(4), 1, Some("API_KEY"), SecretKind::NamedSecret),
+        ]
+    );
+    let everything = format!("{facts:?}");
+    for secret in [hf, "hunter2", "abc123", "xyz987"] {
+        assert!(
+            !everything.contains(secret),
+            "{secret} leaked into the facts"
+        );
+    }
+}
+
+#[test]
 fn absolute_paths() {
     let facts = cells(&[
         "\"\"\"Data lives in /home/somchai/data.\"\"\"\ndf = pd.read_csv('/home/somchai/hw/wine.csv')\n",

@@ -62,8 +62,13 @@ impl Reader {
             });
             return;
         };
-        let Some(Parsed { text, tree }) = parse_cell(parser, cell, source, &mut self.facts.notes)
-        else {
+        let Some(Parsed { text, tree }) = parse_cell(
+            parser,
+            cell,
+            source,
+            &mut self.facts.notes,
+            &mut self.facts.secrets,
+        ) else {
             return;
         };
         self.facts.parsed += 1;
@@ -160,6 +165,15 @@ impl Reader {
                 self.scan_literal(node, parent, src, loc);
             }
             "concatenated_string" => self.scan_literal(node, parent, src, loc),
+            "comment" => {
+                if let Some(kind) = secret_in(text(node, src)) {
+                    self.facts.secrets.push(Secret {
+                        name: None,
+                        kind,
+                        loc,
+                    });
+                }
+            }
             _ => {}
         }
     }
