@@ -198,7 +198,11 @@ pub(super) fn parse_float(text: &str) -> Value {
     if t.ends_with(['j', 'J']) {
         return Value::Unknown;
     }
-    t.parse::<f64>().map_or(Value::Unknown, Value::Float)
+    // `1e999` is infinity in Python too, but a non-finite value has no place in JSON facts.
+    match t.parse::<f64>() {
+        Ok(f) if f.is_finite() => Value::Float(f),
+        _ => Value::Unknown,
+    }
 }
 
 pub(super) fn unary(op: &str, v: Value) -> Value {
@@ -447,6 +451,7 @@ mod tests {
         assert_eq!(parse_float(".5"), Value::Float(0.5));
         assert_eq!(parse_float("1."), Value::Float(1.0));
         assert_eq!(parse_float("2j"), Value::Unknown);
+        assert_eq!(parse_float("1e999"), Value::Unknown);
         assert_eq!(
             unescape(r"a\nb\x41\u00e9\101\q").as_deref(),
             Some("a\nbAéA\\q")
