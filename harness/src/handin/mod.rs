@@ -16,12 +16,15 @@
 //!   Jupyter notebook (nbformat 4 and 3), whatever its shape.
 //! - [`find_tables`] / [`html_tables`] / [`numbers`]: tables in printed text, and numbers with
 //!   the precision they were printed at.
+//! - [`PythonFacts`]: calls (with constant arguments), imports, assignments, credentials and
+//!   absolute paths from a notebook's code cells or a script, parsed with tree-sitter.
 
 mod error;
 mod images;
 mod inventory;
 mod limits;
 mod notebook;
+mod python;
 mod read;
 mod root;
 mod tables;
@@ -34,6 +37,10 @@ pub use limits::{Kind, Limits};
 pub use notebook::{
     Attachment, Cell, CellKind, DataOutput, EmbeddedImage, Notebook, NotebookError, OutOfOrder,
     Output, Printed, PrintedFrom, RaisedError, html_text, strip_ansi,
+};
+pub use python::{
+    AbsolutePath, Assignment, Call, Import, Loc, Note as CodeNote, NoteKind as CodeNoteKind,
+    PythonFacts, Secret, SecretKind, Value,
 };
 pub(crate) use read::read_capped;
 pub use root::HandIn;
