@@ -26,8 +26,8 @@ fn db(scenario: &str) -> PathBuf {
 fn grade_fixture(scenario: &str) -> Grade {
     let snap = sqlite::load(&db(scenario)).map_err(|e| e.to_string());
     match &snap {
-        Ok(s) => grade(scenario, &tasks(), Ok(s)),
-        Err(e) => grade(scenario, &tasks(), Err(e.as_str())),
+        Ok(s) => grade(scenario, &tasks(), Ok(s), None),
+        Err(e) => grade(scenario, &tasks(), Err(e.as_str()), None),
     }
 }
 
@@ -176,7 +176,7 @@ fn mlflow2_stores_grade_like_the_3x_one() {
             snap.logged_models.is_empty(),
             "{scenario}: 2.x has no logged models"
         );
-        let g = grade(scenario, &tasks(), Ok(&snap));
+        let g = grade(scenario, &tasks(), Ok(&snap), None);
         assert_eq!(items(&g, "wine"), PERFECT_WINE, "{scenario}");
         // Task 2 was not run in these stores: its automatic checks fail, nothing panics.
         assert_eq!(g.task("mnist").unwrap().points, 0, "{scenario}");
@@ -207,7 +207,7 @@ fn grading_every_fixture_leaves_its_files_byte_identical() {
     for dir in scenarios {
         let before = digests(&dir);
         let snap = harness::source::load_submission(&dir).map_err(|e| e.to_string());
-        let g = grade("x", &tasks(), snap.as_ref().map_err(String::as_str));
+        let g = grade("x", &tasks(), snap.as_ref().map_err(String::as_str), None);
         assert!(g.points <= g.max_points);
         assert_eq!(digests(&dir), before, "{}", dir.display());
     }

@@ -42,7 +42,12 @@ impl Fixture {
     fn load(root: &Path) -> Fixture {
         let sub = Submission::at(root);
         let snap = sub.snapshot();
-        let grade = grade::grade(&sub.name, &tasks(), snap.as_ref().map_err(String::as_str));
+        let grade = grade::grade(
+            &sub.name,
+            &tasks(),
+            snap.as_ref().map_err(String::as_str),
+            None,
+        );
         let (snapshot, problem) = match snap {
             Ok(s) => (Some(s), None),
             Err(e) => (None, Some(e)),

@@ -8,6 +8,7 @@
 //! [`grade_target`] ties them together for everything `check` and `grade` can be given.
 
 pub mod checks;
+pub mod evidence;
 pub mod points;
 pub mod rescore;
 pub mod submission;
@@ -77,9 +78,15 @@ impl Graded {
         identity: Identity,
         tasks: &[TaskSpec],
         snapshot: Result<Snapshot, String>,
+        evidence: Option<&evidence::HandInEvidence>,
         files: ModelFiles,
     ) -> Graded {
-        let grade = points::grade(&name, tasks, snapshot.as_ref().map_err(String::as_str));
+        let grade = points::grade(
+            &name,
+            tasks,
+            snapshot.as_ref().map_err(String::as_str),
+            evidence,
+        );
         let (snapshot, problem) = match snapshot {
             Ok(s) => (Some(s), None),
             Err(e) => (None, Some(e)),
@@ -95,16 +102,24 @@ impl Graded {
         }
     }
 
-    fn of_submission(s: Submission, tasks: &[TaskSpec]) -> Graded {
+    /// Grades a submission; `hand_in` reads its notebooks, scripts and images too (a class
+    /// folder's sub-folders are hand-ins; the folder around a `--store` file may be anything).
+    fn of_submission(s: Submission, tasks: &[TaskSpec], hand_in: bool) -> Graded {
         let snapshot = s.snapshot();
+        let evidence =
+            (hand_in && s.refused.is_none()).then(|| evidence::HandInEvidence::read(&s.root));
         let mut g = Graded::new(
             s.name,
             s.identity,
             tasks,
             snapshot,
+            evidence.as_ref(),
             ModelFiles::Local(s.root),
         );
         g.notes = s.notes;
+        if let Some(e) = evidence {
+            g.notes.extend(e.hygiene);
+        }
         g
     }
 }
@@ -129,16 +144,19 @@ pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, G
                 Identity::default(),
                 tasks,
                 snapshot,
+                None,
                 ModelFiles::Remote(client),
             )]
         }
         Target::Store(path) => vec![Graded::of_submission(
             Submission::of_store(Store::Sqlite(path)),
             tasks,
+            false,
         )],
         Target::Mlruns(dir) => vec![Graded::of_submission(
             Submission::of_store(Store::Mlruns(dir)),
             tasks,
+            false,
         )],
         Target::Submissions(dir) => {
             let experiments: Vec<String> =
@@ -169,7 +187,7 @@ fn within_budget(s: Submission, tasks: &std::sync::Arc<Vec<TaskSpec>>) -> Graded
     let spawned = std::thread::Builder::new()
         .name(format!("grade {name}"))
         .spawn(move || {
-            let _ = tx.send(Graded::of_submission(s, &shared));
+            let _ = tx.send(Graded::of_submission(s, &shared, true));
         });
     let outcome = match spawned {
         Ok(_) => rx.recv_timeout(budget).map_err(|e| match e {
@@ -183,8 +201,16 @@ fn within_budget(s: Submission, tasks: &std::sync::Arc<Vec<TaskSpec>>) -> Graded
         }),
         Err(e) => Err(format!("cannot start grading: {e}")),
     };
-    outcome
-        .unwrap_or_else(|why| Graded::new(name, identity, tasks, Err(why), ModelFiles::Local(root)))
+    outcome.unwrap_or_else(|why| {
+        Graded::new(
+            name,
+            identity,
+            tasks,
+            Err(why),
+            None,
+            ModelFiles::Local(root),
+        )
+    })
 }
 
 /// Whether every automatic check of every graded submission passed: `check` and `grade` exit 0

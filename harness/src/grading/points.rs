@@ -8,7 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::grading::checks::{CheckResult, CheckStatus, Context, evaluate};
+use crate::grading::checks::{CheckResult, CheckStatus, Context, evaluate, evaluate_hand_in};
+use crate::grading::evidence::HandInEvidence;
 use crate::snapshot::Snapshot;
 use crate::task::{RubricItem, TaskSpec};
 
@@ -49,13 +50,22 @@ pub struct ItemGrade {
     pub checks: Vec<CheckResult>,
 }
 
+/// What one task is graded against: the store (or why it could not be read) and the rest of
+/// the hand-in, with every task of the run for checks that refer to another.
+#[derive(Clone, Copy)]
+pub(crate) struct Inputs<'a> {
+    pub(crate) snapshot: Result<&'a Snapshot, &'a str>,
+    pub(crate) evidence: Option<&'a HandInEvidence>,
+    pub(crate) tasks: &'a [TaskSpec],
+}
+
 /// Grades one task against a snapshot, or against the reason the store could not be read.
-pub(crate) fn grade_task(spec: &TaskSpec, snapshot: Result<&Snapshot, &str>) -> TaskGrade {
-    let ctx = snapshot.ok().map(|s| Context::new(spec, s));
+pub(crate) fn grade_task(spec: &TaskSpec, inputs: Inputs<'_>) -> TaskGrade {
+    let ctx = inputs.snapshot.ok().map(|s| Context::new(spec, s));
     let items: Vec<ItemGrade> = spec
         .rubric
         .iter()
-        .map(|item| grade_item(item, ctx.as_ref(), snapshot.err()))
+        .map(|item| grade_item(item, spec, ctx.as_ref(), inputs))
         .collect();
     TaskGrade {
         task: spec.id.clone(),
@@ -65,16 +75,37 @@ pub(crate) fn grade_task(spec: &TaskSpec, snapshot: Result<&Snapshot, &str>) -> 
     }
 }
 
-fn grade_item(item: &RubricItem, ctx: Option<&Context<'_>>, error: Option<&str>) -> ItemGrade {
+fn grade_item(
+    item: &RubricItem,
+    spec: &TaskSpec,
+    ctx: Option<&Context<'_>>,
+    inputs: Inputs<'_>,
+) -> ItemGrade {
+    let error = inputs.snapshot.err();
     let mut points = 0u32;
     let checks: Vec<CheckResult> = item
         .checks
         .iter()
         .map(|c| {
-            let r = match ctx {
-                Some(ctx) => evaluate(c, ctx),
-                None if c.is_manual() => manual_without_store(c),
-                None => CheckResult {
+            let hand_in = match (c.reads_hand_in(), inputs.evidence) {
+                (false, _) => None,
+                (true, Some(e)) => evaluate_hand_in(c, spec, inputs.tasks, Some(e), ctx),
+                // Only a hand-in folder has notebooks and screenshots (a tracking server or a
+                // store file given alone has none): these are the TA's then.
+                (true, None) => Some(CheckResult {
+                    id: c.id(),
+                    status: CheckStatus::Manual,
+                    message: "for the TA: read from a hand-in's files (grade the hand-in folder \
+                              with --submissions to check it automatically)"
+                        .into(),
+                    evidence: Vec::new(),
+                }),
+            };
+            let r = match (hand_in, ctx) {
+                (Some(r), _) => r,
+                (None, Some(ctx)) => evaluate(c, ctx),
+                (None, None) if c.is_manual() => manual_without_store(c),
+                (None, None) => CheckResult {
                     id: c.id(),
                     status: CheckStatus::Error,
                     message: format!(
@@ -132,8 +163,18 @@ fn item_status(checks: &[CheckResult], points: u32, max_points: u32) -> ItemStat
 }
 
 /// Grades every task for one submission.
-pub fn grade(submission: &str, tasks: &[TaskSpec], snapshot: Result<&Snapshot, &str>) -> Grade {
-    let tasks: Vec<TaskGrade> = tasks.iter().map(|t| grade_task(t, snapshot)).collect();
+pub fn grade(
+    submission: &str,
+    tasks: &[TaskSpec],
+    snapshot: Result<&Snapshot, &str>,
+    evidence: Option<&HandInEvidence>,
+) -> Grade {
+    let inputs = Inputs {
+        snapshot,
+        evidence,
+        tasks,
+    };
+    let tasks: Vec<TaskGrade> = tasks.iter().map(|t| grade_task(t, inputs)).collect();
     Grade {
         submission: submission.to_string(),
         points: tasks.iter().map(|t| t.points).sum(),
@@ -343,7 +384,14 @@ mod tests {
         ] {
             let spec = all.iter().find(|t| t.id == name).unwrap();
             let snap = reference_like(spec, &accs);
-            let g = grade_task(spec, Ok(&snap));
+            let g = grade_task(
+                spec,
+                Inputs {
+                    snapshot: Ok(&snap),
+                    evidence: None,
+                    tasks: std::slice::from_ref(spec),
+                },
+            );
             let failed: Vec<_> = g
                 .items
                 .iter()
@@ -446,7 +494,7 @@ mod tests {
         #[test]
         fn grading_never_panics_and_stays_within_maxima(snap in arb_snapshot()) {
             let tasks = tasks();
-            let g = grade("prop", &tasks, Ok(&snap));
+            let g = grade("prop", &tasks, Ok(&snap), None);
             prop_assert!(g.points <= g.max_points);
             prop_assert_eq!(g.max_points, 170);
             for t in &g.tasks {

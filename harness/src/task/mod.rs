@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use rubric::{
-    AccuracySpec, AliasRule, CheckSpec, DescriptionSpec, HistoryReq, MetricReq, RegistrySpec,
-    Requirements, RubricItem, VersionSpec,
+    AccuracySpec, AliasRule, ArgValue, CheckSpec, DescriptionSpec, HistoryReq, MetricReq,
+    RegistrySpec, Requirements, RubricItem, VersionSpec,
 };
 pub use source::TaskSource;
 pub use training::{

@@ -1,6 +1,8 @@
 //! The rubric half of a task file: the MLflow state to expect (experiment, versions, aliases,
 //! registry) and the items that earn points, each a list of weighted checks.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// Which metric is "the accuracy" and how close two accuracies must be to count as a tie.
@@ -235,6 +237,57 @@ pub enum CheckSpec {
         weight: u32,
         note: String,
     },
+    /// The hand-in's code calls `call` (`a|b`: any of them; a dotted name or its last part)
+    /// with these constant arguments (by keyword, constants and variables followed).
+    CodeCall {
+        weight: u32,
+        call: String,
+        #[serde(default)]
+        args: BTreeMap<String, ArgValue>,
+    },
+    /// The numbers (`142`, `36`) were printed by the hand-in or logged as params of a run:
+    /// the homework's "record" accepts either.
+    Shown {
+        weight: u32,
+        what: String,
+        numbers: Vec<f64>,
+    },
+    /// The hand-in's code loads the registered model: through `alias` (`models:/NAME@ALIAS`,
+    /// or `get_model_version_by_alias` and a load) when given, by any reference otherwise.
+    ModelLoaded {
+        weight: u32,
+        #[serde(default)]
+        alias: Option<String>,
+    },
+    /// At least `count` predictions printed next to the actual values (and a confidence).
+    PredictionsShown {
+        weight: u32,
+        count: usize,
+        #[serde(default)]
+        confidence: bool,
+    },
+    /// A printed table with a row per expected version; its accuracies must match what the
+    /// runs logged, within the printing's rounding.
+    ComparisonTable {
+        weight: u32,
+        /// The task whose versions (and logged accuracies) the table compares.
+        task: String,
+    },
+    /// At least `min` images in the hand-in (files, or embedded in a notebook).
+    Screenshots {
+        weight: u32,
+        min: usize,
+    },
+}
+
+/// A constant a [`CheckSpec::CodeCall`] argument must equal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ArgValue {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(String),
 }
 
 impl CheckSpec {
@@ -254,7 +307,13 @@ impl CheckSpec {
             | Self::ModelArtifact { weight, .. }
             | Self::Alias { weight, .. }
             | Self::AliasLoadable { weight, .. }
-            | Self::Manual { weight, .. } => *weight,
+            | Self::Manual { weight, .. }
+            | Self::CodeCall { weight, .. }
+            | Self::Shown { weight, .. }
+            | Self::ModelLoaded { weight, .. }
+            | Self::PredictionsShown { weight, .. }
+            | Self::ComparisonTable { weight, .. }
+            | Self::Screenshots { weight, .. } => *weight,
         }
     }
 
@@ -276,6 +335,12 @@ impl CheckSpec {
             Self::Alias { .. } => "alias",
             Self::AliasLoadable { .. } => "alias_loadable",
             Self::Manual { .. } => "manual",
+            Self::CodeCall { .. } => "code_call",
+            Self::Shown { .. } => "shown",
+            Self::ModelLoaded { .. } => "model_loaded",
+            Self::PredictionsShown { .. } => "predictions_shown",
+            Self::ComparisonTable { .. } => "comparison_table",
+            Self::Screenshots { .. } => "screenshots",
         };
         match self.argument() {
             Some(arg) => format!("{kind}:{arg}"),
@@ -292,8 +357,26 @@ impl CheckSpec {
             | Self::AccuracyBand { version, .. }
             | Self::ModelArtifact { version, .. } => Some(version),
             Self::Alias { alias, .. } | Self::AliasLoadable { alias, .. } => Some(alias),
+            Self::CodeCall { call, .. } => Some(call),
+            Self::Shown { what, .. } => Some(what),
+            Self::ModelLoaded { alias, .. } => Some(alias.as_deref().unwrap_or("any")),
+            Self::ComparisonTable { task, .. } => Some(task),
             _ => None,
         }
+    }
+
+    /// Checks that read the hand-in's files rather than (only) its MLflow store; they are
+    /// graded even when there is no store.
+    pub(crate) fn reads_hand_in(&self) -> bool {
+        matches!(
+            self,
+            Self::CodeCall { .. }
+                | Self::Shown { .. }
+                | Self::ModelLoaded { .. }
+                | Self::PredictionsShown { .. }
+                | Self::ComparisonTable { .. }
+                | Self::Screenshots { .. }
+        )
     }
 
     pub(crate) fn is_manual(&self) -> bool {

@@ -84,7 +84,16 @@ impl TaskSpec {
                     {
                         Some("needs `experiment`".into())
                     }
+                    CheckSpec::ModelLoaded { .. } if self.registered_model.is_none() => {
+                        Some("needs `registered_model`".into())
+                    }
+                    CheckSpec::CodeCall { call, .. }
+                        if call.split('|').any(|n| n.trim().is_empty()) =>
+                    {
+                        Some("`call` names a function (`a|b` for either)".into())
+                    }
                     c if !c.is_manual()
+                        && !c.reads_hand_in()
                         && !matches!(
                             c,
                             CheckSpec::ExperimentExists { .. } | CheckSpec::DataLogged { .. }

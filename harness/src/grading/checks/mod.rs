@@ -9,6 +9,7 @@
 //! types and the dispatcher, [`evaluate`].
 
 mod aliases;
+mod handin;
 mod identify;
 mod registry;
 mod runs;
@@ -59,6 +60,39 @@ impl CheckResult {
     }
 }
 
+/// Evaluates a check that reads the hand-in's files (see [`CheckSpec::reads_hand_in`]);
+/// `None` for the others. `ctx` is the store's, when there is one; `tasks` are all the tasks
+/// being graded (a comparison table names the task it compares).
+pub fn evaluate_hand_in(
+    check: &CheckSpec,
+    spec: &crate::task::TaskSpec,
+    tasks: &[crate::task::TaskSpec],
+    evidence: Option<&crate::grading::evidence::HandInEvidence>,
+    ctx: Option<&Context<'_>>,
+) -> Option<CheckResult> {
+    let id = check.id();
+    Some(match check {
+        CheckSpec::CodeCall { call, args, .. } => handin::code_call(id, call, args, evidence),
+        CheckSpec::Shown { what, numbers, .. } => handin::shown(id, what, numbers, evidence, ctx),
+        CheckSpec::ModelLoaded { alias, .. } => {
+            handin::model_loaded(id, alias.as_deref(), spec, evidence)
+        }
+        CheckSpec::PredictionsShown {
+            count, confidence, ..
+        } => handin::predictions_shown(id, *count, *confidence, evidence),
+        CheckSpec::ComparisonTable { task, .. } => {
+            let other = tasks.iter().find(|t| &t.id == task);
+            let other_ctx = match (other, ctx) {
+                (Some(t), Some(c)) => Some(Context::new(t, c.snapshot)),
+                _ => None,
+            };
+            handin::comparison_table(id, other, evidence, other_ctx.as_ref())
+        }
+        CheckSpec::Screenshots { min, .. } => handin::screenshots(id, *min, evidence),
+        _ => return None,
+    })
+}
+
 /// Evaluates one check. `ctx` is built once per task and snapshot.
 pub fn evaluate(check: &CheckSpec, ctx: &Context<'_>) -> CheckResult {
     let id = check.id();
@@ -94,6 +128,14 @@ pub fn evaluate(check: &CheckSpec, ctx: &Context<'_>) -> CheckResult {
         },
         CheckSpec::Alias { alias, .. } => alias_check(id, ctx, alias),
         CheckSpec::AliasLoadable { alias, .. } => alias_loadable(id, ctx, alias),
+        // Graded with the hand-in's files, without them nothing can be said.
+        CheckSpec::CodeCall { .. }
+        | CheckSpec::Shown { .. }
+        | CheckSpec::ModelLoaded { .. }
+        | CheckSpec::PredictionsShown { .. }
+        | CheckSpec::ComparisonTable { .. }
+        | CheckSpec::Screenshots { .. } => evaluate_hand_in(check, ctx.spec, &[], None, Some(ctx))
+            .unwrap_or_else(|| CheckResult::new(id, false, "not a hand-in check", Vec::new())),
     }
 }
 

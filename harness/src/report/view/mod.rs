@@ -311,10 +311,15 @@ fn rubric(tasks: &[TaskSpec], g: &Grade) -> Vec<RubricTask> {
                         let manual_points = spec
                             .and_then(|s| s.rubric.iter().find(|r| r.id == i.id))
                             .map_or(0, |r| {
+                                // What is left to the TA in this grade: manual checks, and
+                                // hand-in checks when there was no hand-in to read.
                                 r.checks
                                     .iter()
-                                    .filter(|c| c.is_manual())
-                                    .map(|c| c.weight())
+                                    .zip(&i.checks)
+                                    .filter(|(_, result)| {
+                                        result.status == crate::grading::checks::CheckStatus::Manual
+                                    })
+                                    .map(|(c, _)| c.weight())
                                     .sum()
                             });
                         RubricItemView {

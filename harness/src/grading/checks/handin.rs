@@ -1,0 +1,580 @@
+//! Checks on what the hand-in itself shows: its code, what it printed, its tables and images.
+//! Pure functions over [`HandInEvidence`] (and the store's [`Context`] where a printed number
+//! is compared with what was logged); they run even when the hand-in has no store.
+
+use std::collections::BTreeMap;
+
+use super::identify::keyword_matches;
+use super::{CheckResult, Context};
+use crate::grading::evidence::HandInEvidence;
+use crate::handin::{Call, Table, Value, numbers};
+use crate::task::{ArgValue, TaskSpec};
+
+fn no_code(id: String) -> CheckResult {
+    CheckResult::new(
+        id,
+        false,
+        "no notebook or script in the hand-in to read this from",
+        Vec::new(),
+    )
+}
+
+fn at(c: &Call) -> String {
+    match c.loc.cell {
+        Some(cell) => format!("code cell {}, line {}", cell + 1, c.loc.line),
+        None => format!("line {}", c.loc.line),
+    }
+}
+
+fn same(want: &ArgValue, got: &Value) -> bool {
+    match want {
+        ArgValue::Int(n) => got.as_f64().is_some_and(|g| (g - *n as f64).abs() < 1e-9),
+        ArgValue::Float(f) => got.as_f64().is_some_and(|g| (g - f).abs() < 1e-9),
+        ArgValue::Bool(b) => matches!(got, Value::Bool(g) if g == b),
+        ArgValue::Str(s) => got.as_str() == Some(s.as_str()),
+    }
+}
+
+fn shown_value(v: &ArgValue) -> String {
+    match v {
+        ArgValue::Int(n) => n.to_string(),
+        ArgValue::Float(f) => f.to_string(),
+        ArgValue::Bool(b) => if *b { "True" } else { "False" }.to_string(),
+        ArgValue::Str(s) => format!("{s:?}"),
+    }
+}
+
+/// `call` appears in the code with the wanted constant arguments.
+pub(super) fn code_call(
+    id: String,
+    call: &str,
+    args: &BTreeMap<String, ArgValue>,
+    e: Option<&HandInEvidence>,
+) -> CheckResult {
+    let Some(e) = e.filter(|e| e.code.parsed > 0) else {
+        return no_code(id);
+    };
+    let names: Vec<&str> = call.split('|').map(str::trim).collect();
+    let calls: Vec<&Call> = e
+        .code
+        .calls
+        .iter()
+        .filter(|c| names.iter().any(|n| c.matches(n)))
+        .collect();
+    let wanted = args
+        .iter()
+        .map(|(k, v)| format!("{k}={}", shown_value(v)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let Some(first) = calls.first() else {
+        return CheckResult::new(
+            id,
+            false,
+            format!("no call to {} in the code", names.join(" or ")),
+            vec![format!("{} code cell(s) and script(s) read", e.code.parsed)],
+        );
+    };
+    let good = calls.iter().find(|c| {
+        args.iter()
+            .all(|(k, v)| c.kwarg(k).is_some_and(|g| same(v, g)))
+    });
+    match good {
+        Some(c) => CheckResult::new(
+            id,
+            true,
+            if args.is_empty() {
+                format!("{} is called ({})", c.callee, at(c))
+            } else {
+                format!("{}({wanted}) is called ({})", c.callee, at(c))
+            },
+            Vec::new(),
+        ),
+        None => {
+            let given: Vec<String> = args
+                .keys()
+                .map(|k| match first.kwarg(k) {
+                    Some(v) if v.is_known() => format!("{k}={v}"),
+                    Some(_) => format!("{k}=(not a constant harness can follow)"),
+                    None => format!("no {k}"),
+                })
+                .collect();
+            CheckResult::new(
+                id,
+                false,
+                format!(
+                    "{} is called with {}, not {wanted}",
+                    first.callee,
+                    given.join(", ")
+                ),
+                vec![format!("first call at {}", at(first))],
+            )
+        }
+    }
+}
+
+/// Every number was printed, or logged as a param or metric of a run.
+pub(super) fn shown(
+    id: String,
+    what: &str,
+    wanted: &[f64],
+    e: Option<&HandInEvidence>,
+    ctx: Option<&Context<'_>>,
+) -> CheckResult {
+    let printed: Vec<f64> = e
+        .map(|e| numbers(&e.printed))
+        .unwrap_or_default()
+        .iter()
+        .map(|n| n.value)
+        .collect();
+    let has = |pool: &[f64], n: f64| pool.iter().any(|p| (p - n).abs() < 1e-9);
+    let logged: Vec<f64> = ctx
+        .map(|c| {
+            c.snapshot
+                .runs
+                .iter()
+                .filter(|r| c.experiment.is_none_or(|x| x.id == r.experiment_id))
+                .flat_map(|r| {
+                    r.params
+                        .values()
+                        .filter_map(|v| v.trim().parse::<f64>().ok())
+                        .chain(r.metrics.values().copied())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let list = wanted
+        .iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if wanted.iter().all(|n| has(&printed, *n)) {
+        return CheckResult::new(id, true, format!("{what} ({list}) printed"), Vec::new());
+    }
+    if wanted.iter().all(|n| has(&logged, *n)) {
+        return CheckResult::new(
+            id,
+            true,
+            format!("{what} ({list}) logged to MLflow"),
+            Vec::new(),
+        );
+    }
+    let missing: Vec<String> = wanted
+        .iter()
+        .filter(|n| !has(&printed, **n) && !has(&logged, **n))
+        .map(|n| n.to_string())
+        .collect();
+    CheckResult::new(
+        id,
+        false,
+        format!("{what}: {} neither printed nor logged", missing.join(", ")),
+        Vec::new(),
+    )
+}
+
+/// A model URI the code loads, as far as it could be followed.
+fn model_uri(c: &Call) -> Option<&str> {
+    c.param(0, "model_uri").and_then(Value::as_str)
+}
+
+/// The registered model is loaded in the code (through `alias` when given).
+pub(super) fn model_loaded(
+    id: String,
+    alias: Option<&str>,
+    spec: &TaskSpec,
+    e: Option<&HandInEvidence>,
+) -> CheckResult {
+    let Some(e) = e.filter(|e| e.code.parsed > 0) else {
+        return no_code(id);
+    };
+    let name = spec.registered_model.as_deref().unwrap_or("");
+    let loads: Vec<&Call> = e.code.calls_named("load_model").collect();
+    let uris: Vec<(&Call, &str)> = loads
+        .iter()
+        .filter_map(|c| Some((*c, model_uri(c)?)))
+        .collect();
+    let of_model = |u: &str| {
+        u.strip_prefix("models:/")
+            .is_some_and(|rest| rest.starts_with(name) && !name.is_empty())
+    };
+    match alias {
+        Some(alias) => {
+            let want = format!("models:/{name}@{alias}");
+            if let Some((c, u)) = uris.iter().find(|(_, u)| *u == want) {
+                return CheckResult::new(id, true, format!("loads {u} ({})", at(c)), Vec::new());
+            }
+            let by_alias_lookup = e
+                .code
+                .calls_named("get_model_version_by_alias")
+                .find(|c| c.param(1, "alias").and_then(Value::as_str) == Some(alias));
+            if let (Some(c), false) = (by_alias_lookup, loads.is_empty()) {
+                return CheckResult::new(
+                    id,
+                    true,
+                    format!(
+                        "looks up @{alias} with get_model_version_by_alias ({}) and loads it",
+                        at(c)
+                    ),
+                    Vec::new(),
+                );
+            }
+            let other: Vec<String> = uris
+                .iter()
+                .map(|(c, u)| format!("{u} ({})", at(c)))
+                .collect();
+            CheckResult::new(
+                id,
+                false,
+                if other.is_empty() && loads.is_empty() {
+                    format!("the code never loads a model (no load_model call); {want} expected")
+                } else if other.is_empty() {
+                    format!(
+                        "load_model is called, but not with {want} (its URI could not be followed)"
+                    )
+                } else {
+                    format!(
+                        "the model is loaded as {}, not by alias ({want})",
+                        other.join(", ")
+                    )
+                },
+                Vec::new(),
+            )
+        }
+        None => match uris.iter().find(|(_, u)| of_model(u)) {
+            Some((c, u)) => {
+                CheckResult::new(id, true, format!("loads {u} ({})", at(c)), Vec::new())
+            }
+            None if !loads.is_empty() => CheckResult::new(
+                id,
+                true,
+                format!(
+                    "load_model is called ({}); its URI could not be followed",
+                    at(loads[0])
+                ),
+                Vec::new(),
+            ),
+            None => CheckResult::new(
+                id,
+                false,
+                format!("the code never loads `{name}` from the registry"),
+                Vec::new(),
+            ),
+        },
+    }
+}
+
+const PREDICTED: [&str; 3] = ["pred", "predicted", "prediction"];
+const ACTUAL: [&str; 6] = ["actual", "true", "label", "target", "expected", "y_test"];
+const CONFIDENCE: [&str; 4] = ["conf", "prob", "softmax", "score"];
+
+fn mentions(text: &str, words: &[&str]) -> bool {
+    let t = text.to_lowercase();
+    words.iter().any(|w| t.contains(w))
+}
+
+/// At least `count` predictions printed next to the actual values.
+pub(super) fn predictions_shown(
+    id: String,
+    count: usize,
+    confidence: bool,
+    e: Option<&HandInEvidence>,
+) -> CheckResult {
+    let Some(e) = e.filter(|e| !e.printed.trim().is_empty()) else {
+        return CheckResult::new(
+            id,
+            false,
+            "the hand-in printed nothing (no outputs)",
+            Vec::new(),
+        );
+    };
+    let header_ok = |t: &Table| {
+        let h = t.header.join(" ");
+        mentions(&h, &PREDICTED)
+            && mentions(&h, &ACTUAL)
+            && (!confidence || mentions(&h, &CONFIDENCE))
+    };
+    if let Some(t) = e
+        .tables
+        .iter()
+        .find(|t| header_ok(t) && t.rows.len() >= count)
+    {
+        return CheckResult::new(
+            id,
+            true,
+            format!("a table of {} predictions with actual values", t.rows.len()),
+            vec![format!("columns: {}", t.header.join(", "))],
+        );
+    }
+    // `Sample 3: predicted 1, actual 1 (confidence 0.98)`, one line each.
+    let lines = e
+        .printed
+        .lines()
+        .filter(|l| mentions(l, &PREDICTED) && mentions(l, &ACTUAL))
+        .filter(|l| !confidence || mentions(l, &CONFIDENCE) || l.contains('%'))
+        .count();
+    if lines >= count {
+        return CheckResult::new(
+            id,
+            true,
+            format!("{lines} printed lines with a prediction and the actual value"),
+            Vec::new(),
+        );
+    }
+    // `Predictions: [1 0 2 …]` over `Actual: [1 0 2 …]`.
+    let longest = |words: &[&str]| {
+        e.printed
+            .lines()
+            .filter(|l| mentions(l, words))
+            .map(|l| numbers(l).len())
+            .max()
+            .unwrap_or(0)
+    };
+    let (p, a) = (longest(&PREDICTED), longest(&ACTUAL));
+    if p >= count && a >= count && !confidence {
+        return CheckResult::new(
+            id,
+            true,
+            format!("{p} predictions printed beside {a} actual values"),
+            Vec::new(),
+        );
+    }
+    CheckResult::new(
+        id,
+        false,
+        format!(
+            "fewer than {count} predictions printed next to the actual values{}",
+            if confidence { " with a confidence" } else { "" }
+        ),
+        vec![format!(
+            "best found: {} lines, {} predicted and {} actual values in one line",
+            lines, p, a
+        )],
+    )
+}
+
+/// A printed table with a row per expected version of `task`, matching the logged accuracies.
+pub(super) fn comparison_table(
+    id: String,
+    task: Option<&TaskSpec>,
+    e: Option<&HandInEvidence>,
+    ctx: Option<&Context<'_>>,
+) -> CheckResult {
+    let Some(spec) = task else {
+        return CheckResult::new(
+            id,
+            false,
+            "the task this table compares is not being graded (use --task all)",
+            Vec::new(),
+        );
+    };
+    let Some(e) = e.filter(|e| !e.tables.is_empty()) else {
+        return CheckResult::new(id, false, "no printed table in the hand-in", Vec::new());
+    };
+    let row_text = |r: &Vec<String>| r.join(" ");
+    let best = e
+        .tables
+        .iter()
+        .map(|t| {
+            let hits: Vec<(usize, &str)> = spec
+                .versions
+                .iter()
+                .filter_map(|v| {
+                    t.rows
+                        .iter()
+                        .position(|r| v.keywords.iter().any(|k| keyword_matches(k, &row_text(r))))
+                        .map(|i| (i, v.key.as_str()))
+                })
+                .collect();
+            (hits, t)
+        })
+        .max_by_key(|(hits, _)| hits.len());
+    let found = best.as_ref().map_or(0, |(h, _)| h.len());
+    let Some((hits, table)) = best.filter(|(h, _)| h.len() == spec.versions.len()) else {
+        return CheckResult::new(
+            id,
+            false,
+            format!(
+                "no printed table has a row for each of the {} versions of {} (best: {found})",
+                spec.versions.len(),
+                spec.id
+            ),
+            vec![format!("{} table(s) found in the output", e.tables.len())],
+        );
+    };
+    let mut evidence = vec![format!("columns: {}", table.header.join(", "))];
+    let acc_col = table
+        .header
+        .iter()
+        .position(|h| h.to_lowercase().contains("acc"));
+    let mut differ = Vec::new();
+    if let (Some(col), Some(ctx)) = (acc_col, ctx) {
+        for (row, key) in &hits {
+            let Some(ident) = ctx.identified.get(*key) else {
+                continue;
+            };
+            let Some(acc) = ctx.accuracy.get(&ident.version.version) else {
+                continue;
+            };
+            let Some(cell) = table.rows[*row].get(col) else {
+                continue;
+            };
+            if let Some(n) = numbers(cell).first() {
+                if !n.matches(acc.raw) && !n.matches(acc.value) {
+                    differ.push(format!(
+                        "v{} printed {}, logged {} = {}",
+                        ident.version.version, n.text, acc.metric, acc.raw
+                    ));
+                }
+            }
+        }
+    } else if ctx.is_some() {
+        evidence.push("no accuracy column to compare with the logged metrics".into());
+    }
+    if differ.is_empty() {
+        CheckResult::new(
+            id,
+            true,
+            format!("a table with a row for each version of {}", spec.id),
+            evidence,
+        )
+    } else {
+        CheckResult::new(
+            id,
+            false,
+            format!(
+                "printed results differ from what was logged: {}",
+                differ.join("; ")
+            ),
+            evidence,
+        )
+    }
+}
+
+/// At least `min` images: screenshot files, or images embedded in a notebook.
+pub(super) fn screenshots(id: String, min: usize, e: Option<&HandInEvidence>) -> CheckResult {
+    let images: &[String] = e.map_or(&[], |e| &e.images);
+    CheckResult::new(
+        id,
+        images.len() >= min,
+        if images.len() >= min {
+            format!(
+                "{} image(s) in the hand-in; the TA confirms they show the registry",
+                images.len()
+            )
+        } else {
+            format!(
+                "{} image(s) in the hand-in, at least {min} wanted",
+                images.len()
+            )
+        },
+        images.iter().take(12).cloned().collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grading::checks::CheckStatus;
+    use crate::handin::{PythonFacts, find_tables};
+
+    fn evidence(code: &[&str], printed: &str) -> HandInEvidence {
+        HandInEvidence {
+            code: PythonFacts::from_cells(code.iter().copied().enumerate()),
+            printed: printed.to_string(),
+            tables: find_tables(printed),
+            ..HandInEvidence::default()
+        }
+    }
+
+    fn args(pairs: &[(&str, ArgValue)]) -> BTreeMap<String, ArgValue> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn split_arguments_are_followed_through_variables() {
+        let want = args(&[
+            ("test_size", ArgValue::Float(0.2)),
+            ("random_state", ArgValue::Int(42)),
+        ]);
+        let good = evidence(
+            &[
+                "from sklearn.model_selection import train_test_split\nSEED = 42",
+                "X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=SEED)",
+            ],
+            "",
+        );
+        let r = code_call("c".into(), "train_test_split", &want, Some(&good));
+        assert_eq!(r.status, CheckStatus::Pass, "{}", r.message);
+        let wrong = evidence(
+            &["train_test_split(X, y, test_size=0.3, random_state=7)"],
+            "",
+        );
+        let r = code_call("c".into(), "train_test_split", &want, Some(&wrong));
+        assert_eq!(r.status, CheckStatus::Fail);
+        assert!(r.message.contains("random_state=7"), "{}", r.message);
+        let none = code_call("c".into(), "train_test_split", &want, None);
+        assert!(none.message.contains("no notebook or script"));
+    }
+
+    #[test]
+    fn loading_by_alias_is_told_from_loading_by_version() {
+        let tasks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks");
+        let spec = crate::task::TaskSpec::load(&tasks.join("wine.toml")).unwrap();
+        let by_alias = evidence(
+            &[
+                "name = 'wine-quality-classifier'\nm = mlflow.pyfunc.load_model(f'models:/{name}@champion')",
+            ],
+            "",
+        );
+        let by_version = evidence(
+            &["m = mlflow.sklearn.load_model('models:/wine-quality-classifier/2')"],
+            "",
+        );
+        let alias = model_loaded("a".into(), Some("champion"), &spec, Some(&by_alias));
+        assert_eq!(alias.status, CheckStatus::Pass, "{}", alias.message);
+        let version = model_loaded("a".into(), Some("champion"), &spec, Some(&by_version));
+        assert_eq!(version.status, CheckStatus::Fail);
+        assert!(
+            version.message.contains("not by alias"),
+            "{}",
+            version.message
+        );
+        let any = model_loaded("a".into(), None, &spec, Some(&by_version));
+        assert_eq!(any.status, CheckStatus::Pass, "{}", any.message);
+    }
+
+    #[test]
+    fn predictions_count_in_tables_and_lines() {
+        let table: String =
+            std::iter::once("| Sample | Predicted | Actual |\n|---|---|---|\n".to_string())
+                .chain((0..10).map(|i| format!("| {i} | 1 | 1 |\n")))
+                .collect();
+        let r = predictions_shown("p".into(), 10, false, Some(&evidence(&[], &table)));
+        assert_eq!(r.status, CheckStatus::Pass, "{}", r.message);
+        let lines: String = (0..20)
+            .map(|i| format!("Sample {i}: predicted 7, actual 7, confidence 0.99\n"))
+            .collect();
+        let r = predictions_shown("p".into(), 20, true, Some(&evidence(&[], &lines)));
+        assert_eq!(r.status, CheckStatus::Pass, "{}", r.message);
+        let r = predictions_shown("p".into(), 20, true, Some(&evidence(&[], &table)));
+        assert_eq!(r.status, CheckStatus::Fail);
+    }
+
+    #[test]
+    fn numbers_count_when_printed() {
+        let e = evidence(&[], "Train samples: 142\nTest samples: 36\n");
+        let r = shown("s".into(), "sizes", &[142.0, 36.0], Some(&e), None);
+        assert_eq!(r.status, CheckStatus::Pass, "{}", r.message);
+        let r = shown(
+            "s".into(),
+            "sizes",
+            &[142.0, 36.0],
+            Some(&evidence(&[], "142")),
+            None,
+        );
+        assert_eq!(r.status, CheckStatus::Fail);
+        assert!(r.message.contains("36"), "{}", r.message);
+    }
+}
