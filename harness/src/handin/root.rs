@@ -35,9 +35,19 @@ impl HandIn {
         &self.root
     }
 
+    /// `path` as the caller means it: absolute, already under the root as given (`hw/alice/x`
+    /// for root `hw/alice`), or relative to the root.
+    fn supplied(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() || (self.root.is_relative() && path.starts_with(&self.root)) {
+            path.to_path_buf()
+        } else {
+            self.root.join(path)
+        }
+    }
+
     /// Where `path` (absolute, or relative to the root) really is, if that is inside the hand-in.
     pub fn resolve(&self, path: &Path) -> Result<PathBuf, HandinError> {
-        let joined = self.root.join(path);
+        let joined = self.supplied(path);
         let real = std::fs::canonicalize(&joined).map_err(HandinError::io(&joined))?;
         if real.starts_with(&self.canonical) {
             Ok(real)
@@ -61,7 +71,7 @@ impl HandIn {
             Ok(real)
         } else {
             Err(HandinError::Io {
-                path: self.root.join(path),
+                path: self.supplied(path),
                 source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder"),
             })
         }
@@ -70,14 +80,14 @@ impl HandIn {
     /// Reads a regular file inside the hand-in, capped by its kind.
     pub fn read_bytes(&self, path: &Path, kind: Kind) -> Result<Vec<u8>, HandinError> {
         let real = self.resolve(path)?;
-        read_capped(&real, kind).map_err(|e| named(e, &self.root.join(path)))
+        read_capped(&real, kind).map_err(|e| named(e, &self.supplied(path)))
     }
 
     /// [`read_bytes`](Self::read_bytes) as UTF-8 text.
     pub fn read_text(&self, path: &Path, kind: Kind) -> Result<String, HandinError> {
         let bytes = self.read_bytes(path, kind)?;
         String::from_utf8(bytes).map_err(|_| HandinError::NotText {
-            path: self.root.join(path),
+            path: self.supplied(path),
         })
     }
 
@@ -189,6 +199,25 @@ mod tests {
         // A link that stays inside is fine.
         symlink("MLmodel", h.root().join("art/again")).unwrap();
         assert!(h.read_text(Path::new("art/again"), Kind::Text).is_ok());
+    }
+
+    #[test]
+    fn relative_roots_take_paths_built_from_them() {
+        let (t, _) = hand_in();
+        let cwd = std::env::current_dir().unwrap();
+        // A relative root, as `--store hw/alice/mlflow.db` gives: paths under it stay as built.
+        let rel = pathdiff(t.path(), &cwd).join("alice");
+        let h = HandIn::new(&rel).unwrap();
+        assert!(h.read_text(&rel.join("art/MLmodel"), Kind::Mlmodel).is_ok());
+        assert!(h.read_text(Path::new("art/MLmodel"), Kind::Mlmodel).is_ok());
+    }
+
+    /// `to` relative to `from` via `..` steps (both absolute).
+    fn pathdiff(to: &Path, from: &Path) -> PathBuf {
+        let ups = from.components().count() - 1;
+        let mut out: PathBuf = std::iter::repeat_n("..", ups).collect();
+        out.push(to.strip_prefix("/").unwrap());
+        out
     }
 
     #[test]
