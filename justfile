@@ -37,6 +37,11 @@ mlflow-down INSTANCE="default":
 ci:
     bash .ci/run
 
+# Regenerate the executed-notebook hand-in fixtures (tests/fixtures/handins; needs chromium); SCENARIOS: all when empty
+fixtures-handins *SCENARIOS:
+    test -x ~/.cache/harness/fixtures-venv/bin/python || (python3 -m venv ~/.cache/harness/fixtures-venv && ~/.cache/harness/fixtures-venv/bin/pip install -r tests/fixtures/handins/requirements.txt)
+    ~/.cache/harness/fixtures-venv/bin/python tests/fixtures/handins/generate.py {{SCENARIOS}}
+
 # The hostile hand-in corpus (tests/e2e/corpus); CASE filters by name substring(s), comma-separated
 test-hostile CASE="":
     HARNESS_CORPUS_CASE="{{CASE}}" cargo nextest run -p harness-e2e -E 'test(/corpus::/)' --no-capture
