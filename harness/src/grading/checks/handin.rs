@@ -206,7 +206,11 @@ pub(super) fn model_loaded(
                 .code
                 .calls_named("get_model_version_by_alias")
                 .find(|c| c.param(1, "alias").and_then(Value::as_str) == Some(alias));
-            if let (Some(c), false) = (by_alias_lookup, loads.is_empty()) {
+            // `mv = get_model_version_by_alias(...)` then `load_model(f"models:/{name}/{mv.version}")`:
+            // the load's URI is not a constant then. A constant URI that names a version
+            // number is loading by version, whatever was looked up before.
+            let followed_later = loads.iter().any(|c| model_uri(c).is_none());
+            if let (Some(c), true) = (by_alias_lookup, followed_later) {
                 return CheckResult::new(
                     id,
                     true,
