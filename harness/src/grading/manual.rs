@@ -350,10 +350,13 @@ fn parse_points(cell: &str) -> Result<Option<u32>, String> {
 
 // ----- CSV
 
+/// A CSV record and the line it starts on.
+type Record = (usize, Vec<String>);
+
 /// Reads RFC 4180 CSV (quoted cells may hold commas, quotes and line breaks; a byte-order
 /// mark and CRLF are accepted) into records with the line each starts on; blank lines are
 /// skipped.
-fn csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, (usize, String)> {
+fn csv_records(text: &str) -> Result<Vec<Record>, (usize, String)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut records = Vec::new();
     let mut fields: Vec<String> = Vec::new();
