@@ -375,3 +375,31 @@ fn bad_review_rows_exit_2_name_the_row_and_change_nothing() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--manual /nonexistent/manual.csv: no such file"));
 }
+
+#[test]
+fn grade_a_class_writes_and_merges_review_sheets_too() {
+    let out = tempfile::tempdir().unwrap();
+    let p = out.path();
+    let grade = |extra: &[&str]| {
+        Command::new(harness_bin())
+            .args(["grade", "--quiet", "--submissions"])
+            .arg(submissions())
+            .arg("--out")
+            .arg(p)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = grade(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let sheet = p.join("manual.csv");
+    fill(&sheet, "perfect/overall.screenshots", "10", "");
+    let o = grade(&["--manual", sheet.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("perfect: 114/170 points (scaled: 67.09/100)"),
+        "{stdout}"
+    );
+    assert_eq!(gradebook_cell(p, "perfect", "overall.screenshots"), "10");
+}
