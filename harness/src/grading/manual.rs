@@ -560,6 +560,75 @@ mod tests {
         PathBuf::from("manual.csv")
     }
 
+    fn class() -> (Vec<TaskSpec>, Vec<Graded>) {
+        let tasks = crate::task::TaskSource::Builtin.resolve("all").unwrap();
+        let graded = ["ann", "bob"]
+            .iter()
+            .map(|n| {
+                Graded::new(
+                    n.to_string(),
+                    super::super::submission::Identity::default(),
+                    &tasks,
+                    Err("no store".into()),
+                    super::super::ModelFiles::Local(PathBuf::from(".")),
+                )
+            })
+            .collect();
+        (tasks, graded)
+    }
+
+    fn row(line: usize, student: &str, item: &str, points: Option<u32>, comment: &str) -> Row {
+        Row {
+            path: p(),
+            line,
+            student: student.into(),
+            item: item.into(),
+            review: Review {
+                points,
+                comment: comment.into(),
+            },
+        }
+    }
+
+    #[test]
+    fn validated_reviews_merge_and_refills_are_safe() {
+        let (tasks, mut graded) = class();
+        let rows = [
+            row(2, "ann", "overall.tables", Some(7), "ok"),
+            row(3, "ann", "wine.data", None, "look again"),
+            row(4, "bob", "wine.loading", Some(5), ""),
+        ];
+        let scores = validate(&rows, &graded, &tasks).unwrap();
+        apply(&scores, &mut graded, &tasks);
+        assert_eq!((graded[0].grade.points, graded[1].grade.points), (7, 5));
+        // The same filled rows written again: nothing lost.
+        assert!(would_lose(&rows, &graded, &tasks, &scores).is_none());
+        // Without them: the filled ones would be blanked, the first one is named.
+        let err = would_lose(&rows, &graded, &tasks, &ManualScores::default())
+            .unwrap()
+            .to_string();
+        assert!(
+            err.starts_with("manual.csv line 2")
+                && err.contains("`ann/overall.tables`")
+                && err.contains("blank"),
+            "{err}"
+        );
+        // A filled row of a student no longer graded would be dropped.
+        let gone = [row(9, "cat", "overall.tables", Some(1), "")];
+        let err = would_lose(&gone, &graded, &tasks, &scores)
+            .unwrap()
+            .to_string();
+        assert!(err.contains("line 9") && err.contains("drop"), "{err}");
+        // Over the item's manual weight (wine.data: 3 of its 10 points are manual).
+        let err = validate(&[row(5, "ann", "wine.data", Some(4), "")], &graded, &tasks)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 5") && err.contains("more than the 3"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn points_are_whole_and_within_reason() {
         assert_eq!(parse_points(" 7 "), Ok(Some(7)));
