@@ -113,6 +113,11 @@ pub(crate) struct CheckArgs {
     #[arg(long)]
     pub(crate) student: bool,
 
+    /// Merge a TA's reviews of the manual rubric items: a manual.csv, or a folder whose
+    /// manual.toml files (one per student folder) are read; both as an earlier --out wrote them
+    #[arg(long, value_name = "FILE|DIR")]
+    pub(crate) manual: Option<PathBuf>,
+
     /// Recompute each champion's test accuracy from its files and compare with the logged one
     /// (Python models load only in a sandboxed subprocess: no network, memory and time limits)
     #[arg(long)]
@@ -132,6 +137,11 @@ pub(crate) struct GradeArgs {
     /// Skip the MLflow UI screenshots (taken with headless Chromium when one is installed)
     #[arg(long)]
     pub(crate) no_screenshots: bool,
+
+    /// Merge a TA's reviews of the manual rubric items (a manual.csv, or a folder of
+    /// manual.toml files), as `check --manual` does
+    #[arg(long, value_name = "FILE|DIR")]
+    pub(crate) manual: Option<PathBuf>,
 
     /// Seed for the reference runs [default: each task file's]
     #[arg(long, value_name = "N")]

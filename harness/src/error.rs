@@ -29,6 +29,10 @@ pub enum Error {
     Report(#[from] crate::report::ReportError),
     #[error(transparent)]
     Grading(#[from] crate::grading::GradingError),
+    /// A TA's review sheet (`--manual`) that cannot be merged, or one in `--out` that writing
+    /// the reports would overwrite.
+    #[error(transparent)]
+    Manual(#[from] crate::grading::manual::ManualError),
     /// `--rescore` could not prepare its sandbox.
     #[error("--rescore: {0}")]
     Rescore(#[from] crate::grading::rescore::sandbox::RescoreError),
@@ -41,13 +45,14 @@ pub enum Error {
 
 impl Error {
     /// 2 for usage errors (as clap uses) and for what the command line pointed at that cannot
-    /// be used (a bad task file, a submissions folder with nothing in it); 3 when the reports or
+    /// be used (a bad task file, a submissions folder with nothing in it, a review sheet with a
+    /// bad row); 3 when the reports or
     /// the output could not be written (an unwritable `--out`), so a script can tell that from
     /// a failing check; 1 for everything else that went wrong while working (as a failing check
     /// exits).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::Task(_) | Error::Grading(_) => 2,
+            Error::Usage(_) | Error::Task(_) | Error::Grading(_) | Error::Manual(_) => 2,
             Error::Output(_)
             | Error::Report(
                 crate::report::ReportError::Write { .. } | crate::report::ReportError::Io(_),

@@ -74,12 +74,16 @@ pub(crate) struct CheckOptions {
     pub(crate) out_dir: Option<PathBuf>,
     /// Recompute champions' accuracy from their files (`--rescore`).
     pub rescore: bool,
+    /// The TA's review sheet(s) to merge (`--manual`).
+    pub(crate) manual: Option<PathBuf>,
 }
 
 /// What `grade` does.
 #[derive(Debug, Clone)]
 pub(crate) struct GradeOptions {
     pub(crate) out: PathBuf,
+    /// The TA's review sheet(s) to merge (`--manual`).
+    pub(crate) manual: Option<PathBuf>,
     pub screenshots: bool,
     pub run: RunOptions,
 }
@@ -152,6 +156,7 @@ impl Settings {
                         audience,
                         out_dir: args.out,
                         rescore: args.rescore,
+                        manual: existing_manual(args.manual)?,
                     },
                 }
             }
@@ -368,11 +373,23 @@ fn grade_action(args: GradeArgs, home: &Home, python: &str) -> Result<Action, Er
         tasks,
         source,
         options: GradeOptions {
+            manual: existing_manual(args.manual)?,
             out: args.out,
             screenshots: !args.no_screenshots,
             run,
         },
     })
+}
+
+/// `--manual`, which must exist (what is in it is checked once the class is graded).
+fn existing_manual(path: Option<PathBuf>) -> Result<Option<PathBuf>, Error> {
+    match path {
+        Some(p) if !p.exists() => Err(Error::Usage(format!(
+            "--manual {}: no such file or folder",
+            p.display()
+        ))),
+        other => Ok(other),
+    }
 }
 
 /// Decides which server a command uses: `--tracking-uri`/`MLFLOW_TRACKING_URI` first, then the

@@ -81,7 +81,9 @@ fn batch_grading_writes_gradebook_and_results_and_modifies_nothing() {
         &std::fs::read(out_dir.path().join("perfect/gradescope-results.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(gs["score"].as_f64(), results["points"].as_f64());
+    // The task files scale the rubric's 170 points to the homework's 100: Gradescope gets that.
+    assert_eq!(gs["score"].as_f64(), results["scaled"]["points"].as_f64());
+    assert_eq!(gs["max_score"].as_f64(), Some(100.0));
     assert_eq!(
         gs["tests"].as_array().unwrap().len(),
         17,

@@ -233,12 +233,18 @@ fn results_json_has_the_documented_shape() {
     let g = grade_fixture("perfect");
     let v = serde_json::to_value(&g).unwrap();
     let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
-    assert_eq!(keys(&v), ["max_points", "points", "submission", "tasks"]);
+    // `scaled`: the shipped task files state the homework's total (`scale_to`).
+    assert_eq!(
+        keys(&v),
+        ["max_points", "points", "scaled", "submission", "tasks"]
+    );
+    assert_eq!(keys(&v["scaled"]), ["max_points", "points"]);
     assert_eq!(
         keys(&v["tasks"][0]),
-        ["items", "max_points", "points", "task"]
+        ["items", "max_points", "points", "scaled", "task"]
     );
     let item = &v["tasks"][0]["items"][0];
+    // An item gets a `ta` object only once a TA's review is merged (`--manual`).
     assert_eq!(
         keys(item),
         ["checks", "id", "max_points", "points", "status", "title"]

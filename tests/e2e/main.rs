@@ -20,4 +20,5 @@ mod sandbox_escape;
 mod server_lifecycle;
 mod sources;
 mod sources_hostile;
+mod ta_review;
 mod tracking;

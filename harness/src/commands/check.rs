@@ -1,9 +1,11 @@
 //! `harness check`: grade one MLflow state, or a folder of submissions.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
 use crate::error::Error;
+use crate::grading::manual::ManualScores;
 use crate::grading::rescore::{self, Sandbox};
 use crate::grading::{self, Graded, Target};
 use crate::progress::Progress;
@@ -38,15 +40,52 @@ pub(crate) fn execute(
             rescore::rescore(tasks, g, sandbox);
         }
     }
+    let scores = merge_reviews(
+        tasks,
+        &mut graded,
+        options.manual.as_deref(),
+        options.out_dir.as_deref(),
+    )?;
     report::print(tasks, &graded, options.format, options.audience, out)?;
     if let Some(dir) = &options.out_dir {
         let date = report::report_date();
-        report::write_reports(tasks, &graded, dir, &date, &|_| report::ReportExtras {
-            date: date.clone(),
-            ..Default::default()
-        })?;
+        report::write_reports(
+            tasks,
+            &graded,
+            dir,
+            &date,
+            &|_| report::ReportExtras {
+                date: date.clone(),
+                ..Default::default()
+            },
+            &scores,
+        )?;
     }
     Ok(exit_code(&graded))
+}
+
+/// Reads the TA's review sheets (`--manual`), checks every row against the graded class and
+/// merges the scores; then makes sure the review sheets already in `out` hold no filled row the
+/// new ones would drop or blank. All of it happens before anything is written, so a bad row
+/// leaves every output file as it was.
+pub(crate) fn merge_reviews(
+    tasks: &[TaskSpec],
+    graded: &mut [Graded],
+    manual: Option<&Path>,
+    out: Option<&Path>,
+) -> Result<ManualScores, Error> {
+    let scores = match manual {
+        Some(path) => {
+            let rows = grading::manual::read(path)?;
+            grading::manual::validate(&rows, graded, tasks)?
+        }
+        None => ManualScores::default(),
+    };
+    grading::manual::apply(&scores, graded, tasks);
+    if let Some(dir) = out {
+        report::guard_reviews(dir, tasks, graded, &scores)?;
+    }
+    Ok(scores)
 }
 
 /// 0 when every automatic check of every submission passed, 1 otherwise.

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use super::check::{exit_code, open_target};
+use super::check::{exit_code, merge_reviews, open_target};
 use crate::error::Error;
 use crate::grading::{Graded, Target, grade_target};
 use crate::progress::Progress;
@@ -53,18 +53,36 @@ pub(crate) fn grade(
                 for g in &mut graded {
                     g.submission = "reference run".into();
                 }
+                let scores =
+                    merge_reviews(tasks, &mut graded, opts.manual.as_deref(), Some(&opts.out))?;
                 progress.set_message("writing reports");
-                report::write_reports(tasks, &graded, &opts.out, &date, &|_| extras.clone())?;
+                report::write_reports(
+                    tasks,
+                    &graded,
+                    &opts.out,
+                    &date,
+                    &|_| extras.clone(),
+                    &scores,
+                )?;
                 report::files::write_reference_summary(&opts.out, &summaries)?;
                 graded
             }
             GradeSource::Given(target) => {
                 let (target, _server) = open_target(target, &progress)?;
-                let graded = grade_target(tasks, target)?;
-                report::write_reports(tasks, &graded, &opts.out, &date, &|_| ReportExtras {
-                    date: date.clone(),
-                    ..Default::default()
-                })?;
+                let mut graded = grade_target(tasks, target)?;
+                let scores =
+                    merge_reviews(tasks, &mut graded, opts.manual.as_deref(), Some(&opts.out))?;
+                report::write_reports(
+                    tasks,
+                    &graded,
+                    &opts.out,
+                    &date,
+                    &|_| ReportExtras {
+                        date: date.clone(),
+                        ..Default::default()
+                    },
+                    &scores,
+                )?;
                 graded
             }
         };

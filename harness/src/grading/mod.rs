@@ -3,12 +3,14 @@
 //! - [`submission`]: a hand-in on disk, its store and who it belongs to;
 //! - [`checks`]: pure functions over a [`Snapshot`], one file per concern;
 //! - [`points`]: rubric points from check results;
+//! - [`manual`]: the TA's review sheets, read, validated and merged into the grades;
 //! - [`rescore`]: recomputing champions' accuracy from their files, Python models in a sandbox.
 //!
 //! [`grade_target`] ties them together for everything `check` and `grade` can be given.
 
 pub mod checks;
 pub mod evidence;
+pub mod manual;
 pub mod points;
 pub mod rescore;
 pub mod submission;

@@ -5,6 +5,10 @@
 //! (with the reason) instead of failing the whole run, so one broken submission never stops
 //! a class being graded. By construction points never exceed maxima: a check earns at most
 //! its weight, and task files are validated so weights add up to the item's points.
+//!
+//! A TA's score for an item ([`TaScore`], merged by [`super::manual`]) is what its manual checks
+//! earn together. Task files with a `scale_to` also give the grade a [`Scaled`] total beside
+//! the raw points.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +24,10 @@ pub struct Grade {
     pub tasks: Vec<TaskGrade>,
     pub points: u32,
     pub max_points: u32,
+    /// The raw points scaled to the total the task files state (`scale_to`); absent when no
+    /// graded task has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaled: Option<Scaled>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,7 +35,57 @@ pub struct TaskGrade {
     pub task: String,
     pub points: u32,
     pub max_points: u32,
+    /// This task's points scaled to its `scale_to`, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaled: Option<Scaled>,
     pub items: Vec<ItemGrade>,
+}
+
+/// Points on the scale the course states, rounded to hundredths.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Scaled {
+    pub points: f64,
+    pub max_points: f64,
+}
+
+impl Scaled {
+    /// `points` of `max_points` as a share of `scale_to`.
+    fn of(points: u32, max_points: u32, scale_to: f64) -> Scaled {
+        let share = if max_points == 0 {
+            0.0
+        } else {
+            f64::from(points) * scale_to / f64::from(max_points)
+        };
+        Scaled {
+            points: hundredths(share),
+            max_points: hundredths(scale_to),
+        }
+    }
+
+    /// `12.5/41.2`-style text (trailing zeros dropped).
+    pub fn text(&self) -> String {
+        format!("{}/{}", number(self.points), number(self.max_points))
+    }
+}
+
+fn hundredths(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// A number with at most two decimals, without trailing zeros (`41.2`, `100`, `30.59`).
+pub fn number(x: f64) -> String {
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A TA's score for the manual checks of one item (whole points, `0..=max_points`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaScore {
+    pub points: u32,
+    /// The weights of the item's manual checks.
+    pub max_points: u32,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub comment: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +106,20 @@ pub struct ItemGrade {
     pub max_points: u32,
     pub status: ItemStatus,
     pub checks: Vec<CheckResult>,
+    /// The TA's score for the manual checks, once merged (`--manual`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ta: Option<TaScore>,
+}
+
+impl ItemGrade {
+    /// Adds the TA's score for the manual checks: the item earns its automatic points plus the
+    /// TA's, and its status counts the manual part as judged. Replaces an earlier TA score.
+    pub(crate) fn set_ta(&mut self, ta: TaScore) {
+        let automatic = self.points - self.ta.as_ref().map_or(0, |t| t.points);
+        self.points = automatic.saturating_add(ta.points).min(self.max_points);
+        self.ta = Some(ta);
+        self.status = item_status(&self.checks, self.points, self.max_points, true);
+    }
 }
 
 /// What one task is graded against: the store (or why it could not be read) and the rest of
@@ -67,11 +139,25 @@ pub(crate) fn grade_task(spec: &TaskSpec, inputs: Inputs<'_>) -> TaskGrade {
         .iter()
         .map(|item| grade_item(item, spec, ctx.as_ref(), inputs))
         .collect();
-    TaskGrade {
+    let mut grade = TaskGrade {
         task: spec.id.clone(),
-        points: items.iter().map(|i| i.points).sum(),
-        max_points: items.iter().map(|i| i.max_points).sum(),
+        points: 0,
+        max_points: 0,
+        scaled: None,
         items,
+    };
+    grade.total(spec);
+    grade
+}
+
+impl TaskGrade {
+    /// Sums the items (again, after a TA's scores) and scales the sum.
+    fn total(&mut self, spec: &TaskSpec) {
+        self.points = self.items.iter().map(|i| i.points).sum();
+        self.max_points = self.items.iter().map(|i| i.max_points).sum();
+        self.scaled = spec
+            .scale_to
+            .map(|s| Scaled::of(self.points, self.max_points, s));
     }
 }
 
@@ -123,7 +209,7 @@ fn grade_item(
         .collect();
     let max_points = item.points;
     let points = points.min(max_points);
-    let status = item_status(&checks, points, max_points);
+    let status = item_status(&checks, points, max_points, false);
     ItemGrade {
         id: item.id.clone(),
         title: item.title.clone(),
@@ -131,6 +217,7 @@ fn grade_item(
         max_points,
         status,
         checks,
+        ta: None,
     }
 }
 
@@ -147,10 +234,17 @@ fn manual_without_store(c: &crate::task::CheckSpec) -> CheckResult {
     }
 }
 
-fn item_status(checks: &[CheckResult], points: u32, max_points: u32) -> ItemStatus {
+/// `ta_scored`: a TA has judged the manual checks, so an item of manual checks only is graded
+/// like any other.
+fn item_status(
+    checks: &[CheckResult],
+    points: u32,
+    max_points: u32,
+    ta_scored: bool,
+) -> ItemStatus {
     if checks.iter().any(|c| c.status == CheckStatus::Error) {
         ItemStatus::Error
-    } else if checks.iter().all(|c| c.status == CheckStatus::Manual) {
+    } else if !ta_scored && checks.iter().all(|c| c.status == CheckStatus::Manual) {
         ItemStatus::Manual
     } else if points >= max_points {
         ItemStatus::Pass
@@ -174,16 +268,48 @@ pub fn grade(
         evidence,
         tasks,
     };
-    let tasks: Vec<TaskGrade> = tasks.iter().map(|t| grade_task(t, inputs)).collect();
-    Grade {
+    let graded: Vec<TaskGrade> = tasks.iter().map(|t| grade_task(t, inputs)).collect();
+    let mut grade = Grade {
         submission: submission.to_string(),
-        points: tasks.iter().map(|t| t.points).sum(),
-        max_points: tasks.iter().map(|t| t.max_points).sum(),
-        tasks,
-    }
+        points: 0,
+        max_points: 0,
+        scaled: None,
+        tasks: graded,
+    };
+    grade.total(tasks);
+    grade
 }
 
 impl Grade {
+    /// Sums tasks and items again (after a TA's scores were set) and scales the totals: each
+    /// task with a `scale_to` counts at its scaled points, one without at its raw points.
+    pub(crate) fn total(&mut self, specs: &[TaskSpec]) {
+        for t in &mut self.tasks {
+            if let Some(spec) = specs.iter().find(|s| s.id == t.task) {
+                t.total(spec);
+            }
+        }
+        self.points = self.tasks.iter().map(|t| t.points).sum();
+        self.max_points = self.tasks.iter().map(|t| t.max_points).sum();
+        self.scaled = self.tasks.iter().any(|t| t.scaled.is_some()).then(|| {
+            let (points, max_points) =
+                self.tasks
+                    .iter()
+                    .fold((0.0, 0.0), |(p, m), t| match t.scaled {
+                        Some(s) => (p + s.points, m + s.max_points),
+                        None => (p + f64::from(t.points), m + f64::from(t.max_points)),
+                    });
+            Scaled {
+                points: hundredths(points),
+                max_points: hundredths(max_points),
+            }
+        });
+    }
+
+    pub(crate) fn task_mut(&mut self, id: &str) -> Option<&mut TaskGrade> {
+        self.tasks.iter_mut().find(|t| t.task == id)
+    }
+
     /// True when no automatic check failed or errored (manual ones are the TA's).
     pub fn all_automatic_passed(&self) -> bool {
         self.checks()
@@ -205,6 +331,10 @@ impl Grade {
 impl TaskGrade {
     pub fn item(&self, id: &str) -> Option<&ItemGrade> {
         self.items.iter().find(|i| i.id == id)
+    }
+
+    pub(crate) fn item_mut(&mut self, id: &str) -> Option<&mut ItemGrade> {
+        self.items.iter_mut().find(|i| i.id == id)
     }
 }
 
@@ -401,6 +531,38 @@ mod tests {
             assert!(failed.is_empty(), "{name}: {failed:#?}");
             assert_eq!((g.points, g.max_points), (52, 70), "{name}");
         }
+    }
+
+    #[test]
+    fn ta_scores_add_to_the_automatic_points_and_scale() {
+        let all = tasks();
+        let mut g = grade("s", &all, Err("no store"), None);
+        assert_eq!((g.points, g.max_points), (0, 170));
+        assert_eq!(g.scaled.map(|s| s.max_points), Some(100.0));
+        let item = g
+            .task_mut("overall")
+            .unwrap()
+            .item_mut("overall.tables")
+            .unwrap();
+        assert_eq!(item.status, ItemStatus::Manual);
+        item.set_ta(TaScore {
+            points: 7,
+            max_points: 10,
+            comment: "ok".into(),
+        });
+        assert_eq!((item.points, item.status), (7, ItemStatus::Partial));
+        // A second score replaces the first.
+        item.set_ta(TaScore {
+            points: 10,
+            max_points: 10,
+            comment: String::new(),
+        });
+        assert_eq!((item.points, item.status), (10, ItemStatus::Pass));
+        g.total(&all);
+        assert_eq!(g.points, 10);
+        let overall = g.task("overall").unwrap();
+        assert_eq!(overall.scaled.unwrap().text(), "5.87/17.6");
+        assert_eq!(g.scaled.unwrap().text(), "5.87/100");
     }
 
     // ----- property tests: arbitrary snapshots never panic and never exceed maxima.

@@ -1,14 +1,16 @@
 //! Every file the reports write: per-submission folders (`report.md`, `report.html`,
-//! `results.json`, Gradescope's results, screenshots), the class report and `gradebook.csv`.
+//! `results.json`, Gradescope's results, screenshots, the TA's `manual.toml`), the class report,
+//! `gradebook.csv` and the TA's `manual.csv`.
 
 use std::path::Path;
 
 use super::view::{self, ClassView, ReportExtras, SubmissionInput, SubmissionView};
 use super::{
-    ReportError, Result, Templates, gradebook, gradescope, render_class_html, render_class_md,
-    render_submission_html, render_submission_md,
+    ReportError, Result, Templates, gradebook, gradescope, manual, render_class_html,
+    render_class_md, render_submission_html, render_submission_md,
 };
 use crate::grading::Graded;
+use crate::grading::manual::{MANUAL_CSV, MANUAL_TOML, ManualError, ManualScores};
 use crate::task::TaskSpec;
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -78,16 +80,18 @@ pub fn write_class_dir(
     Ok(class)
 }
 
-/// Writes the reports: for one submission `report.md`, `report.html`, `results.json` and
-/// Gradescope's results into `dir`; for a batch the class report, one such folder per student and
-/// `gradebook.csv`. `extras_for` supplies what MLflow state does not hold (date, predictions,
-/// screenshots).
+/// Writes the reports: for one submission `report.md`, `report.html`, `results.json`,
+/// Gradescope's results, `manual.toml` and `manual.csv` into `dir`; for a batch the class report,
+/// one such folder per student, `gradebook.csv` and the class's `manual.csv`. `extras_for`
+/// supplies what MLflow state does not hold (date, predictions, screenshots); `scores` are the
+/// TA's merged reviews, written back into the review sheets. Call [`guard_reviews`] first.
 pub(crate) fn write_reports(
     tasks: &[TaskSpec],
     graded: &[Graded],
     dir: &Path,
     date: &str,
     extras_for: &dyn Fn(&Graded) -> ReportExtras,
+    scores: &ManualScores,
 ) -> Result<()> {
     let templates = Templates::embedded()?;
     let gradescope_into = |folder: &Path, g: &Graded| -> Result<()> {
@@ -95,9 +99,22 @@ pub(crate) fn write_reports(
             .map_err(std::io::Error::from)?;
         write_file(&folder.join("gradescope-results.json"), &json)
     };
+    let mut sheet = Vec::new();
+    let mut review_into = |folder: &Path, g: &Graded| -> Result<()> {
+        let rows = manual::rows(g, tasks, scores);
+        if !rows.is_empty() {
+            let mut toml = Vec::new();
+            manual::write_toml(&g.submission, &rows, &mut toml)?;
+            write_file(&folder.join(MANUAL_TOML), &toml)?;
+        }
+        sheet.extend(rows);
+        Ok(())
+    };
     if let [one] = graded {
         write_submission_dir(dir, &templates, tasks, one.into(), &extras_for(one))?;
-        return gradescope_into(dir, one);
+        gradescope_into(dir, one)?;
+        review_into(dir, one)?;
+        return write_sheet(dir, &sheet);
     }
     let inputs: Vec<SubmissionInput<'_>> = graded.iter().map(Into::into).collect();
     let by_name = |s: &SubmissionInput<'_>| graded.iter().find(|g| g.submission == s.submission);
@@ -109,7 +126,9 @@ pub(crate) fn write_reports(
     })?;
     for (g, row) in graded.iter().zip(&class.students) {
         gradescope_into(&dir.join(&row.folder), g)?;
+        review_into(&dir.join(&row.folder), g)?;
     }
+    write_sheet(dir, &sheet)?;
     let rows: Vec<gradebook::Row<'_>> = graded
         .iter()
         .map(|g| gradebook::Row {
@@ -122,6 +141,29 @@ pub(crate) fn write_reports(
     let mut csv = Vec::new();
     gradebook::write(&rows, &mut csv)?;
     write_file(&dir.join("gradebook.csv"), &csv)
+}
+
+/// `manual.csv`: every review row of the class (or of the one submission).
+fn write_sheet(dir: &Path, rows: &[manual::SheetRow]) -> Result<()> {
+    let mut csv = Vec::new();
+    manual::write_csv(rows, &mut csv)?;
+    write_file(&dir.join(MANUAL_CSV), &csv)
+}
+
+/// Refuses to write reports into `dir` when its review sheets from an earlier run hold a TA's
+/// filled row that the new sheets would drop or blank (see [`crate::grading::manual::would_lose`]):
+/// nothing is written then, and the TA is told to merge the sheet with `--manual`.
+pub(crate) fn guard_reviews(
+    dir: &Path,
+    tasks: &[TaskSpec],
+    graded: &[Graded],
+    scores: &ManualScores,
+) -> std::result::Result<(), ManualError> {
+    let existing = crate::grading::manual::read_out_dir(dir)?;
+    match crate::grading::manual::would_lose(&existing, graded, tasks, scores) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// `reference-run.json`: what each reference run did, for the record beside its reports.

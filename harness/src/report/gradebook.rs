@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::grading::points::Grade;
+use crate::grading::points::{Grade, number};
 use crate::grading::submission::Identity;
 
 /// One graded submission as the gradebook sees it.
@@ -36,7 +36,14 @@ pub(crate) fn write(rows: &[Row<'_>], out: &mut dyn Write) -> io::Result<()> {
             format!("{t}.{i}")
         }
     }));
-    header.extend(["points".into(), "max_points".into(), "problem".into()]);
+    // Raw rubric points, then the same scaled to the total the task files state (`scale_to`).
+    header.extend([
+        "points".into(),
+        "max_points".into(),
+        "scaled".into(),
+        "scaled_max".into(),
+        "problem".into(),
+    ]);
     writeln!(
         out,
         "{}",
@@ -63,6 +70,9 @@ pub(crate) fn write(rows: &[Row<'_>], out: &mut dyn Write) -> io::Result<()> {
                 .map(|g| g.max_points.to_string())
                 .unwrap_or_default(),
         );
+        let scaled = r.grade.and_then(|g| g.scaled);
+        cells.push(scaled.map(|s| number(s.points)).unwrap_or_default());
+        cells.push(scaled.map(|s| number(s.max_points)).unwrap_or_default());
         cells.push(csv(r.problem.unwrap_or("")));
         writeln!(out, "{}", cells.join(","))?;
     }
@@ -72,7 +82,7 @@ pub(crate) fn write(rows: &[Row<'_>], out: &mut dyn Write) -> io::Result<()> {
 /// One text cell. Cells come from students (folder names, notebook headers), and a spreadsheet
 /// runs a cell that starts with `=`, `+`, `-`, `@`, tab or CR as a formula (`=HYPERLINK(…)`):
 /// such a cell gets a leading `'`, as OWASP's CSV-injection advice says, so it stays text.
-fn csv(field: &str) -> String {
+pub(crate) fn csv(field: &str) -> String {
     let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{field}")
     } else {
@@ -127,6 +137,6 @@ mod tests {
         )
         .unwrap();
         let text = String::from_utf8(buf).unwrap();
-        assert_eq!(text.lines().nth(1).unwrap(), "s1,Ann,1,,,\"broken, db\"");
+        assert_eq!(text.lines().nth(1).unwrap(), "s1,Ann,1,,,,,\"broken, db\"");
     }
 }

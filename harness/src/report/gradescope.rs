@@ -28,8 +28,10 @@ pub(crate) struct Test {
     pub(crate) visibility: &'static str,
 }
 
-/// One Gradescope test per rubric item; manual items carry 0 points and a note for the TA,
-/// who adds the points by hand in Gradescope.
+/// One Gradescope test per rubric item, in raw rubric points; manual checks carry 0 points and
+/// a note for the TA until a TA's review is merged (`--manual`), then its points and comment.
+/// The overall `score`/`max_score` are the scaled ones when the task files state a total
+/// (`scale_to`): Gradescope takes a top-level `score` over the sum of the tests.
 pub(crate) fn results(grade: &Grade) -> Results {
     let tests = grade
         .tasks
@@ -48,6 +50,14 @@ pub(crate) fn results(grade: &Grade) -> Results {
                     };
                     format!("{sym} {}", c.message)
                 })
+                .chain(item.ta.as_ref().map(|ta| {
+                    let mut line = format!("TA: {}/{}", ta.points, ta.max_points);
+                    if !ta.comment.is_empty() {
+                        line.push_str(" — ");
+                        line.push_str(&ta.comment);
+                    }
+                    line
+                }))
                 .collect::<Vec<_>>()
                 .join("\n");
             Test {
@@ -66,13 +76,32 @@ pub(crate) fn results(grade: &Grade) -> Results {
             }
         })
         .collect();
+    let reviewed = grade
+        .tasks
+        .iter()
+        .flat_map(|t| &t.items)
+        .any(|i| i.ta.is_some());
+    let mut output = format!(
+        "Rubric points: {}/{} ({}).",
+        grade.points,
+        grade.max_points,
+        if reviewed {
+            "automatic checks and the TA's review so far"
+        } else {
+            "automatic checks only; manual rubric items are scored by a TA"
+        }
+    );
+    let (score, max_score) = match grade.scaled {
+        Some(s) => {
+            output.push_str(&format!(" Scaled to the course's total: {}.", s.text()));
+            (s.points, s.max_points)
+        }
+        None => (f64::from(grade.points), f64::from(grade.max_points)),
+    };
     Results {
-        score: f64::from(grade.points),
-        max_score: f64::from(grade.max_points),
-        output: format!(
-            "Automatic points: {}/{}. Manual rubric items are scored by a TA.",
-            grade.points, grade.max_points
-        ),
+        score,
+        max_score,
+        output,
         visibility: "visible",
         stdout_visibility: "hidden",
         tests,

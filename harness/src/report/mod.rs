@@ -15,6 +15,7 @@ pub(crate) mod chart;
 pub(crate) mod files;
 pub(crate) mod gradebook;
 pub(crate) mod gradescope;
+pub(crate) mod manual;
 pub(crate) mod print;
 mod reference_extras;
 pub(crate) mod run_tables;
@@ -25,7 +26,7 @@ pub mod view;
 use std::io::Write;
 use std::path::PathBuf;
 
-pub(crate) use files::{report_date, write_reports};
+pub(crate) use files::{guard_reviews, report_date, write_reports};
 pub use files::{write_class_dir, write_submission_dir};
 pub(crate) use print::Format;
 pub(crate) use print::print;

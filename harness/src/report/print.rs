@@ -38,9 +38,14 @@ pub(crate) fn print(
             }
             if graded.len() > 1 {
                 for g in graded {
+                    let scaled = g
+                        .grade
+                        .scaled
+                        .map(|s| format!(" ({})", s.text()))
+                        .unwrap_or_default();
                     writeln!(
                         out,
-                        "{:<30} {:>3}/{:<3} {}",
+                        "{:<30} {:>3}/{:<3}{scaled} {}",
                         g.submission,
                         g.grade.points,
                         g.grade.max_points,
@@ -105,10 +110,14 @@ pub(crate) fn grade_summary(
     for g in graded {
         writeln!(
             out,
-            "{}: {}/{} points{}, {} awaiting a TA",
+            "{}: {}/{} points{}{}, {} awaiting a TA",
             g.submission,
             g.grade.points,
             g.grade.max_points,
+            g.grade
+                .scaled
+                .map(|s| format!(" (scaled: {})", s.text()))
+                .unwrap_or_default(),
             if g.grade.all_automatic_passed() {
                 ", every automatic check passed"
             } else {

@@ -59,25 +59,30 @@ pub(crate) fn render(grade: &Grade, audience: Audience, out: &mut dyn Write) -> 
                     }
                 }
             }
+            if let Some(ta) = &item.ta {
+                write!(out, "         TA: {}/{}", ta.points, ta.max_points)?;
+                if !ta.comment.is_empty() {
+                    write!(out, " — {}", ta.comment)?;
+                }
+                writeln!(out)?;
+            }
         }
     }
-    writeln!(
-        out,
-        "\nTotal: {}/{} ({} points await a TA)",
-        grade.points,
-        grade.max_points,
-        awaiting_ta(grade)
-    )
+    write!(out, "\nTotal: {}/{}", grade.points, grade.max_points)?;
+    if let Some(s) = grade.scaled {
+        write!(out, " (scaled: {})", s.text())?;
+    }
+    writeln!(out, " ({} points await a TA)", awaiting_ta(grade))
 }
 
 /// Points a TA can still award: whole manual items, and the manual checks of items whose
-/// automatic checks all passed.
+/// automatic checks all passed, unless a TA's review of the item was merged.
 pub(crate) fn awaiting_ta(grade: &Grade) -> u32 {
     grade
         .tasks
         .iter()
         .flat_map(|t| &t.items)
-        .filter(|i| i.checks.iter().any(|c| c.status == CheckStatus::Manual))
+        .filter(|i| i.ta.is_none() && i.checks.iter().any(|c| c.status == CheckStatus::Manual))
         .filter(|i| {
             i.checks
                 .iter()

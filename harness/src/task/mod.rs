@@ -73,6 +73,12 @@ pub struct TaskSpec {
     /// Registered model the versions are expected under.
     #[serde(default)]
     pub registered_model: Option<String>,
+    /// What this part is worth in the course's own total: its raw rubric points are scaled to
+    /// this (a positive number, decimals allowed). The homework calls itself 100 points while its
+    /// table adds up to 170, so the shipped files give each part its 70:70:30 share of 100.
+    /// Absent: the part counts at its raw points.
+    #[serde(default)]
+    pub scale_to: Option<f64>,
     #[serde(default)]
     pub accuracy: AccuracySpec,
     #[serde(default)]
@@ -127,6 +133,22 @@ impl TaskSpec {
     pub fn max_points(&self) -> u32 {
         self.rubric.iter().map(|i| i.points).sum()
     }
+
+    /// The rubric items a TA scores in part or whole: (item, the weights of its manual checks).
+    pub(crate) fn manual_items(&self) -> impl Iterator<Item = (&RubricItem, u32)> {
+        self.rubric.iter().filter_map(|i| {
+            let manual: u32 = i
+                .checks
+                .iter()
+                .filter(|c| c.is_manual())
+                .map(CheckSpec::weight)
+                .sum();
+            i.checks
+                .iter()
+                .any(CheckSpec::is_manual)
+                .then_some((i, manual))
+        })
+    }
 }
 
 #[cfg(test)]
@@ -145,6 +167,42 @@ mod tests {
         // The homework's rubric: 70 + 70 + 30 points.
         let pts: Vec<_> = all.iter().map(TaskSpec::max_points).collect();
         assert_eq!(pts, [70, 30, 70]);
+        // …which the homework calls 100 points: each part scales to its share.
+        let scaled: Vec<_> = all.iter().map(|t| t.scale_to).collect();
+        assert_eq!(scaled, [Some(41.2), Some(17.6), Some(41.2)]);
+        let total: f64 = scaled.iter().flatten().sum();
+        assert!((total - 100.0).abs() < 1e-9, "{total}");
+    }
+
+    #[test]
+    fn scale_to_must_be_a_positive_number() {
+        for bad in ["0", "-5", "nan", "inf"] {
+            let text = MINIMAL.replace(
+                "registered_model = \"m\"",
+                &format!("registered_model = \"m\"\nscale_to = {bad}"),
+            );
+            let err = TaskSpec::parse(&text, "<test>").unwrap_err().to_string();
+            assert!(
+                err.contains("`scale_to`") && err.contains("positive"),
+                "{bad}: {err}"
+            );
+        }
+        let text = MINIMAL.replace(
+            "registered_model = \"m\"",
+            "registered_model = \"m\"\nscale_to = \"100\"",
+        );
+        match TaskSpec::parse(&text, "<test>").unwrap_err() {
+            TaskError::Parse { key, .. } => assert_eq!(key, "scale_to"),
+            other => panic!("expected a parse error, got {other}"),
+        }
+        let text = MINIMAL.replace(
+            "registered_model = \"m\"",
+            "registered_model = \"m\"\nscale_to = 5",
+        );
+        assert_eq!(
+            TaskSpec::parse(&text, "<test>").unwrap().scale_to,
+            Some(5.0)
+        );
     }
 
     #[test]

@@ -38,6 +38,20 @@ impl TaskSpec {
                 }
             }
         }
+        if let Some(scale) = self.scale_to
+            && !(scale.is_finite() && scale > 0.0)
+        {
+            return Err(invalid(
+                "scale_to".into(),
+                format!("must be a positive number of points, not {scale}"),
+            ));
+        }
+        if self.scale_to.is_some() && self.max_points() == 0 {
+            return Err(invalid(
+                "scale_to".into(),
+                "the rubric has no points to scale".into(),
+            ));
+        }
         if !(0.0..1.0).contains(&self.accuracy.tie_tolerance) {
             return Err(invalid(
                 "accuracy.tie_tolerance".into(),

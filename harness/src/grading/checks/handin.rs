@@ -421,13 +421,14 @@ pub(super) fn comparison_table(
             let Some(cell) = table.rows[*row].get(col) else {
                 continue;
             };
-            if let Some(n) = numbers(cell).first() {
-                if !n.matches(acc.raw) && !n.matches(acc.value) {
-                    differ.push(format!(
-                        "v{} printed {}, logged {} = {}",
-                        ident.version.version, n.text, acc.metric, acc.raw
-                    ));
-                }
+            if let Some(n) = numbers(cell).first()
+                && !n.matches(acc.raw)
+                && !n.matches(acc.value)
+            {
+                differ.push(format!(
+                    "v{} printed {}, logged {} = {}",
+                    ident.version.version, n.text, acc.metric, acc.raw
+                ));
             }
         }
     } else if ctx.is_some() {

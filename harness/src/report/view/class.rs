@@ -34,6 +34,8 @@ pub struct StudentRow {
     pub points: u32,
     pub max_points: u32,
     pub(crate) percent_text: String,
+    /// The total scaled to the task files' `scale_to`, when they state one.
+    pub(crate) scaled_text: Option<String>,
     pub folder: String,
     pub report_md: String,
     pub report_html: String,
@@ -79,6 +81,7 @@ pub fn class(tasks: &[TaskSpec], subs: &[SubmissionInput<'_>], date: &str) -> Cl
                         f64::from(s.grade.points) * 100.0 / f64::from(s.grade.max_points)
                     )
                 },
+                scaled_text: s.grade.scaled.map(|x| x.text()),
                 report_md: format!("{folder}/report.md"),
                 report_html: format!("{folder}/report.html"),
                 folder,

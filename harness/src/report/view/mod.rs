@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use base64::Engine as _;
 use serde::Serialize;
 
+use crate::grading::checks::CheckStatus;
 use crate::grading::points::Grade;
 use crate::grading::submission::Identity;
 use crate::snapshot::Snapshot;
@@ -104,6 +105,10 @@ pub struct SubmissionView {
     pub points: u32,
     pub max_points: u32,
     pub(crate) percent_text: String,
+    /// The total scaled to the task files' `scale_to` (`58.82/100`), when they state one.
+    pub(crate) scaled_text: Option<String>,
+    /// Whether any TA review was merged (the score is then more than the automatic checks').
+    pub(crate) reviewed: bool,
     /// Tasks with MLflow state (tables, charts); tasks without (overall) only have rubric items.
     pub tasks: Vec<TaskView>,
     pub(crate) rubric: Vec<RubricTask>,
@@ -138,6 +143,7 @@ pub(crate) struct RubricTask {
     pub title: String,
     pub points: u32,
     pub max_points: u32,
+    pub(crate) scaled_text: Option<String>,
     pub items: Vec<RubricItemView>,
 }
 
@@ -150,6 +156,13 @@ pub(crate) struct RubricItemView {
     pub status: String,
     /// Points only a TA can award (manual checks' weights).
     pub(crate) manual_points: u32,
+    /// Whether any check is automatic (an item of manual checks only has no evidence to show).
+    pub(crate) has_automatic: bool,
+    /// What the TA is asked to judge (the manual checks' notes).
+    pub(crate) manual_notes: Vec<String>,
+    /// The merged review's points (of `manual_points`) and its comment.
+    pub(crate) ta_points: Option<u32>,
+    pub(crate) ta_comment: String,
     pub checks: Vec<CheckView>,
 }
 
@@ -288,6 +301,12 @@ pub fn submission(
                 f64::from(g.points) * 100.0 / f64::from(g.max_points)
             )
         },
+        scaled_text: g.scaled.map(|s| s.text()),
+        reviewed: g
+            .tasks
+            .iter()
+            .flat_map(|t| &t.items)
+            .any(|i| i.ta.is_some()),
         tasks: task_views,
         rubric: rubric(tasks, g),
         screenshots,
@@ -304,6 +323,7 @@ fn rubric(tasks: &[TaskSpec], g: &Grade) -> Vec<RubricTask> {
                 title: spec.map_or_else(|| t.task.clone(), |s| s.title.clone()),
                 points: t.points,
                 max_points: t.max_points,
+                scaled_text: t.scaled.map(|s| s.text()),
                 items: t
                     .items
                     .iter()
@@ -329,6 +349,24 @@ fn rubric(tasks: &[TaskSpec], g: &Grade) -> Vec<RubricTask> {
                             max_points: i.max_points,
                             status: status_text(&i.status),
                             manual_points,
+                            has_automatic: i.checks.iter().any(|c| c.status != CheckStatus::Manual),
+                            manual_notes: i
+                                .checks
+                                .iter()
+                                .filter(|c| c.status == CheckStatus::Manual)
+                                .map(|c| {
+                                    c.message
+                                        .strip_prefix("for the TA: ")
+                                        .unwrap_or(&c.message)
+                                        .to_string()
+                                })
+                                .collect(),
+                            ta_points: i.ta.as_ref().map(|ta| ta.points),
+                            ta_comment: i
+                                .ta
+                                .as_ref()
+                                .map(|ta| ta.comment.clone())
+                                .unwrap_or_default(),
                             checks: i
                                 .checks
                                 .iter()

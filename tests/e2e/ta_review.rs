@@ -1,0 +1,405 @@
+//! The TA's part: review sheets written by `check --out`, filled in and merged back with
+//! `--manual`, validated before anything is written, kept across reruns; and the rubric's
+//! scaled total (`scale_to`), on the fixture class made by the real Python MLflow client.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use harness_e2e::{digests, harness_bin};
+
+/// Rubric items with manual checks in the shipped task files (wine 3, mnist 3, overall 3).
+const MANUAL_ITEMS: usize = 9;
+
+fn submissions() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/submissions")
+}
+
+fn students() -> usize {
+    std::fs::read_dir(submissions()).unwrap().count()
+}
+
+/// `harness check --task all --submissions <fixtures> --out <out> --quiet <extra…>`.
+fn check_class(out: &Path, extra: &[&str]) -> Output {
+    Command::new(harness_bin())
+        .args(["check", "--task", "all", "--submissions"])
+        .arg(submissions())
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn json(p: &Path) -> serde_json::Value {
+    serde_json::from_str(&read(p)).unwrap()
+}
+
+/// Fills the `points` and `comment` cells (the last two, empty as written) of the row `id`.
+fn fill(sheet: &Path, id: &str, points: &str, comment: &str) {
+    let text = read(sheet);
+    let mut found = false;
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with(&format!("{id},")) {
+                found = true;
+                let stem = l
+                    .strip_suffix(",,")
+                    .unwrap_or_else(|| panic!("not empty: {l}"));
+                format!("{stem},{points},\"{}\"", comment.replace('"', "\"\""))
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    assert!(found, "no row {id} in {}", sheet.display());
+    std::fs::write(sheet, lines.join("\n") + "\n").unwrap();
+}
+
+/// The gradebook cell of `student` under `column`.
+fn gradebook_cell(out: &Path, student: &str, column: &str) -> String {
+    let text = read(&out.join("gradebook.csv"));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == column).unwrap();
+    let row = lines
+        .find(|l| l.starts_with(&format!("{student},")))
+        .unwrap();
+    // The fixtures' names hold no commas, and the columns up to `problem` are plain.
+    row.split(',').nth(col).unwrap().to_string()
+}
+
+#[test]
+fn check_out_writes_a_review_sheet_row_per_student_and_manual_item() {
+    let out = tempfile::tempdir().unwrap();
+    let o = check_class(out.path(), &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+
+    let csv = read(&out.path().join("manual.csv"));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,student,name,student_id,item,title,max_points,evidence,points,comment"
+    );
+    assert_eq!(lines.len(), 1 + students() * MANUAL_ITEMS, "{csv}");
+    let row = |id: &str| *lines.iter().find(|l| l.starts_with(id)).unwrap();
+    // An item with automatic checks beside its manual one: their verdicts, then the note.
+    let data = row("perfect/wine.data,");
+    assert!(
+        data.starts_with("perfect/wine.data,perfect,นักศึกษา ตัวอย่าง,6400000000,wine.data,Data loading & preparation,3,"),
+        "{data}"
+    );
+    assert!(
+        data.contains("✓ experiment `wine-quality-homework`")
+            && data.contains("for the TA: load_wine")
+            && data.ends_with(",,"),
+        "{data}"
+    );
+    // A store that could not be read still gets its rows, the reason as evidence.
+    let broken = row("corrupted/wine.loading,");
+    assert!(
+        broken.contains(",5,") && broken.contains("! the store could not be read"),
+        "{broken}"
+    );
+    assert!(row("perfect/overall.organization,").contains(",10,\"for the TA: well structured"));
+    // Every fully automatic item is absent.
+    assert!(!csv.contains("/wine.model1,"), "{csv}");
+
+    // The same rows per student, as TOML to edit by hand.
+    let toml = read(&out.path().join("perfect/manual.toml"));
+    assert_eq!(toml.matches("[[items]]").count(), MANUAL_ITEMS, "{toml}");
+    assert!(
+        toml.contains("student = \"perfect\"")
+            && toml.contains("id = \"perfect/wine.loading\"")
+            && toml.contains("max_points = 5")
+            && toml.contains("points = \"\""),
+        "{toml}"
+    );
+}
+
+#[test]
+fn the_scaled_total_is_in_every_output() {
+    let out = tempfile::tempdir().unwrap();
+    check_class(out.path(), &[]);
+    let p = out.path();
+    // perfect: 52/70 + 52/70 + 0/30 raw; scaled 30.61/41.2 + 30.61/41.2 + 0/17.6.
+    assert_eq!(gradebook_cell(p, "perfect", "points"), "104");
+    assert_eq!(gradebook_cell(p, "perfect", "max_points"), "170");
+    assert_eq!(gradebook_cell(p, "perfect", "scaled"), "61.22");
+    assert_eq!(gradebook_cell(p, "perfect", "scaled_max"), "100");
+    assert_eq!(gradebook_cell(p, "corrupted", "scaled"), "0");
+
+    let results = json(&p.join("perfect/results.json"));
+    assert_eq!(results["points"], 104);
+    assert_eq!(results["scaled"]["points"].as_f64(), Some(61.22));
+    assert_eq!(results["scaled"]["max_points"].as_f64(), Some(100.0));
+    assert_eq!(
+        results["tasks"][0]["scaled"]["max_points"].as_f64(),
+        Some(41.2)
+    );
+
+    let gs = json(&p.join("perfect/gradescope-results.json"));
+    assert_eq!(
+        (gs["score"].as_f64(), gs["max_score"].as_f64()),
+        (Some(61.22), Some(100.0)),
+        "Gradescope gets the scaled score"
+    );
+    assert!(gs["output"].as_str().unwrap().contains("104/170"), "{gs}");
+
+    let md = read(&p.join("perfect/report.md"));
+    assert!(
+        md.contains("**Score: 104 / 170 (61.2 %), scaled: 61.22/100**"),
+        "{md}"
+    );
+    assert!(md.contains("### Overall: 0 / 30 (scaled 0/17.6)"), "{md}");
+    let html = read(&p.join("perfect/report.html"));
+    assert!(
+        html.contains("<span id=\"scaled\">61.22&#x2F;100</span>"),
+        "{html}"
+    );
+    let class = read(&p.join("report.md"));
+    assert!(
+        class.contains("| 104 / 170 | 61.2 % | 61.22/100 |"),
+        "{class}"
+    );
+}
+
+#[test]
+fn a_filled_sheet_is_merged_into_every_output() {
+    let out = tempfile::tempdir().unwrap();
+    let p = out.path();
+    check_class(p, &[]);
+    let sheet = p.join("manual.csv");
+    fill(
+        &sheet,
+        "perfect/overall.tables",
+        "7",
+        "both tables, no summary",
+    );
+    fill(&sheet, "perfect/wine.loading", "5", "");
+    fill(
+        &sheet,
+        "staging-v1/overall.screenshots",
+        "",
+        "screenshots missing?",
+    );
+    let o = check_class(p, &["--manual", sheet.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+
+    // 104 automatic + 7 + 5.
+    assert_eq!(gradebook_cell(p, "perfect", "points"), "116");
+    assert_eq!(gradebook_cell(p, "perfect", "overall.tables"), "7");
+    assert_eq!(gradebook_cell(p, "perfect", "wine.loading"), "10");
+    // wine 57/70 → 33.55, mnist 52/70 → 30.61, overall 7/30 → 4.11.
+    assert_eq!(gradebook_cell(p, "perfect", "scaled"), "68.27");
+    // A comment without points is "not reviewed yet": nothing changes.
+    assert_eq!(gradebook_cell(p, "staging-v1", "points"), "104");
+
+    let results = json(&p.join("perfect/results.json"));
+    let overall = &results["tasks"][2];
+    assert_eq!(overall["points"], 7);
+    let tables = &overall["items"][1];
+    assert_eq!(tables["id"], "overall.tables");
+    assert_eq!(tables["status"], "partial");
+    assert_eq!(tables["ta"]["points"], 7);
+    assert_eq!(tables["ta"]["max_points"], 10);
+    assert_eq!(tables["ta"]["comment"], "both tables, no summary");
+    assert_eq!(results["tasks"][0]["items"][5]["status"], "pass");
+
+    let gs = json(&p.join("perfect/gradescope-results.json"));
+    assert_eq!(gs["score"].as_f64(), Some(68.27));
+    let test = gs["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "overall · Comparison tables")
+        .unwrap();
+    assert_eq!(test["score"].as_f64(), Some(7.0));
+    assert!(
+        test["output"]
+            .as_str()
+            .unwrap()
+            .contains("TA: 7/10 — both tables, no summary"),
+        "{test}"
+    );
+
+    let md = read(&p.join("perfect/report.md"));
+    assert!(
+        md.contains("| Comparison tables (`overall.tables`) | 7 | 10 | partial | 7 / 10 — both tables, no summary |"),
+        "{md}"
+    );
+    let html = read(&p.join("perfect/report.html"));
+    assert!(
+        html.contains("TA: 7/10 — both tables, no summary"),
+        "{html}"
+    );
+    // The sheets written again carry the review over.
+    let again = read(&sheet);
+    assert!(
+        again.contains(",7,\"both tables, no summary\"\n")
+            && again.contains(",,screenshots missing?\n"),
+        "{again}"
+    );
+    let toml = read(&p.join("perfect/manual.toml"));
+    assert!(
+        toml.contains("points = 7\ncomment = \"both tables, no summary\""),
+        "{toml}"
+    );
+}
+
+#[test]
+fn per_student_toml_sheets_merge_from_the_reports_folder() {
+    let out = tempfile::tempdir().unwrap();
+    let p = out.path();
+    check_class(p, &[]);
+    let toml_path = p.join("missing-tags/manual.toml");
+    let toml = read(&toml_path).replacen(
+        "id = \"missing-tags/overall.organization\"",
+        "id = \"missing-tags/overall.organization\"\n# edited by hand",
+        1,
+    );
+    // Fill the last item (overall.organization): its `points = ""` is the last one.
+    let at = toml.rfind("points = \"\"").unwrap();
+    let toml = format!(
+        "{}points = 9{}",
+        &toml[..at],
+        &toml[at + "points = \"\"".len()..]
+    );
+    std::fs::write(&toml_path, toml).unwrap();
+    let o = check_class(p, &["--manual", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        gradebook_cell(p, "missing-tags", "overall.organization"),
+        "9"
+    );
+    assert_eq!(gradebook_cell(p, "missing-tags", "points"), "109");
+    // …and the class sheet now holds it too.
+    assert!(
+        read(&p.join("manual.csv"))
+            .lines()
+            .any(|l| l.starts_with("missing-tags/overall.organization,") && l.ends_with(",9,")),
+    );
+}
+
+#[test]
+fn reviews_survive_reruns_and_are_never_blanked() {
+    let out = tempfile::tempdir().unwrap();
+    let p = out.path();
+    check_class(p, &[]);
+    let sheet = p.join("manual.csv");
+    fill(&sheet, "perfect/mnist.code_quality", "8", "tidy");
+
+    // Without --manual the filled sheet would be overwritten blank: refused, nothing written.
+    let before = digests(p);
+    let o = check_class(p, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("manual.csv line")
+            && err.contains("`perfect/mnist.code_quality`")
+            && err.contains("--manual"),
+        "{err}"
+    );
+    assert_eq!(digests(p), before, "a refused run wrote something");
+
+    // Merged, then rerun from either copy: the review stays.
+    for source in [sheet.clone(), p.to_path_buf(), sheet.clone()] {
+        let o = check_class(p, &["--manual", source.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert_eq!(gradebook_cell(p, "perfect", "mnist.code_quality"), "8");
+        assert!(read(&sheet).contains(",8,tidy\n"));
+        assert!(read(&p.join("perfect/manual.toml")).contains("points = 8\ncomment = \"tidy\""));
+    }
+}
+
+#[test]
+fn bad_review_rows_exit_2_name_the_row_and_change_nothing() {
+    let out = tempfile::tempdir().unwrap();
+    let p = out.path();
+    check_class(p, &[]);
+    let header = "id,student,name,student_id,item,title,max_points,evidence,points,comment";
+    for (rows, want) in [
+        (
+            "nobody/wine.data,nobody,,,wine.data,,3,,2,",
+            "line 2: no graded submission is named `nobody`",
+        ),
+        (
+            "perfect/wine.model1,perfect,,,wine.model1,,10,,2,",
+            "line 2: `wine.model1` is not a rubric item with manual checks",
+        ),
+        (
+            "perfect/wine.data,perfect,,,wine.data,,3,,,\nperfect/wine.loading,perfect,,,wine.loading,,5,,6,",
+            "line 3: `perfect/wine.loading`: 6 points is more than the 5",
+        ),
+        (
+            "perfect/wine.data,perfect,,,wine.data,,3,,three,",
+            "line 2: `perfect/wine.data`: points `three` is not a number",
+        ),
+        (
+            "perfect/wine.data,perfect,,,wine.data,,3,,-1,",
+            "line 2: `perfect/wine.data`: points `-1` is negative",
+        ),
+        (
+            "perfect/wine.data,perfect,,,wine.data,,3,,2.5,",
+            "line 2: `perfect/wine.data`: points `2.5`: whole points only",
+        ),
+        (
+            "perfect/wine.data,perfect,,,wine.data,,3,,2,\nperfect/wine.data,perfect,,,wine.data,,3,,3,",
+            "line 3: `perfect/wine.data` is reviewed twice (first at",
+        ),
+    ] {
+        let sheet = p.join("manual.csv");
+        std::fs::write(&sheet, format!("{header}\n{rows}\n")).unwrap();
+        let before = digests(p);
+        let o = check_class(p, &["--manual", sheet.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{rows}: {err}");
+        assert!(
+            err.contains(&format!("{} {want}", sheet.display())),
+            "{rows}: {err}"
+        );
+        assert_eq!(digests(p), before, "{rows}: an output file changed");
+    }
+    // A review sheet that does not exist is a usage error before any grading.
+    let o = check_class(p, &["--manual", "/nonexistent/manual.csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--manual /nonexistent/manual.csv: no such file"));
+}
+
+#[test]
+fn grade_a_class_writes_and_merges_review_sheets_too() {
+    let out = tempfile::tempdir().unwrap();
+    let p = out.path();
+    let grade = |extra: &[&str]| {
+        Command::new(harness_bin())
+            .args(["grade", "--quiet", "--submissions"])
+            .arg(submissions())
+            .arg("--out")
+            .arg(p)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = grade(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let sheet = p.join("manual.csv");
+    fill(&sheet, "perfect/overall.screenshots", "10", "");
+    let o = grade(&["--manual", sheet.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("perfect: 114/170 points (scaled: 67.09/100)"),
+        "{stdout}"
+    );
+    assert_eq!(gradebook_cell(p, "perfect", "overall.screenshots"), "10");
+}
