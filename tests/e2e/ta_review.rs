@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use harness_e2e::{digests, harness_bin};
 
 /// Rubric items with manual checks in the shipped task files (wine 3, mnist 3, overall 3).
-const MANUAL_ITEMS: usize = 9;
+const MANUAL_ITEMS: usize = 4;
 
 fn submissions() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/submissions")
@@ -94,23 +94,20 @@ fn check_out_writes_a_review_sheet_row_per_student_and_manual_item() {
     assert_eq!(lines.len(), 1 + students() * MANUAL_ITEMS, "{csv}");
     let row = |id: &str| *lines.iter().find(|l| l.starts_with(id)).unwrap();
     // An item with automatic checks beside its manual one: their verdicts, then the note.
-    let data = row("perfect/wine.data,");
+    let shots = row("perfect/overall.screenshots,");
     assert!(
-        data.starts_with("perfect/wine.data,perfect,นักศึกษา ตัวอย่าง,6400000000,wine.data,Data loading & preparation,3,"),
-        "{data}"
+        shots.starts_with("perfect/overall.screenshots,perfect,นักศึกษา ตัวอย่าง,6400000000,overall.screenshots,MLflow UI screenshots,2,"),
+        "{shots}"
     );
     assert!(
-        data.contains("✓ experiment `wine-quality-homework`")
-            && data.contains("for the TA: load_wine")
-            && data.ends_with(",,"),
-        "{data}"
+        shots.contains("✗ 0 image(s) in the hand-in")
+            && shots.contains("for the TA: the screenshots show")
+            && shots.ends_with(",,"),
+        "{shots}"
     );
-    // A store that could not be read still gets its rows, the reason as evidence.
-    let broken = row("corrupted/wine.loading,");
-    assert!(
-        broken.contains(",5,") && broken.contains("! the store could not be read"),
-        "{broken}"
-    );
+    // A store that could not be read still gets its rows.
+    let broken = row("corrupted/wine.code_quality,");
+    assert!(broken.contains(",10,"), "{broken}");
     assert!(row("perfect/overall.organization,").contains(",10,\"for the TA: well structured"));
     // Every fully automatic item is absent.
     assert!(!csv.contains("/wine.model1,"), "{csv}");
@@ -120,8 +117,8 @@ fn check_out_writes_a_review_sheet_row_per_student_and_manual_item() {
     assert_eq!(toml.matches("[[items]]").count(), MANUAL_ITEMS, "{toml}");
     assert!(
         toml.contains("student = \"perfect\"")
-            && toml.contains("id = \"perfect/wine.loading\"")
-            && toml.contains("max_points = 5")
+            && toml.contains("id = \"perfect/overall.screenshots\"")
+            && toml.contains("max_points = 2")
             && toml.contains("points = \"\""),
         "{toml}"
     );
@@ -182,11 +179,11 @@ fn a_filled_sheet_is_merged_into_every_output() {
     let sheet = p.join("manual.csv");
     fill(
         &sheet,
-        "perfect/overall.tables",
+        "perfect/overall.organization",
         "7",
         "both tables, no summary",
     );
-    fill(&sheet, "perfect/wine.loading", "5", "");
+    fill(&sheet, "perfect/wine.code_quality", "5", "");
     fill(
         &sheet,
         "staging-v1/overall.screenshots",
@@ -198,8 +195,8 @@ fn a_filled_sheet_is_merged_into_every_output() {
 
     // 104 automatic + 7 + 5.
     assert_eq!(gradebook_cell(p, "perfect", "points"), "116");
-    assert_eq!(gradebook_cell(p, "perfect", "overall.tables"), "7");
-    assert_eq!(gradebook_cell(p, "perfect", "wine.loading"), "10");
+    assert_eq!(gradebook_cell(p, "perfect", "overall.organization"), "7");
+    assert_eq!(gradebook_cell(p, "perfect", "wine.code_quality"), "5");
     // wine 57/70 → 33.55, mnist 52/70 → 30.61, overall 7/30 → 4.11.
     assert_eq!(gradebook_cell(p, "perfect", "scaled"), "68.27");
     // A comment without points is "not reviewed yet": nothing changes.
@@ -208,13 +205,13 @@ fn a_filled_sheet_is_merged_into_every_output() {
     let results = json(&p.join("perfect/results.json"));
     let overall = &results["tasks"][2];
     assert_eq!(overall["points"], 7);
-    let tables = &overall["items"][1];
-    assert_eq!(tables["id"], "overall.tables");
+    let tables = &overall["items"][2];
+    assert_eq!(tables["id"], "overall.organization");
     assert_eq!(tables["status"], "partial");
     assert_eq!(tables["ta"]["points"], 7);
     assert_eq!(tables["ta"]["max_points"], 10);
     assert_eq!(tables["ta"]["comment"], "both tables, no summary");
-    assert_eq!(results["tasks"][0]["items"][5]["status"], "pass");
+    assert_eq!(results["tasks"][0]["items"][6]["status"], "partial");
 
     let gs = json(&p.join("perfect/gradescope-results.json"));
     assert_eq!(gs["score"].as_f64(), Some(68.27));
@@ -222,7 +219,7 @@ fn a_filled_sheet_is_merged_into_every_output() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|t| t["name"] == "overall · Comparison tables")
+        .find(|t| t["name"] == "overall · Code organization")
         .unwrap();
     assert_eq!(test["score"].as_f64(), Some(7.0));
     assert!(
@@ -235,7 +232,7 @@ fn a_filled_sheet_is_merged_into_every_output() {
 
     let md = read(&p.join("perfect/report.md"));
     assert!(
-        md.contains("| Comparison tables (`overall.tables`) | 7 | 10 | partial | 7 / 10 — both tables, no summary |"),
+        md.contains("| Code organization (`overall.organization`) | 7 | 10 | partial | 7 / 10 — both tables, no summary |"),
         "{md}"
     );
     let html = read(&p.join("perfect/report.html"));
@@ -330,7 +327,7 @@ fn bad_review_rows_exit_2_name_the_row_and_change_nothing() {
     let header = "id,student,name,student_id,item,title,max_points,evidence,points,comment";
     for (rows, want) in [
         (
-            "nobody/wine.data,nobody,,,wine.data,,3,,2,",
+            "nobody/wine.code_quality,nobody,,,wine.code_quality,,10,,2,",
             "line 2: no graded submission is named `nobody`",
         ),
         (
@@ -338,24 +335,24 @@ fn bad_review_rows_exit_2_name_the_row_and_change_nothing() {
             "line 2: `wine.model1` is not a rubric item with manual checks",
         ),
         (
-            "perfect/wine.data,perfect,,,wine.data,,3,,,\nperfect/wine.loading,perfect,,,wine.loading,,5,,6,",
-            "line 3: `perfect/wine.loading`: 6 points is more than the 5",
+            "perfect/wine.code_quality,perfect,,,wine.code_quality,,10,,,\nperfect/overall.screenshots,perfect,,,overall.screenshots,,2,,6,",
+            "line 3: `perfect/overall.screenshots`: 6 points is more than the 2",
         ),
         (
-            "perfect/wine.data,perfect,,,wine.data,,3,,three,",
-            "line 2: `perfect/wine.data`: points `three` is not a number",
+            "perfect/wine.code_quality,perfect,,,wine.code_quality,,10,,three,",
+            "line 2: `perfect/wine.code_quality`: points `three` is not a number",
         ),
         (
-            "perfect/wine.data,perfect,,,wine.data,,3,,-1,",
-            "line 2: `perfect/wine.data`: points `-1` is negative",
+            "perfect/wine.code_quality,perfect,,,wine.code_quality,,10,,-1,",
+            "line 2: `perfect/wine.code_quality`: points `-1` is negative",
         ),
         (
-            "perfect/wine.data,perfect,,,wine.data,,3,,2.5,",
-            "line 2: `perfect/wine.data`: points `2.5`: whole points only",
+            "perfect/wine.code_quality,perfect,,,wine.code_quality,,10,,2.5,",
+            "line 2: `perfect/wine.code_quality`: points `2.5`: whole points only",
         ),
         (
-            "perfect/wine.data,perfect,,,wine.data,,3,,2,\nperfect/wine.data,perfect,,,wine.data,,3,,3,",
-            "line 3: `perfect/wine.data` is reviewed twice (first at",
+            "perfect/wine.code_quality,perfect,,,wine.code_quality,,10,,2,\nperfect/wine.code_quality,perfect,,,wine.code_quality,,10,,3,",
+            "line 3: `perfect/wine.code_quality` is reviewed twice (first at",
         ),
     ] {
         let sheet = p.join("manual.csv");
@@ -393,7 +390,7 @@ fn grade_a_class_writes_and_merges_review_sheets_too() {
     let o = grade(&[]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let sheet = p.join("manual.csv");
-    fill(&sheet, "perfect/overall.screenshots", "10", "");
+    fill(&sheet, "perfect/overall.organization", "10", "");
     let o = grade(&["--manual", sheet.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
@@ -401,5 +398,5 @@ fn grade_a_class_writes_and_merges_review_sheets_too() {
         stdout.contains("perfect: 114/170 points (scaled: 67.09/100)"),
         "{stdout}"
     );
-    assert_eq!(gradebook_cell(p, "perfect", "overall.screenshots"), "10");
+    assert_eq!(gradebook_cell(p, "perfect", "overall.organization"), "10");
 }

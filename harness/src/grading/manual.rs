@@ -595,9 +595,9 @@ mod tests {
     fn validated_reviews_merge_and_refills_are_safe() {
         let (tasks, mut graded) = class();
         let rows = [
-            row(2, "ann", "overall.tables", Some(7), "ok"),
-            row(3, "ann", "wine.data", None, "look again"),
-            row(4, "bob", "wine.loading", Some(5), ""),
+            row(2, "ann", "overall.organization", Some(7), "ok"),
+            row(3, "ann", "overall.screenshots", None, "look again"),
+            row(4, "bob", "wine.code_quality", Some(5), ""),
         ];
         let scores = validate(&rows, &graded, &tasks).unwrap();
         apply(&scores, &mut graded, &tasks);
@@ -610,22 +610,26 @@ mod tests {
             .to_string();
         assert!(
             err.starts_with("manual.csv line 2")
-                && err.contains("`ann/overall.tables`")
+                && err.contains("`ann/overall.organization`")
                 && err.contains("blank"),
             "{err}"
         );
         // A filled row of a student no longer graded would be dropped.
-        let gone = [row(9, "cat", "overall.tables", Some(1), "")];
+        let gone = [row(9, "cat", "overall.organization", Some(1), "")];
         let err = would_lose(&gone, &graded, &tasks, &scores)
             .unwrap()
             .to_string();
         assert!(err.contains("line 9") && err.contains("drop"), "{err}");
-        // Over the item's manual weight (wine.data: 3 of its 10 points are manual).
-        let err = validate(&[row(5, "ann", "wine.data", Some(4), "")], &graded, &tasks)
-            .unwrap_err()
-            .to_string();
+        // Over the item's manual weight (overall.screenshots: 2 of its 10 points are manual).
+        let err = validate(
+            &[row(5, "ann", "overall.screenshots", Some(4), "")],
+            &graded,
+            &tasks,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
-            err.contains("line 5") && err.contains("more than the 3"),
+            err.contains("line 5") && err.contains("more than the 2"),
             "{err}"
         );
     }
