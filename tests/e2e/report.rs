@@ -155,7 +155,7 @@ fn report_markdown_shows_the_homework_tables() {
     assert!(md.contains("**Champion Model:** v2 RandomForest"), "{md}");
     assert!(md.contains("| @champion | v2 | RandomForest |"), "{md}");
     // Student stores hold no predictions: the report says so instead of inventing any.
-    assert!(md.contains("not part of the MLflow state"), "{md}");
+    assert!(md.contains("not kept in the MLflow state"), "{md}");
     // Manual rubric items get a blank for the TA.
     assert!(md.contains("____ / 10"), "{md}");
 

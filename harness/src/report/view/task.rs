@@ -230,8 +230,9 @@ pub(super) fn task_view(
         curves: Vec::new(),
     };
     if view.predictions.is_none() {
-        view.predictions_note = "Predictions are printed by the submitted code and are not part of \
-            the MLflow state; check the notebook output (manual part of \"Model loading & testing\")."
+        view.predictions_note = "Predictions are printed by the submitted code, not kept in the \
+            MLflow state: the `predictions_shown` check of \"Model loading & testing\" reads them \
+            from the hand-in's output."
             .into();
     }
     let Some(snapshot) = snapshot else {
