@@ -38,11 +38,12 @@ pub use notebook::{
     Attachment, Cell, CellKind, DataOutput, EmbeddedImage, Notebook, NotebookError, OutOfOrder,
     Output, Printed, PrintedFrom, RaisedError, html_text, strip_ansi,
 };
+pub(crate) use python::words;
 pub use python::{
     AbsolutePath, Assignment, Call, Import, Loc, Note as CodeNote, NoteKind as CodeNoteKind,
     PythonFacts, Secret, SecretKind, Value,
 };
-pub(crate) use read::read_capped;
+pub(crate) use read::{file_kind, read_capped};
 pub use root::HandIn;
 pub use tables::{Number, Table, TableForm, find_tables, html_tables, numbers};
 pub(crate) use yaml::parse_yaml;

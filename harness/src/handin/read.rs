@@ -51,9 +51,19 @@ pub(crate) fn open_regular(path: &Path) -> Result<File, HandinError> {
 }
 
 fn not_regular(path: &Path, meta: &std::fs::Metadata) -> Result<(), HandinError> {
-    let t = meta.file_type();
-    let found = if t.is_file() {
+    if meta.is_file() {
         return Ok(());
+    }
+    Err(HandinError::NotRegular {
+        path: path.to_path_buf(),
+        found: file_kind(&meta.file_type()),
+    })
+}
+
+/// What a file that is not a regular one is, for a message ("a FIFO", "a character device").
+pub(crate) fn file_kind(t: &std::fs::FileType) -> &'static str {
+    if t.is_file() {
+        "a regular file"
     } else if t.is_dir() {
         "a folder"
     } else if t.is_fifo() {
@@ -64,13 +74,11 @@ fn not_regular(path: &Path, meta: &std::fs::Metadata) -> Result<(), HandinError>
         "a block device"
     } else if t.is_socket() {
         "a socket"
+    } else if t.is_symlink() {
+        "a symlink"
     } else {
-        "not a file"
-    };
-    Err(HandinError::NotRegular {
-        path: path.to_path_buf(),
-        found,
-    })
+        "a special file"
+    }
 }
 
 #[cfg(test)]

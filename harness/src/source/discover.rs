@@ -135,7 +135,8 @@ pub fn discover(path: &Path, experiments: &[String]) -> Discovery {
     }
 }
 
-/// Every candidate store in `dir`, probed; plus notes on entries refused outright.
+/// Every candidate store in `dir` (probed where there is a choice to make); plus notes on
+/// entries refused outright.
 fn candidates(dir: &Path) -> (Vec<Probe>, Vec<String>) {
     let mut notes = Vec::new();
     let hand_in = match HandIn::new(dir) {
@@ -167,7 +168,7 @@ fn candidates(dir: &Path) -> (Vec<Probe>, Vec<String>) {
                 continue;
             }
             probes.push(Probe {
-                found: probe_sqlite(&path, dir),
+                found: Ok(Contents::default()),
                 store: Store::Sqlite(path),
                 label: name,
             });
@@ -193,6 +194,15 @@ fn candidates(dir: &Path) -> (Vec<Probe>, Vec<String>) {
             store: Store::Mlruns(dir.to_path_buf()),
             label: "the folder itself (an mlruns/ store)".into(),
         });
+    }
+    // Databases are probed only to choose between candidates: a lone one is opened once, by
+    // the load itself, whose error then says what is wrong with it.
+    if probes.len() > 1 {
+        for p in &mut probes {
+            if let Store::Sqlite(path) = &p.store {
+                p.found = probe_sqlite(path, dir);
+            }
+        }
     }
     (probes, notes)
 }

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, Row};
 
 use super::{ArtifactLocator, SourceError};
+use crate::handin::{HandIn, file_kind};
 use crate::snapshot::{
     DatasetInput, Experiment, LoggedModel, MetricPoint, ModelVersion, RegisteredModel, Run,
     Snapshot, latest_metrics,
@@ -638,44 +639,14 @@ fn checked_path(db: &Path, root: &Path) -> Result<PathBuf, SourceError> {
             reason: format!("not a regular file ({})", file_kind(&meta.file_type())),
         });
     }
-    let abs = std::fs::canonicalize(db).map_err(io_err(db))?;
     // `Path::new("mlflow.db").parent()` is empty: the current folder.
     let root = if root.as_os_str().is_empty() {
         Path::new(".")
     } else {
         root
     };
-    let root_abs = std::fs::canonicalize(root).map_err(io_err(root))?;
-    if !abs.starts_with(&root_abs) {
-        return Err(SourceError::NotMlflow {
-            path,
-            // Never where it points: that is a path of this machine, not of the hand-in.
-            reason: format!(
-                "a link leading outside the hand-in folder {}; not followed",
-                root.display()
-            ),
-        });
-    }
+    let abs = HandIn::new(root)?.resolve(db)?;
     Ok(abs)
-}
-
-fn file_kind(t: &std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if t.is_dir() {
-        "a folder"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_symlink() {
-        "a symlink"
-    } else {
-        "a special file"
-    }
 }
 
 /// `abs` with `suffix` appended (`mlflow.db` → `mlflow.db-journal`), where SQLite looks.

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::handin::words;
 use crate::snapshot::{Experiment, ModelVersion, RegisteredModel, Run, Snapshot};
 use crate::task::{TaskSpec, VersionSpec};
 
@@ -228,31 +229,6 @@ pub fn normalize(s: &str) -> String {
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
         .collect()
-}
-
-/// Words split at separators and camel-case humps: `wine-v1-DT` → wine, v1, dt.
-pub(super) fn words(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut prev_lower = false;
-    for c in s.chars() {
-        if !c.is_alphanumeric() {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-            prev_lower = false;
-            continue;
-        }
-        if c.is_uppercase() && prev_lower && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-        prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        cur.extend(c.to_lowercase());
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
 }
 
 /// Short keywords (`dt`, `rf`) must be a whole word; longer ones may sit inside a word

@@ -14,6 +14,8 @@
 
 mod cells;
 mod scan;
+
+pub(crate) use scan::words;
 mod value;
 mod walk;
 

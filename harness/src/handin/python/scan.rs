@@ -121,8 +121,9 @@ pub(super) fn is_secret_name(name: &str) -> bool {
             .any(|p| pairs.contains(&(p[0].as_str(), p[1].as_str())))
 }
 
-/// Lower-case words of an identifier split at `_`, `-`, `.`, spaces and camelCase humps.
-fn words(name: &str) -> Vec<String> {
+/// Lower-case words of an identifier split at `_`, `-`, `.`, spaces and camelCase humps
+/// (`wine-v1-DT` → wine, v1, dt). The checks split names the same way.
+pub(crate) fn words(name: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut prev_lower = false;
