@@ -200,9 +200,18 @@ pub(crate) enum CheckFormat {
 
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
-    /// Which task to run
-    #[arg(value_enum)]
-    pub task: TaskName,
+    /// Which task to run (or `--config FILE` for an experiment of your own)
+    #[arg(value_enum, required_unless_present_any = ["config", "print_defaults"])]
+    pub task: Option<TaskName>,
+
+    /// Run the experiment a config file describes (YAML, or TOML when it ends in .toml): data,
+    /// model, training, registration. `--print-defaults` shows every key with its default
+    #[arg(long, value_name = "FILE", conflicts_with = "task")]
+    pub config: Option<PathBuf>,
+
+    /// Print an experiment config with every default and exit
+    #[arg(long, conflicts_with = "task")]
+    pub print_defaults: bool,
 
     #[command(flatten)]
     pub(crate) server: ServerArgs,

@@ -25,6 +25,12 @@ pub enum Error {
         #[source]
         source: RunError,
     },
+    /// `harness run --config`: a config that cannot be used (nothing was logged).
+    #[error(transparent)]
+    Config(#[from] crate::experiments::ConfigError),
+    /// `harness run --config`: the experiment failed after its config was accepted.
+    #[error("harness run --config: {0}")]
+    Experiment(#[from] crate::experiments::ExperimentError),
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
     #[error(transparent)]
@@ -52,7 +58,11 @@ impl Error {
     /// exits).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::Task(_) | Error::Grading(_) | Error::Manual(_) => 2,
+            Error::Usage(_)
+            | Error::Task(_)
+            | Error::Config(_)
+            | Error::Grading(_)
+            | Error::Manual(_) => 2,
             Error::Output(_)
             | Error::Report(
                 crate::report::ReportError::Write { .. } | crate::report::ReportError::Io(_),

@@ -17,6 +17,7 @@ pub mod cli;
 mod commands;
 pub mod data;
 pub mod error;
+pub mod experiments;
 pub mod grading;
 pub mod handin;
 pub mod mlflow;
@@ -64,6 +65,12 @@ pub fn run(settings: settings::Settings) -> Result<std::process::ExitCode, Error
             server,
             options,
         } => commands::run::run(tasks, server, options, s.quiet, &mut out),
+        Action::RunConfig {
+            config,
+            config_file,
+            server,
+        } => commands::run::run_config(config, config_file, server, s.quiet, &mut out),
+        Action::PrintDefaults => commands::run::print_defaults(&mut out),
         Action::BenchTrain { epochs, engine } => {
             commands::bench::train(*epochs, *engine, s.quiet, &mut out)
         }

@@ -59,6 +59,15 @@ pub(crate) enum Action {
         server: ServerTarget,
         options: RunOptions,
     },
+    /// `harness run --config FILE`: the parsed and validated config, the file as given (logged
+    /// as an artefact), and the server.
+    RunConfig {
+        config: Box<crate::experiments::ExperimentConfig>,
+        config_file: crate::experiments::ConfigFile,
+        server: ServerTarget,
+    },
+    /// `harness run --print-defaults`.
+    PrintDefaults,
     /// `harness bench train`.
     BenchTrain {
         epochs: usize,
@@ -160,7 +169,27 @@ impl Settings {
                     },
                 }
             }
+            Command::Run(args) if args.print_defaults => Action::PrintDefaults,
+            Command::Run(args) if args.config.is_some() => {
+                let path = args.config.unwrap_or_default();
+                // Read and checked here, before any server is touched: a bad config logs nothing.
+                let config = crate::experiments::ExperimentConfig::load(&path)?;
+                let bytes = std::fs::read(&path)
+                    .map_err(|e| Error::Usage(format!("--config {}: {e}", path.display())))?;
+                Action::RunConfig {
+                    config: Box::new(config),
+                    config_file: crate::experiments::ConfigFile {
+                        name: path.file_name().map_or_else(
+                            || "config.yaml".into(),
+                            |n| n.to_string_lossy().into_owned(),
+                        ),
+                        bytes,
+                    },
+                    server: server_target(&args.server, &home, &python)?,
+                }
+            }
             Command::Run(args) => {
+                let task = args.task.unwrap_or(TaskName::All);
                 let device: DeviceKind = args
                     .device
                     .parse()
@@ -176,9 +205,9 @@ impl Settings {
                 // `all` is a smoke run of every task unless a profile is asked for.
                 let profile = args
                     .profile
-                    .or_else(|| (args.task == TaskName::All).then(|| "quick".to_owned()));
+                    .or_else(|| (task == TaskName::All).then(|| "quick".to_owned()));
                 Action::Run {
-                    tasks: run_tasks(args.task, args.tasks_dir.as_deref())?,
+                    tasks: run_tasks(task, args.tasks_dir.as_deref())?,
                     server: server_target(&args.server, &home, &python)?,
                     options: RunOptions {
                         seed: args.seed,

@@ -13,6 +13,8 @@ const LAYERS: &[&[&str]] = &[
     &["settings"],
     &["cli", "error"],
     &["report"],
+    // Experiments reuse the reference runs' MLmodel writing and interrupt handling as they are.
+    &["experiments"],
     &["grading", "reference"],
     &["task", "source"],
     &["server", "train", "nn"],

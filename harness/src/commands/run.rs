@@ -48,3 +48,36 @@ pub(crate) fn run(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `harness run --config FILE`: one experiment of the user's own, logged to the server.
+pub(crate) fn run_config(
+    config: &crate::experiments::ExperimentConfig,
+    config_file: &crate::experiments::ConfigFile,
+    target: &ServerTarget,
+    quiet: bool,
+    out: &mut dyn Write,
+) -> Result<ExitCode, Error> {
+    reference::interrupt::install();
+    let progress = Progress::spinner(quiet);
+    progress.set_message("connecting to MLflow");
+    let server = server::connect(target, &progress);
+    let server = match server {
+        Ok(s) => s,
+        Err(e) => {
+            progress.finish();
+            return Err(e.into());
+        }
+    };
+    let summary = server.client().map_err(Error::from).and_then(|client| {
+        crate::experiments::run(&client, config, config_file, &progress).map_err(Error::from)
+    });
+    progress.finish();
+    crate::experiments::render(config, &summary?, out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `harness run --print-defaults`: a config with every key and its default.
+pub(crate) fn print_defaults(out: &mut dyn Write) -> Result<ExitCode, Error> {
+    out.write_all(crate::experiments::DEFAULTS_YAML.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -406,6 +406,11 @@ pub struct EpochMetrics {
 /// Any `FnMut(&EpochMetrics)` closure is an observer.
 pub trait TrainObserver {
     fn on_epoch(&mut self, metrics: &EpochMetrics);
+    /// Asked after every epoch: `true` ends training there (early stopping). The outcome then
+    /// holds the epochs that ran.
+    fn stop(&self) -> bool {
+        false
+    }
 }
 
 impl<F: FnMut(&EpochMetrics)> TrainObserver for F {
@@ -560,9 +565,13 @@ pub fn train(
         observer.on_epoch(&m);
         eval_time += t.elapsed().as_secs_f64();
         epochs.push(m);
+        if observer.stop() {
+            break;
+        }
     }
     let training_time_s = started.elapsed().as_secs_f64();
     let step_time = (training_time_s - eval_time).max(0.0);
+    let epochs_run = epochs.len();
     let final_test = if test.is_empty() {
         EvalMetrics {
             loss: f64::NAN,
@@ -581,7 +590,7 @@ pub fn train(
         training_time_s,
         step_time_s: step_time,
         samples_per_second: if step_time > 0.0 {
-            (n * config.epochs) as f64 / step_time
+            (n * epochs_run) as f64 / step_time
         } else {
             0.0
         },

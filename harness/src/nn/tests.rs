@@ -422,3 +422,45 @@ fn profile_deep_step() {
         dw0 * 1e3
     );
 }
+
+/// Early stopping: an observer that says stop ends training after that epoch, and the model it
+/// leaves is bit for bit the one a run of exactly that many epochs trains (what `harness run
+/// --config` relies on to return the best epoch's model).
+#[test]
+fn an_observer_can_stop_training_and_the_prefix_is_reproducible() {
+    struct StopAfter(usize, usize);
+    impl TrainObserver for StopAfter {
+        fn on_epoch(&mut self, _: &EpochMetrics) {
+            self.1 += 1;
+        }
+        fn stop(&self) -> bool {
+            self.1 >= self.0
+        }
+    }
+    let (tx, ty, vx, vy) = subset(300, 100);
+    let config = MlpConfig {
+        hidden: vec![16],
+        dropout: vec![0.3],
+        eval_every: 1,
+        ..MlpConfig::default()
+    }
+    .with_epochs(5);
+    let stopped = train(
+        &config,
+        Samples::new(&tx, &ty),
+        Samples::new(&vx, &vy),
+        DeviceKind::Cpu,
+        &mut StopAfter(2, 0),
+    )
+    .unwrap();
+    assert_eq!(stopped.epochs.len(), 2);
+    let exact = train(
+        &config.clone().with_epochs(2),
+        Samples::new(&tx, &ty),
+        Samples::new(&vx, &vy),
+        DeviceKind::Cpu,
+        &mut noop(),
+    )
+    .unwrap();
+    assert_eq!(digest(&stopped), digest(&exact));
+}

@@ -1,0 +1,356 @@
+//! One experiment run in MLflow: the config as params, per-epoch metrics with their step, the
+//! test metrics, the charts and the config file as artefacts, the model logged the way the
+//! reference runs log theirs (files + `MLmodel` with the harness flavor, READY, run output),
+//! and, when asked, a registered version with an alias.
+
+use crate::mlflow::{
+    KeyValue, LoggedModelStatus, Metric, MlflowClient, NewLoggedModel, NewModelVersion, NewRun,
+    RunStatus, now_ms,
+};
+use crate::nn;
+use crate::reference::mlmodel::{
+    HARNESS_MLP_FLAVOR, HARNESS_TREE_FLAVOR, HarnessMlpFlavor, HarnessTreeFlavor,
+    INPUT_EXAMPLE_FILE, InputExample, MLMODEL_FILE, MlModel, double_columns_to_class_signature,
+    tensor_signature, utc_time,
+};
+use crate::train::{self, ModelFile};
+
+use super::config::ExperimentConfig;
+use super::dataset::Table;
+use super::error::{ExperimentError, at};
+use super::trainer::{Model, Trained};
+
+/// The tree model's file inside the logged model (as the reference runs name it).
+pub(crate) const TREE_MODEL_FILE: &str = "model.json";
+
+/// What was logged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logged {
+    pub experiment_id: String,
+    pub run_id: String,
+    pub model_id: String,
+    /// `(name, version, alias)` of the registered version.
+    pub registered: Option<(String, String, Option<String>)>,
+}
+
+/// The config file as it was given, logged as an artefact under its own name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A file of the logged model.
+struct ModelArtefact {
+    path: String,
+    bytes: Vec<u8>,
+}
+
+/// Logs everything of one trained experiment; the run ends FINISHED, or FAILED on an error.
+///
+/// # Errors
+/// [`ExperimentError::Mlflow`] naming the step that failed.
+pub fn log(
+    client: &MlflowClient,
+    config: &ExperimentConfig,
+    config_file: &ConfigFile,
+    table: &Table,
+    trained: &Trained,
+    charts: [(&str, Vec<u8>); 2],
+) -> Result<Logged, ExperimentError> {
+    let experiment_id = client
+        .get_or_create_experiment(&config.experiment_name)
+        .map_err(at(format!(
+            "creating experiment `{}`",
+            config.experiment_name
+        )))?;
+    let run = client
+        .create_run(&NewRun {
+            experiment_id: experiment_id.clone(),
+            run_name: Some(config.run_name()),
+            start_time: None,
+            tags: vec![
+                KeyValue::new("mlflow.source.name", "harness run --config"),
+                KeyValue::new("mlflow.source.type", "LOCAL"),
+                KeyValue::new("harness.version", crate::version::VERSION),
+                KeyValue::new("harness.dataset_sha256", &table.digest),
+            ],
+        })
+        .map_err(at("creating the run"))?;
+    let run_id = run.info.run_id.clone();
+    crate::reference::interrupt::opened(client, &run_id);
+    let result = log_into(
+        client,
+        config,
+        config_file,
+        table,
+        trained,
+        charts,
+        &run.info,
+    );
+    let status = if result.is_ok() {
+        RunStatus::Finished
+    } else {
+        RunStatus::Failed
+    };
+    let ended = client.update_run(&run_id, status, Some(now_ms()));
+    crate::reference::interrupt::ended(&run_id);
+    let (model_id, registered) = result?;
+    ended.map_err(at("finishing the run"))?;
+    Ok(Logged {
+        experiment_id,
+        run_id,
+        model_id,
+        registered,
+    })
+}
+
+type Registered = Option<(String, String, Option<String>)>;
+
+fn log_into(
+    client: &MlflowClient,
+    config: &ExperimentConfig,
+    config_file: &ConfigFile,
+    table: &Table,
+    trained: &Trained,
+    charts: [(&str, Vec<u8>); 2],
+    run: &crate::mlflow::RunInfo,
+) -> Result<(String, Registered), ExperimentError> {
+    let run_id = run.run_id.as_str();
+    let params: Vec<KeyValue> = config
+        .params()
+        .into_iter()
+        .map(|(k, v)| KeyValue::new(k, v))
+        .collect();
+    client
+        .log_batch(run_id, &metrics(trained, now_ms()), &params, &[])
+        .map_err(at("logging params and metrics"))?;
+    for (name, bytes) in charts {
+        client
+            .upload_artifact(&run.artifact_uri, name, bytes)
+            .map_err(at(format!("uploading {name}")))?;
+    }
+    client
+        .upload_artifact(
+            &run.artifact_uri,
+            &config_file.name,
+            config_file.bytes.clone(),
+        )
+        .map_err(at(format!("uploading the config {}", config_file.name)))?;
+
+    let (files, mlmodel) = model_artefacts(&trained.model, table)?;
+    let lm = client
+        .create_logged_model(&NewLoggedModel {
+            experiment_id: run.experiment_id.clone(),
+            name: "model".into(),
+            model_type: None,
+            source_run_id: Some(run_id.to_owned()),
+            params: params.clone(),
+            tags: vec![],
+        })
+        .map_err(at("creating the logged model"))?
+        .info;
+    let model_id = lm.model_id.clone();
+    let uploaded = (|| {
+        let mut mlmodel = mlmodel;
+        mlmodel.artifact_path = lm.artifact_uri.clone();
+        mlmodel.model_id = model_id.clone();
+        mlmodel.model_uuid = model_id.clone();
+        mlmodel.run_id = run_id.to_owned();
+        mlmodel.mlflow_version = client.server_version().unwrap_or_default();
+        mlmodel.utc_time_created = utc_time(now_ms());
+        mlmodel.model_size_bytes = Some(files.iter().map(|f| f.bytes.len() as u64).sum());
+        for f in files.into_iter().chain(std::iter::once(ModelArtefact {
+            path: MLMODEL_FILE.into(),
+            bytes: mlmodel.to_yaml().into_bytes(),
+        })) {
+            client
+                .upload_artifact(&lm.artifact_uri, &f.path, f.bytes)
+                .map_err(at(format!("uploading model file {}", f.path)))?;
+        }
+        client
+            .finalize_logged_model(&model_id, LoggedModelStatus::Ready)
+            .map_err(at(format!("finalizing logged model {model_id}")))
+    })();
+    if let Err(e) = uploaded {
+        let _ = client.finalize_logged_model(&model_id, LoggedModelStatus::UploadFailed);
+        return Err(e);
+    }
+    client
+        .log_outputs(run_id, &[(&model_id, 0)])
+        .map_err(at(format!("recording {model_id} as the run's output")))?;
+
+    let registered = match &config.register {
+        None => None,
+        Some(r) => {
+            if client
+                .find_registered_model(&r.name)
+                .map_err(at(format!("looking up registered model `{}`", r.name)))?
+                .is_none()
+            {
+                client
+                    .create_registered_model(&r.name, &[], None)
+                    .or_else(|e| {
+                        if e.is_already_exists() {
+                            Ok(Default::default())
+                        } else {
+                            Err(e)
+                        }
+                    })
+                    .map_err(at(format!("creating registered model `{}`", r.name)))?;
+            }
+            let version = client
+                .create_model_version(&NewModelVersion {
+                    name: r.name.clone(),
+                    source: format!("models:/{model_id}"),
+                    run_id: Some(run_id.to_owned()),
+                    model_id: Some(model_id.clone()),
+                    tags: vec![],
+                    description: Some(format!(
+                        "{} on {}: test accuracy {:.4} ({})",
+                        config.model.architecture.name(),
+                        table.name,
+                        trained.test.accuracy,
+                        config.run_name()
+                    )),
+                })
+                .map_err(at(format!("registering a version of `{}`", r.name)))?
+                .version;
+            if let Some(alias) = &r.alias {
+                client
+                    .set_alias(&r.name, alias, &version)
+                    .map_err(at(format!("setting alias `{alias}` of `{}`", r.name)))?;
+            }
+            Some((r.name.clone(), version, r.alias.clone()))
+        }
+    };
+    Ok((model_id, registered))
+}
+
+/// Per-epoch metrics at their step, then the test metrics and the kept epoch at step 0.
+fn metrics(trained: &Trained, now: i64) -> Vec<Metric> {
+    let mut out = Vec::new();
+    for r in &trained.history {
+        let step = r.epoch as i64;
+        for (key, value) in [
+            ("train_loss", r.train_loss),
+            ("train_accuracy", r.train_accuracy),
+            ("val_loss", r.val_loss),
+            ("val_accuracy", r.val_accuracy),
+        ] {
+            out.push(Metric::new(key, value, now, step));
+        }
+    }
+    let best = &trained.history[trained.best_epoch];
+    for (key, value) in [
+        ("best_epoch", trained.best_epoch as f64),
+        ("best_val_accuracy", best.val_accuracy),
+        ("test_accuracy", trained.test.accuracy),
+        ("test_loss", trained.test.loss),
+        ("test_f1_weighted", trained.test.f1_weighted),
+        ("epochs_trained", trained.history.len() as f64),
+    ] {
+        out.push(Metric::new(key, value, now, 0));
+    }
+    out
+}
+
+/// The model's files (without `MLmodel`) and its `MLmodel`, as the reference runs write them.
+fn model_artefacts(
+    model: &Model,
+    table: &Table,
+) -> Result<(Vec<ModelArtefact>, MlModel), ExperimentError> {
+    let example_rows: Vec<Vec<f64>> = (0..table.n_rows().min(5))
+        .map(|i| table.row(i).to_vec())
+        .collect();
+    match model {
+        Model::Tree(tree) => {
+            let file = ModelFile::with_names(
+                tree.clone(),
+                table.feature_names.clone(),
+                table.class_names.clone(),
+                table.digest.clone(),
+            );
+            let example = InputExample {
+                columns: table.feature_names.clone(),
+                data: example_rows,
+            };
+            let mlmodel = MlModel {
+                signature: Some(double_columns_to_class_signature(&table.feature_names)),
+                saved_input_example_info: Some(InputExample::info()),
+                ..Default::default()
+            }
+            .with_flavor(
+                HARNESS_TREE_FLAVOR,
+                &HarnessTreeFlavor {
+                    algorithm: tree.algorithm().name().into(),
+                    format: train::MODEL_FORMAT.into(),
+                    format_version: train::MODEL_FORMAT_VERSION,
+                    harness_version: crate::version::VERSION.into(),
+                    model_file: TREE_MODEL_FILE.into(),
+                },
+            );
+            let files = vec![
+                ModelArtefact {
+                    path: TREE_MODEL_FILE.into(),
+                    bytes: file.to_json().into_bytes(),
+                },
+                ModelArtefact {
+                    path: INPUT_EXAMPLE_FILE.into(),
+                    bytes: example.to_json().into_bytes(),
+                },
+            ];
+            Ok((files, mlmodel))
+        }
+        Model::Mlp(mlp) => {
+            let io = |what: &str| {
+                let what = what.to_owned();
+                move |source| ExperimentError::Io { what, source }
+            };
+            let dir = tempfile::tempdir().map_err(io("creating a temporary directory"))?;
+            mlp.save(dir.path())
+                .map_err(|e| ExperimentError::Train(format!("saving the MLP: {e}")))?;
+            let mut files = Vec::new();
+            for name in [nn::WEIGHTS_FILE, nn::CONFIG_FILE] {
+                files.push(ModelArtefact {
+                    path: name.into(),
+                    bytes: std::fs::read(dir.path().join(name)).map_err(io(name))?,
+                });
+            }
+            let example = serde_json::json!({ "inputs": example_rows });
+            files.push(ModelArtefact {
+                path: INPUT_EXAMPLE_FILE.into(),
+                bytes: example.to_string().into_bytes(),
+            });
+            let mlmodel = MlModel {
+                signature: Some(tensor_signature(
+                    "float32",
+                    &[-1, table.n_features as i64],
+                    &[-1, nn::N_CLASSES as i64],
+                )),
+                saved_input_example_info: Some(crate::reference::mlmodel::InputExampleInfo {
+                    artifact_path: INPUT_EXAMPLE_FILE.into(),
+                    pandas_orient: None,
+                    format: Some("tf-serving".into()),
+                    kind: "ndarray".into(),
+                }),
+                ..Default::default()
+            }
+            .with_flavor(
+                HARNESS_MLP_FLAVOR,
+                &HarnessMlpFlavor {
+                    activation: "relu".into(),
+                    config: nn::CONFIG_FILE.into(),
+                    dropout: mlp.dropout().to_vec(),
+                    format: nn::FORMAT.into(),
+                    format_version: nn::FORMAT_VERSION,
+                    harness_version: crate::version::VERSION.into(),
+                    input_scale: table.input_scale.into(),
+                    layer_sizes: mlp.layer_sizes().to_vec(),
+                    weights: nn::WEIGHTS_FILE.into(),
+                },
+            );
+            Ok((files, mlmodel))
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! The course's experiment workflow on harness's own trainers (`harness run --config`, exercise
+//! 3 of the MLOps day): a config file says which data, which model and how it trains; one
+//! command loads and splits the data (validation kept apart from test), trains with per-epoch
+//! train/validation metrics, keeps the best epoch, scores it on the test rows and logs
+//! everything to MLflow.
+//!
+//! - [`config`]: the schema, parsing with key paths, validation, defaults, params;
+//! - [`dataset`]: wine, MNIST or a CSV as one table, and the three-way split;
+//! - [`trainer`]: training, early stopping, the best epoch, test metrics;
+//! - [`charts`]: `training_history.png` and `confusion_matrix.png`;
+//! - [`log`]: the run, its artefacts, the logged model and its registration.
+//!
+//! This layer sits above `reference` and uses its `MLmodel` writing and interrupt handling as
+//! they are, so an experiment's model reads like a reference run's.
+
+pub mod charts;
+pub mod config;
+pub mod dataset;
+mod error;
+pub mod log;
+pub mod trainer;
+
+use std::io::Write;
+
+pub use config::{DEFAULTS_YAML, ExperimentConfig};
+pub use error::{ConfigError, ExperimentError};
+pub use log::{ConfigFile, Logged};
+
+use crate::mlflow::MlflowClient;
+use crate::progress::Progress;
+
+/// What one experiment did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentSummary {
+    pub trained: trainer::Trained,
+    pub logged: Logged,
+    pub rows: (usize, usize, usize),
+}
+
+/// Loads, splits, trains, draws and logs the experiment `config` describes.
+///
+/// # Errors
+/// [`ExperimentError`] naming the step that failed.
+pub fn run(
+    client: &MlflowClient,
+    config: &ExperimentConfig,
+    config_file: &ConfigFile,
+    progress: &Progress,
+) -> Result<ExperimentSummary, ExperimentError> {
+    progress.set_message(format!("loading {}", config.data.dataset));
+    let table = dataset::load(&config.source())?;
+    let split = dataset::split(table.n_rows(), &config.data, config.split_seed())?;
+    progress.set_message(format!(
+        "training {} on {} rows",
+        config.model.architecture.name(),
+        split.train.len()
+    ));
+    let trained = trainer::train(config, &table, &split)?;
+    progress.set_message("drawing charts");
+    let history = charts::training_history(&trained.history, trained.best_epoch)?;
+    let confusion = charts::confusion_matrix(&trained.test.confusion_matrix, &table.class_names)?;
+    progress.set_message("logging to MLflow");
+    let logged = log::log(
+        client,
+        config,
+        config_file,
+        &table,
+        &trained,
+        [
+            ("training_history.png", history),
+            ("confusion_matrix.png", confusion),
+        ],
+    )?;
+    Ok(ExperimentSummary {
+        rows: (split.train.len(), split.val.len(), split.test.len()),
+        trained,
+        logged,
+    })
+}
+
+/// What `harness run --config` prints.
+///
+/// # Errors
+/// When `out` cannot be written.
+pub fn render(
+    config: &ExperimentConfig,
+    summary: &ExperimentSummary,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let t = &summary.trained;
+    let (train, val, test) = summary.rows;
+    writeln!(
+        out,
+        "Experiment `{}`, run `{}` ({})",
+        config.experiment_name,
+        config.run_name(),
+        summary.logged.run_id
+    )?;
+    writeln!(
+        out,
+        "Data: {} ({train} train / {val} validation / {test} test rows)",
+        config.data.dataset
+    )?;
+    writeln!(out, "epoch  train_loss  train_acc  val_loss  val_acc")?;
+    for r in &t.history {
+        let mark = if r.epoch == t.history[t.best_epoch].epoch {
+            "  <- kept"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "{:>5}  {:>10.4}  {:>9.4}  {:>8.4}  {:>7.4}{mark}",
+            r.epoch, r.train_loss, r.train_accuracy, r.val_loss, r.val_accuracy
+        )?;
+    }
+    if t.stopped_early {
+        writeln!(
+            out,
+            "Early stopping after {} epochs (no better val_accuracy for {} epochs)",
+            t.history.len(),
+            config.training.early_stopping_patience.unwrap_or(0)
+        )?;
+    }
+    if let Some((name, version, alias)) = &summary.logged.registered {
+        match alias {
+            Some(a) => writeln!(out, "Registered `{name}` version {version} as @{a}")?,
+            None => writeln!(out, "Registered `{name}` version {version}")?,
+        }
+    }
+    writeln!(out, "Final test accuracy: {:.4}", t.test.accuracy)
+}

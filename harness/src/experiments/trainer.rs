@@ -1,0 +1,418 @@
+//! Training of one experiment: per-epoch train/validation metrics (a tree trains in one
+//! "epoch"), early stopping on the validation accuracy, the best epoch's model, and its test
+//! metrics. Nothing is logged or printed here.
+
+use super::config::{Architecture, ExperimentConfig};
+use super::dataset::{Table, ThreeWaySplit};
+use super::error::ExperimentError;
+use crate::nn::{self, DeviceKind, EpochMetrics, Mlp, MlpConfig, Samples, TrainObserver};
+use crate::train::metrics;
+use crate::train::{
+    DecisionTreeParams, GradientBoostingParams, Hyperparameters, RandomForestParams, TreeModel,
+};
+
+/// One epoch's metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochRecord {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub train_accuracy: f64,
+    pub val_loss: f64,
+    pub val_accuracy: f64,
+}
+
+/// A trained model of either family.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Model {
+    Mlp(Mlp),
+    Tree(TreeModel),
+}
+
+impl Model {
+    /// Class probabilities of each row of the row-major `x` (`n_features` columns) over
+    /// `n_classes` classes.
+    ///
+    /// # Errors
+    /// When the rows do not fit the model.
+    pub fn predict_proba(
+        &self,
+        x: &[f64],
+        n_features: usize,
+        n_classes: usize,
+    ) -> Result<Vec<Vec<f64>>, String> {
+        match self {
+            Model::Mlp(m) => {
+                let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+                // The engine always has 10 outputs; a dataset with fewer classes uses the first
+                // ones (training pushes the others towards zero), renormalised over them.
+                Ok(m.predict_proba(&x32)
+                    .map_err(|e| e.to_string())?
+                    .into_iter()
+                    .map(|p| {
+                        let kept = &p[..n_classes.min(p.len())];
+                        let total: f32 = kept.iter().sum();
+                        kept.iter()
+                            .map(|&v| f64::from(v / total.max(f32::MIN_POSITIVE)))
+                            .collect()
+                    })
+                    .collect())
+            }
+            Model::Tree(t) => x
+                .chunks_exact(n_features.max(1))
+                .map(|row| {
+                    t.try_predict(row).map_err(|e| e.to_string())?;
+                    Ok(t.predict_proba(row))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Accuracy, mean log loss, and the predictions of a model on some rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    pub accuracy: f64,
+    pub loss: f64,
+    pub f1_weighted: f64,
+    pub predictions: Vec<usize>,
+    /// Rows = true class, columns = predicted class.
+    pub confusion_matrix: Vec<Vec<usize>>,
+}
+
+/// Scores `model` on rows `x` with classes `y`.
+///
+/// # Errors
+/// When the rows do not fit the model.
+pub fn evaluate(
+    model: &Model,
+    x: &[f64],
+    y: &[usize],
+    n_features: usize,
+    n_classes: usize,
+) -> Result<Evaluation, String> {
+    let proba = model.predict_proba(x, n_features, n_classes)?;
+    let predictions: Vec<usize> = proba.iter().map(|p| crate::train::argmax(p)).collect();
+    let loss = proba
+        .iter()
+        .zip(y)
+        .map(|(p, &c)| -p.get(c).copied().unwrap_or(0.0).max(1e-15).ln())
+        .sum::<f64>()
+        / y.len().max(1) as f64;
+    Ok(Evaluation {
+        accuracy: metrics::accuracy(y, &predictions),
+        loss,
+        f1_weighted: metrics::f1_weighted(y, &predictions, n_classes),
+        confusion_matrix: metrics::confusion_matrix(y, &predictions, n_classes),
+        predictions,
+    })
+}
+
+/// What training produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trained {
+    pub history: Vec<EpochRecord>,
+    /// 0-based epoch whose model is kept (highest validation accuracy, the earliest on ties).
+    pub best_epoch: usize,
+    /// Training ended before `num_epochs` because the validation accuracy stopped improving.
+    pub stopped_early: bool,
+    pub model: Model,
+    pub test: Evaluation,
+}
+
+/// Trains the model `config` describes on the train rows, watching the validation rows.
+///
+/// # Errors
+/// [`ExperimentError::Train`] when the data does not suit the model or training fails.
+pub fn train(
+    config: &ExperimentConfig,
+    table: &Table,
+    split: &ThreeWaySplit,
+) -> Result<Trained, ExperimentError> {
+    let (x_train, y_train) = table.select(&split.train);
+    let (x_val, y_val) = table.select(&split.val);
+    let (x_test, y_test) = table.select(&split.test);
+    let (history, model) = match config.model.architecture {
+        Architecture::Mlp => train_mlp(config, table, (&x_train, &y_train), (&x_val, &y_val))?,
+        _ => {
+            let hp = tree_hyperparameters(config);
+            let model = TreeModel::fit(
+                &hp,
+                &x_train,
+                table.n_features,
+                &y_train,
+                table.n_classes(),
+                config.seed,
+            )
+            .map_err(|e| ExperimentError::Train(e.to_string()))?;
+            let model = Model::Tree(model);
+            let score = |x: &[f64], y: &[usize]| {
+                evaluate(&model, x, y, table.n_features, table.n_classes())
+                    .map_err(ExperimentError::Train)
+            };
+            let (t, v) = (score(&x_train, &y_train)?, score(&x_val, &y_val)?);
+            let record = EpochRecord {
+                epoch: 0,
+                train_loss: t.loss,
+                train_accuracy: t.accuracy,
+                val_loss: v.loss,
+                val_accuracy: v.accuracy,
+            };
+            (vec![record], model)
+        }
+    };
+    let best_epoch = best_epoch(&history);
+    let stopped_early = history.len() < config.training.num_epochs
+        && config.model.architecture == Architecture::Mlp;
+    let test = evaluate(
+        &model,
+        &x_test,
+        &y_test,
+        table.n_features,
+        table.n_classes(),
+    )
+    .map_err(ExperimentError::Train)?;
+    Ok(Trained {
+        history,
+        best_epoch,
+        stopped_early,
+        model,
+        test,
+    })
+}
+
+/// The epoch with the highest validation accuracy; the earliest of equals.
+pub(crate) fn best_epoch(history: &[EpochRecord]) -> usize {
+    history
+        .iter()
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |(best, acc), (i, r)| {
+            if r.val_accuracy > acc {
+                (i, r.val_accuracy)
+            } else {
+                (best, acc)
+            }
+        })
+        .0
+}
+
+pub(crate) fn tree_hyperparameters(config: &ExperimentConfig) -> Hyperparameters {
+    let m = &config.model;
+    match m.architecture {
+        Architecture::DecisionTree => {
+            let d = DecisionTreeParams::default();
+            Hyperparameters::DecisionTree(DecisionTreeParams {
+                max_depth: m.max_depth.or(d.max_depth),
+                min_samples_split: m.min_samples_split.unwrap_or(d.min_samples_split),
+                min_samples_leaf: m.min_samples_leaf.unwrap_or(d.min_samples_leaf),
+                max_features: m.max_features.unwrap_or(d.max_features),
+            })
+        }
+        Architecture::RandomForest => {
+            let d = RandomForestParams::default();
+            Hyperparameters::RandomForest(RandomForestParams {
+                n_estimators: m.n_estimators.unwrap_or(d.n_estimators),
+                bootstrap: m.bootstrap.unwrap_or(d.bootstrap),
+                max_depth: m.max_depth.or(d.max_depth),
+                min_samples_split: m.min_samples_split.unwrap_or(d.min_samples_split),
+                min_samples_leaf: m.min_samples_leaf.unwrap_or(d.min_samples_leaf),
+                max_features: m.max_features.unwrap_or(d.max_features),
+            })
+        }
+        Architecture::GradientBoosting | Architecture::Mlp => {
+            let d = GradientBoostingParams::default();
+            Hyperparameters::GradientBoosting(GradientBoostingParams {
+                n_estimators: m.n_estimators.unwrap_or(d.n_estimators),
+                learning_rate: m.learning_rate.unwrap_or(d.learning_rate),
+                max_depth: m.max_depth.or(d.max_depth),
+                min_samples_split: m.min_samples_split.unwrap_or(d.min_samples_split),
+                min_samples_leaf: m.min_samples_leaf.unwrap_or(d.min_samples_leaf),
+                max_features: m.max_features.unwrap_or(d.max_features),
+            })
+        }
+    }
+}
+
+/// The engine's configuration for this experiment (validation every epoch).
+pub(crate) fn mlp_config(config: &ExperimentConfig, n_features: usize) -> MlpConfig {
+    let hidden = config
+        .model
+        .hidden_sizes
+        .clone()
+        .unwrap_or_else(|| vec![128]);
+    let p = config.model.dropout.unwrap_or(0.0);
+    let t = &config.training;
+    MlpConfig {
+        name: config.run_name(),
+        input_size: n_features,
+        dropout: if p > 0.0 {
+            vec![p; hidden.len()]
+        } else {
+            vec![]
+        },
+        hidden,
+        learning_rate: t.learning_rate,
+        batch_size: t.batch_size,
+        epochs: t.num_epochs,
+        seed: config.seed,
+        eval_every: 1,
+        ..MlpConfig::default()
+    }
+}
+
+/// Stops after `patience` epochs without a better validation accuracy.
+struct EarlyStopping {
+    patience: Option<usize>,
+    best: f64,
+    since_best: usize,
+}
+
+impl TrainObserver for EarlyStopping {
+    fn on_epoch(&mut self, m: &EpochMetrics) {
+        let acc = m.test.map_or(f64::NEG_INFINITY, |t| t.accuracy);
+        if acc > self.best {
+            self.best = acc;
+            self.since_best = 0;
+        } else {
+            self.since_best += 1;
+        }
+    }
+    fn stop(&self) -> bool {
+        self.patience.is_some_and(|p| self.since_best >= p)
+    }
+}
+
+type Rows<'a> = (&'a [f64], &'a [usize]);
+
+fn train_mlp(
+    config: &ExperimentConfig,
+    table: &Table,
+    (x_train, y_train): Rows<'_>,
+    (x_val, y_val): Rows<'_>,
+) -> Result<(Vec<EpochRecord>, Model), ExperimentError> {
+    if table.n_classes() > nn::N_CLASSES {
+        return Err(ExperimentError::Train(format!(
+            "the MLP engine has {} outputs; `{}` has {} classes",
+            nn::N_CLASSES,
+            table.name,
+            table.n_classes()
+        )));
+    }
+    let f32s = |x: &[f64]| x.iter().map(|&v| v as f32).collect::<Vec<f32>>();
+    let u8s = |y: &[usize]| y.iter().map(|&c| c as u8).collect::<Vec<u8>>();
+    let (tx, ty, vx, vy) = (f32s(x_train), u8s(y_train), f32s(x_val), u8s(y_val));
+    let mlp = mlp_config(config, table.n_features);
+    let fail = |e: nn::NnError| ExperimentError::Train(e.to_string());
+    let mut watch = EarlyStopping {
+        patience: config.training.early_stopping_patience,
+        best: f64::NEG_INFINITY,
+        since_best: 0,
+    };
+    let run = |epochs: usize, observer: &mut dyn TrainObserver| {
+        nn::train(
+            &mlp.clone().with_epochs(epochs),
+            Samples::new(&tx, &ty),
+            Samples::new(&vx, &vy),
+            DeviceKind::Cpu,
+            observer,
+        )
+    };
+    let outcome = run(mlp.epochs, &mut watch).map_err(fail)?;
+    let history: Vec<EpochRecord> = outcome
+        .epochs
+        .iter()
+        .map(|e| {
+            let val = e.test.unwrap_or(nn::EvalMetrics {
+                loss: f64::NAN,
+                accuracy: f64::NAN,
+            });
+            EpochRecord {
+                epoch: e.epoch,
+                train_loss: e.train_loss,
+                train_accuracy: e.train_accuracy,
+                val_loss: val.loss,
+                val_accuracy: val.accuracy,
+            }
+        })
+        .collect();
+    let best = best_epoch(&history);
+    // The engine keeps only its last weights; the best epoch's are those of a run stopped
+    // there, which the seeded engine reproduces bit for bit.
+    let model = if best + 1 == history.len() {
+        outcome.model
+    } else {
+        run(best + 1, &mut |_: &EpochMetrics| {})
+            .map_err(fail)?
+            .model
+    };
+    Ok((history, Model::Mlp(model)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiments::{config::ExperimentConfig, dataset};
+
+    fn config(model: &str, training: &str) -> ExperimentConfig {
+        ExperimentConfig::parse(
+            &format!("experiment_name: t\nseed: 3\ndata: {{dataset: wine}}\nmodel: {model}\ntraining: {training}\n"),
+            false,
+            "t.yaml",
+        )
+        .unwrap()
+    }
+
+    fn run(c: &ExperimentConfig) -> Trained {
+        let table = dataset::load(&c.source()).unwrap();
+        let split = dataset::split(table.n_rows(), &c.data, c.split_seed()).unwrap();
+        train(c, &table, &split).unwrap()
+    }
+
+    #[test]
+    fn a_tree_trains_in_one_epoch_and_scores_like_the_homework() {
+        let t = run(&config(
+            "{architecture: random_forest, n_estimators: 20}",
+            "{}",
+        ));
+        assert_eq!(t.history.len(), 1);
+        assert_eq!(t.best_epoch, 0);
+        assert!(t.test.accuracy > 0.85, "{}", t.test.accuracy);
+        assert_eq!(t.history[0].train_accuracy, 1.0);
+        let n: usize = t.test.confusion_matrix.iter().flatten().sum();
+        assert_eq!(n, 27);
+    }
+
+    #[test]
+    fn the_kept_mlp_is_the_best_validation_epoch() {
+        let c = config(
+            "{architecture: mlp, hidden_sizes: [16]}",
+            "{num_epochs: 6, learning_rate: 0.01, batch_size: 16}",
+        );
+        let t = run(&c);
+        assert_eq!(t.history.len(), 6);
+        let best = &t.history[t.best_epoch];
+        assert!(
+            t.history
+                .iter()
+                .all(|r| r.val_accuracy <= best.val_accuracy)
+        );
+        // The kept model scores on the validation rows what its epoch logged.
+        let table = dataset::load(&c.source()).unwrap();
+        let split = dataset::split(table.n_rows(), &c.data, c.split_seed()).unwrap();
+        let (x, y) = table.select(&split.val);
+        let e = evaluate(&t.model, &x, &y, table.n_features, 3).unwrap();
+        assert_eq!(e.accuracy, best.val_accuracy);
+        assert_eq!(run(&c), t, "same config, same result");
+    }
+
+    #[test]
+    fn early_stopping_ends_after_patience_epochs_without_improvement() {
+        let c = config(
+            "{architecture: mlp, hidden_sizes: [8]}",
+            "{num_epochs: 40, learning_rate: 0.0001, batch_size: 64, early_stopping_patience: 2}",
+        );
+        let t = run(&c);
+        assert!(t.stopped_early, "{} epochs", t.history.len());
+        assert!(t.history.len() < 40);
+        assert_eq!(t.history.len(), t.best_epoch + 3);
+    }
+}
