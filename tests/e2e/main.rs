@@ -4,6 +4,7 @@
 mod artifacts;
 mod check_cli;
 mod corpus;
+mod experiments;
 mod failures;
 mod grade_cli;
 mod grading_fixtures;

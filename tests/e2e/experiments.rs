@@ -1,0 +1,257 @@
+//! `harness run --config` against the shared real server: what a config run logs (params,
+//! per-epoch metrics, charts, the config, the model, the registration) and that bad configs are
+//! refused with one clear error, exit 2, and nothing logged.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use harness::mlflow::{RunSearch, ViewType};
+use harness_e2e::{client, harness_bin, tracking_uri, unique};
+
+fn harness(args: &[&str]) -> Output {
+    Command::new(harness_bin())
+        .args(args)
+        .args(["--quiet", "--tracking-uri", tracking_uri()])
+        .output()
+        .unwrap()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// An MLP on the embedded MNIST digits for three epochs, registered with an alias: everything
+/// the issue lists is on the server afterwards.
+#[test]
+fn a_config_run_logs_params_epochs_charts_config_model_and_registration() {
+    let id = unique("exp-run");
+    let model_name = format!("{id}-model");
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "config.yaml",
+        &format!(
+            "experiment_name: {id}
+run_name: mlp-small
+seed: 7
+data:
+  dataset: mnist
+  train_split: 0.7
+  val_split: 0.15
+  test_split: 0.15
+model:
+  architecture: mlp
+  hidden_sizes: [32]
+  dropout: 0.1
+training:
+  batch_size: 64
+  learning_rate: 0.002
+  num_epochs: 3
+register:
+  name: {model_name}
+  alias: champion
+"
+        ),
+    );
+    let out = harness(&["run", "--config", &config]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let final_line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Final test accuracy: "))
+        .unwrap_or_else(|| panic!("no final line in {stdout}"));
+    let printed: f64 = final_line.parse().unwrap();
+    assert!(printed > 0.8, "{stdout}");
+
+    let c = client();
+    let exp = c.get_experiment_by_name(&id).unwrap().expect("experiment");
+    let runs = c
+        .search_runs(&RunSearch {
+            experiment_ids: vec![exp.experiment_id.clone()],
+            run_view_type: ViewType::All,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    assert_eq!(run.info.run_name, "mlp-small");
+    assert_eq!(run.info.status, harness::mlflow::RunStatus::Finished);
+    let param = |k: &str| {
+        run.data
+            .params
+            .iter()
+            .find(|p| p.key == k)
+            .map(|p| p.value.as_str())
+    };
+    assert_eq!(param("training.learning_rate"), Some("0.002"));
+    assert_eq!(param("training.batch_size"), Some("64"));
+    assert_eq!(param("model.hidden_sizes"), Some("[32]"));
+    assert_eq!(param("data.dataset"), Some("mnist"));
+    assert_eq!(param("register.alias"), Some("champion"));
+    // Per-epoch metrics, one point per epoch at its step.
+    for key in ["train_loss", "train_accuracy", "val_loss", "val_accuracy"] {
+        let history = c.get_metric_history(&run.info.run_id, key).unwrap();
+        let steps: Vec<i64> = history.iter().map(|m| m.step).collect();
+        assert_eq!(steps, [0, 1, 2], "{key}");
+    }
+    let test_acc = c.get_metric_history(&run.info.run_id, "test_accuracy").unwrap()[0].value;
+    assert_eq!(format!("{test_acc:.4}"), final_line);
+
+    // Charts and the config file.
+    let files: Vec<String> = c
+        .list_artifacts(&run.info.artifact_uri, "")
+        .unwrap()
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    for name in ["training_history.png", "confusion_matrix.png", "config.yaml"] {
+        assert!(files.iter().any(|f| f == name), "{name} not in {files:?}");
+    }
+    for png in ["training_history.png", "confusion_matrix.png"] {
+        let bytes = c.download_artifact(&run.info.artifact_uri, png).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{png}");
+        assert!(bytes.len() > 10_000, "{png}: {} bytes", bytes.len());
+    }
+    let logged_config = c
+        .download_artifact(&run.info.artifact_uri, "config.yaml")
+        .unwrap();
+    assert_eq!(logged_config, std::fs::read(&config).unwrap());
+
+    // The registered version behind the alias is this run's model, and it loads back natively
+    // with the test accuracy the run logged.
+    let mv = c
+        .get_model_version_by_alias(&model_name, "champion")
+        .unwrap();
+    assert_eq!(mv.run_id, run.info.run_id);
+    let dl = tempfile::tempdir().unwrap();
+    let (_, model_files) = c
+        .download_model(&format!("models:/{model_name}@champion"), dl.path())
+        .unwrap();
+    for f in ["MLmodel", "model.safetensors", "config.json"] {
+        assert!(model_files.iter().any(|m| m == f), "{f} not in {model_files:?}");
+    }
+    let mlmodel = std::fs::read_to_string(dl.path().join("MLmodel")).unwrap();
+    assert!(mlmodel.contains("harness_mlp"), "{mlmodel}");
+    assert!(mlmodel.contains(&run.info.run_id), "{mlmodel}");
+    let mlp = harness::nn::Mlp::load(dl.path()).unwrap();
+    assert_eq!(mlp.name, "mlp-small");
+}
+
+/// A tree on wine from a TOML config: one "epoch", the tree's model file in the logged model.
+#[test]
+fn a_toml_config_trains_a_tree_in_one_epoch() {
+    let id = unique("exp-tree");
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "tree.toml",
+        &format!(
+            "experiment_name = \"{id}\"\nseed = 3\n[data]\ndataset = \"wine\"\n[model]\narchitecture = \"random_forest\"\nn_estimators = 25\n"
+        ),
+    );
+    let out = harness(&["run", "--config", &config]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Final test accuracy: "), "{stdout}");
+    let c = client();
+    let exp = c.get_experiment_by_name(&id).unwrap().unwrap();
+    let runs = c
+        .search_runs(&RunSearch {
+            experiment_ids: vec![exp.experiment_id],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(runs.len(), 1);
+    let history = c
+        .get_metric_history(&runs[0].info.run_id, "val_accuracy")
+        .unwrap();
+    assert_eq!(history.len(), 1);
+    let params = &runs[0].data.params;
+    assert!(params
+        .iter()
+        .any(|p| p.key == "model.n_estimators" && p.value == "25"));
+    let files: Vec<String> = c
+        .list_artifacts(&runs[0].info.artifact_uri, "")
+        .unwrap()
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    assert!(files.iter().any(|f| f == "tree.toml"), "{files:?}");
+}
+
+/// Each bad config: exit 2, one error line naming the key, and no experiment on the server.
+#[test]
+fn bad_configs_are_refused_with_one_clear_error_and_nothing_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "unknown key",
+            "training:\n  learning_rat: 0.1\n",
+            "`training.learning_rat`",
+        ),
+        (
+            "negative learning rate",
+            "training:\n  learning_rate: -0.001\n",
+            "`training.learning_rate`",
+        ),
+        (
+            "split fractions",
+            "",
+            "not 1",
+        ),
+        (
+            "empty hidden sizes",
+            "",
+            "`model.hidden_sizes`",
+        ),
+    ];
+    for (what, extra, expected) in cases {
+        let id = unique("exp-bad");
+        let data = if what == "split fractions" {
+            "data:\n  dataset: wine\n  train_split: 0.6\n  val_split: 0.2\n  test_split: 0.3\n"
+        } else {
+            "data:\n  dataset: wine\n"
+        };
+        let model = if what == "empty hidden sizes" {
+            "model:\n  architecture: mlp\n  hidden_sizes: []\n"
+        } else {
+            "model:\n  architecture: mlp\n"
+        };
+        let config = write(
+            dir.path(),
+            "bad.yaml",
+            &format!("experiment_name: {id}\n{data}{model}{extra}"),
+        );
+        let out = harness(&["run", "--config", &config]);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{what}: {stdout}\n{stderr}");
+        assert!(stderr.contains(expected), "{what}: {stderr}");
+        assert!(stderr.contains("bad.yaml"), "{what}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{what}: one line: {stderr}");
+        assert!(
+            client().get_experiment_by_name(&id).unwrap().is_none(),
+            "{what}: nothing may be logged"
+        );
+    }
+}
+
+#[test]
+fn print_defaults_prints_a_config_that_runs_as_is() {
+    let out = Command::new(harness_bin())
+        .args(["run", "--print-defaults"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("learning_rate: 0.001"), "{text}");
+    harness::experiments::ExperimentConfig::parse(&text, false, "defaults").unwrap();
+}
