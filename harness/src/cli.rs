@@ -10,6 +10,9 @@ const EXIT_CODES: &str = "Exit codes: 0 every automatic check passed (or the com
 2 usage errors and unusable inputs (options, task files, --out inside what is graded); \
 3 the reports or output could not be written (--out unwritable).";
 
+const GATE_EXIT_CODES: &str = "Exit codes: 0 every threshold holds; 1 a threshold failed, or \
+the model could not be loaded or scored; 2 usage errors (options, the config file).";
+
 /// Reproducible reference runs, grading and reports for the MLflow Model Registry homework.
 #[derive(Debug, Parser)]
 #[command(
@@ -58,6 +61,10 @@ pub(crate) enum Command {
     /// Do a homework task against an MLflow server exactly as a perfect submission would
     /// (runs, logged models, registered versions, tags, aliases) and load the champion back
     Run(RunArgs),
+    /// The CI step that fails a bad model: load `models:/NAME@alias`, score it on a task's test
+    /// rows, and exit 1 when a threshold does not hold
+    #[command(after_help = GATE_EXIT_CODES)]
+    Gate(GateArgs),
     /// Measure things (training throughput)
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -247,6 +254,41 @@ pub(crate) struct RunArgs {
     /// runs can share one server without touching each other's models
     #[arg(long, value_name = "PREFIX")]
     pub name_prefix: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GateArgs {
+    /// The model: `models:/NAME@alias`, `models:/NAME/VERSION` or `runs:/RUN_ID/model`
+    #[arg(value_name = "MODEL_URI")]
+    pub model: String,
+
+    /// Whose test rows: `wine` (the homework's 80/20 split, seed 42), `mnist` (the embedded
+    /// digits, 70/30, seed 42) or an experiment config file (the test part of its split)
+    #[arg(long, value_name = "wine|mnist|CONFIG")]
+    pub task: String,
+
+    /// The metric `--min` applies to
+    #[arg(long, value_enum, default_value_t = GateMetricArg::Accuracy)]
+    pub metric: GateMetricArg,
+
+    /// Fail (exit 1) when the metric is below this
+    #[arg(long, value_name = "VALUE")]
+    pub min: Option<f64>,
+
+    /// Fail (exit 1) when predicting one row takes longer than this on average
+    #[arg(long, value_name = "N")]
+    pub max_latency_ms: Option<f64>,
+
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+}
+
+/// `--metric` of `gate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GateMetricArg {
+    Accuracy,
+    /// Weighted F1 (scikit-learn's `f1_score(average="weighted")`)
+    F1,
 }
 
 /// The homework's tasks.

@@ -66,6 +66,11 @@ pub(crate) enum Action {
         config_file: crate::experiments::ConfigFile,
         server: ServerTarget,
     },
+    /// `harness gate`.
+    Gate {
+        spec: Box<crate::experiments::GateSpec>,
+        server: ServerTarget,
+    },
     /// `harness run --print-defaults`.
     PrintDefaults,
     /// `harness bench train`.
@@ -167,6 +172,43 @@ impl Settings {
                         rescore: args.rescore,
                         manual: existing_manual(args.manual)?,
                     },
+                }
+            }
+            Command::Gate(args) => {
+                use crate::experiments::{ExperimentConfig, GateData, GateMetric, GateSpec};
+                for (name, value) in [
+                    ("--min", args.min),
+                    ("--max-latency-ms", args.max_latency_ms),
+                ] {
+                    if value.is_some_and(|v| !v.is_finite() || v < 0.0) {
+                        return Err(Error::Usage(format!(
+                            "{name} must be a non-negative number"
+                        )));
+                    }
+                }
+                if !args.model.starts_with("models:/") && !args.model.starts_with("runs:/") {
+                    return Err(Error::Usage(format!(
+                        "`{}` is not a model URI (models:/NAME@alias, models:/NAME/VERSION, runs:/RUN_ID/model)",
+                        args.model
+                    )));
+                }
+                let data = match args.task.as_str() {
+                    "wine" => GateData::Wine,
+                    "mnist" => GateData::Mnist,
+                    path => GateData::Config(Box::new(ExperimentConfig::load(Path::new(path))?)),
+                };
+                Action::Gate {
+                    spec: Box::new(GateSpec {
+                        model_uri: args.model,
+                        data,
+                        metric: match args.metric {
+                            crate::cli::GateMetricArg::Accuracy => GateMetric::Accuracy,
+                            crate::cli::GateMetricArg::F1 => GateMetric::F1Weighted,
+                        },
+                        min: args.min,
+                        max_latency_ms: args.max_latency_ms,
+                    }),
+                    server: server_target(&args.server, &home, &python)?,
                 }
             }
             Command::Run(args) if args.print_defaults => Action::PrintDefaults,

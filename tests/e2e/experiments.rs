@@ -103,7 +103,10 @@ register:
         let steps: Vec<i64> = history.iter().map(|m| m.step).collect();
         assert_eq!(steps, [0, 1, 2], "{key}");
     }
-    let test_acc = c.get_metric_history(&run.info.run_id, "test_accuracy").unwrap()[0].value;
+    let test_acc = c
+        .get_metric_history(&run.info.run_id, "test_accuracy")
+        .unwrap()[0]
+        .value;
     assert_eq!(format!("{test_acc:.4}"), final_line);
 
     // Charts and the config file.
@@ -113,7 +116,11 @@ register:
         .into_iter()
         .map(|f| f.path)
         .collect();
-    for name in ["training_history.png", "confusion_matrix.png", "config.yaml"] {
+    for name in [
+        "training_history.png",
+        "confusion_matrix.png",
+        "config.yaml",
+    ] {
         assert!(files.iter().any(|f| f == name), "{name} not in {files:?}");
     }
     for png in ["training_history.png", "confusion_matrix.png"] {
@@ -137,7 +144,10 @@ register:
         .download_model(&format!("models:/{model_name}@champion"), dl.path())
         .unwrap();
     for f in ["MLmodel", "model.safetensors", "config.json"] {
-        assert!(model_files.iter().any(|m| m == f), "{f} not in {model_files:?}");
+        assert!(
+            model_files.iter().any(|m| m == f),
+            "{f} not in {model_files:?}"
+        );
     }
     let mlmodel = std::fs::read_to_string(dl.path().join("MLmodel")).unwrap();
     assert!(mlmodel.contains("harness_mlp"), "{mlmodel}");
@@ -176,9 +186,11 @@ fn a_toml_config_trains_a_tree_in_one_epoch() {
         .unwrap();
     assert_eq!(history.len(), 1);
     let params = &runs[0].data.params;
-    assert!(params
-        .iter()
-        .any(|p| p.key == "model.n_estimators" && p.value == "25"));
+    assert!(
+        params
+            .iter()
+            .any(|p| p.key == "model.n_estimators" && p.value == "25")
+    );
     let files: Vec<String> = c
         .list_artifacts(&runs[0].info.artifact_uri, "")
         .unwrap()
@@ -203,16 +215,8 @@ fn bad_configs_are_refused_with_one_clear_error_and_nothing_logged() {
             "training:\n  learning_rate: -0.001\n",
             "`training.learning_rate`",
         ),
-        (
-            "split fractions",
-            "",
-            "not 1",
-        ),
-        (
-            "empty hidden sizes",
-            "",
-            "`model.hidden_sizes`",
-        ),
+        ("split fractions", "", "not 1"),
+        ("empty hidden sizes", "", "`model.hidden_sizes`"),
     ];
     for (what, extra, expected) in cases {
         let id = unique("exp-bad");
@@ -236,7 +240,11 @@ fn bad_configs_are_refused_with_one_clear_error_and_nothing_logged() {
         assert_eq!(out.status.code(), Some(2), "{what}: {stdout}\n{stderr}");
         assert!(stderr.contains(expected), "{what}: {stderr}");
         assert!(stderr.contains("bad.yaml"), "{what}: {stderr}");
-        assert_eq!(stderr.trim().lines().count(), 1, "{what}: one line: {stderr}");
+        assert_eq!(
+            stderr.trim().lines().count(),
+            1,
+            "{what}: one line: {stderr}"
+        );
         assert!(
             client().get_experiment_by_name(&id).unwrap().is_none(),
             "{what}: nothing may be logged"
@@ -254,4 +262,68 @@ fn print_defaults_prints_a_config_that_runs_as_is() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("learning_rate: 0.001"), "{text}");
     harness::experiments::ExperimentConfig::parse(&text, false, "defaults").unwrap();
+}
+
+/// `gate` on a model registered by a config run: the same model passes a low bar (exit 0) and
+/// fails a high one (exit 1), on the config's own test rows and on the homework's wine split;
+/// a bad option is a usage error (exit 2).
+#[test]
+fn gate_passes_and_fails_by_exit_code() {
+    let id = unique("exp-gate");
+    let model_name = format!("{id}-model");
+    let dir = tempfile::tempdir().unwrap();
+    // A stump: clearly better than chance on wine, clearly short of perfect.
+    let config = write(
+        dir.path(),
+        "stump.yaml",
+        &format!(
+            "experiment_name: {id}\ndata: {{dataset: wine}}\nmodel: {{architecture: decision_tree, max_depth: 1}}\nregister: {{name: {model_name}, alias: candidate}}\n"
+        ),
+    );
+    let out = harness(&["run", "--config", &config]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let (stdout, _) = text(&out);
+    let trained: f64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Final test accuracy: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(trained > 0.4 && trained < 0.9, "{stdout}");
+
+    let uri = format!("models:/{model_name}@candidate");
+    let pass = harness(&[
+        "gate", &uri, "--task", &config, "--metric", "accuracy", "--min", "0.4",
+    ]);
+    let (stdout, stderr) = text(&pass);
+    assert_eq!(pass.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Gate: passed"), "{stdout}");
+    // The gate scores the config's test rows as the run did: the same accuracy.
+    assert!(
+        stdout.contains(&format!("accuracy: {trained:.4} (min 0.4) ok")),
+        "{stdout}"
+    );
+
+    let fail = harness(&["gate", &uri, "--task", "wine", "--min", "0.95"]);
+    let (stdout, stderr) = text(&fail);
+    assert_eq!(fail.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("FAILED"), "{stdout}");
+
+    let slow = harness(&[
+        "gate",
+        &uri,
+        "--task",
+        "wine",
+        "--min",
+        "0.1",
+        "--max-latency-ms",
+        "0",
+    ]);
+    assert_eq!(slow.status.code(), Some(1), "{:?}", text(&slow));
+    assert!(text(&slow).0.contains("latency:"), "{:?}", text(&slow));
+
+    let usage = harness(&["gate", &uri, "--task", "wine", "--min", "-1"]);
+    assert_eq!(usage.status.code(), Some(2), "{:?}", text(&usage));
+    let usage = harness(&["gate", "not-a-uri", "--task", "wine"]);
+    assert_eq!(usage.status.code(), Some(2), "{:?}", text(&usage));
 }

@@ -3,6 +3,7 @@
 
 pub(crate) mod bench;
 pub(crate) mod check;
+pub(crate) mod gate;
 pub(crate) mod grade;
 pub(crate) mod mlflow;
 pub(crate) mod run;

@@ -17,6 +17,7 @@ pub mod charts;
 pub mod config;
 pub mod dataset;
 mod error;
+mod gate;
 pub mod log;
 pub mod trainer;
 
@@ -24,6 +25,7 @@ use std::io::Write;
 
 pub use config::{DEFAULTS_YAML, ExperimentConfig};
 pub use error::{ConfigError, ExperimentError};
+pub use gate::{GateData, GateMetric, GateReport, GateSpec, gate, render as render_gate};
 pub use log::{ConfigFile, Logged};
 
 use crate::mlflow::MlflowClient;
