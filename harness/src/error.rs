@@ -29,8 +29,8 @@ pub enum Error {
     #[error(transparent)]
     Config(#[from] crate::experiments::ConfigError),
     /// `harness run --config`: the experiment failed after its config was accepted.
-    #[error("harness run --config: {0}")]
-    Experiment(#[from] crate::experiments::ExperimentError),
+    #[error("{0}")]
+    Experiment(Box<crate::experiments::ExperimentError>),
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
     #[error(transparent)]
@@ -47,6 +47,12 @@ pub enum Error {
     Bench(Box<crate::nn::NnError>),
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
+}
+
+impl From<crate::experiments::ExperimentError> for Error {
+    fn from(e: crate::experiments::ExperimentError) -> Self {
+        Error::Experiment(Box::new(e))
+    }
 }
 
 impl Error {

@@ -54,7 +54,8 @@ pub fn training_history(
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
         let (left, right) = root.split_horizontally(SIZE.0 / 2);
         let last = history.len().saturating_sub(1).max(1) as f64;
-        let panels: [(&DrawingArea<_, _>, &str, fn(&EpochRecord) -> (f64, f64)); 2] = [
+        type Pick = fn(&EpochRecord) -> (f64, f64);
+        let panels: [(&DrawingArea<_, _>, &str, Pick); 2] = [
             (&left, "Loss", |r| (r.train_loss, r.val_loss)),
             (&right, "Accuracy", |r| (r.train_accuracy, r.val_accuracy)),
         ];

@@ -37,7 +37,7 @@ pub enum ExperimentError {
     Mlflow {
         what: String,
         #[source]
-        source: crate::mlflow::MlflowError,
+        source: Box<crate::mlflow::MlflowError>,
     },
     #[error("{what}: {source}")]
     Io {
@@ -59,5 +59,8 @@ pub(crate) fn at(
     what: impl Into<String>,
 ) -> impl FnOnce(crate::mlflow::MlflowError) -> ExperimentError {
     let what = what.into();
-    move |source| ExperimentError::Mlflow { what, source }
+    move |source| ExperimentError::Mlflow {
+        what,
+        source: Box::new(source),
+    }
 }
