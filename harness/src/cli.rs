@@ -65,6 +65,9 @@ pub(crate) enum Command {
     /// rows, and exit 1 when a threshold does not hold
     #[command(after_help = GATE_EXIT_CODES)]
     Gate(GateArgs),
+    /// A hyperparameter grid over an experiment config: one child run per trial under a parent
+    /// run named after the sweep; a rerun keeps finished trials
+    Sweep(SweepArgs),
     /// Measure things (training throughput)
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -278,6 +281,21 @@ pub(crate) struct GateArgs {
     /// Fail (exit 1) when predicting one row takes longer than this on average
     #[arg(long, value_name = "N")]
     pub max_latency_ms: Option<f64>,
+
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SweepArgs {
+    /// The sweep file: an experiment config (see `harness run --print-defaults`) with a
+    /// `sweep:` section (strategy, metric, goal, parameters)
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// Trials trained side by side [default: the number of CPUs]
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
 
     #[command(flatten)]
     pub(crate) server: ServerArgs,

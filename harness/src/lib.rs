@@ -71,6 +71,12 @@ pub fn run(settings: settings::Settings) -> Result<std::process::ExitCode, Error
             server,
         } => commands::run::run_config(config, config_file, server, s.quiet, &mut out),
         Action::Gate { spec, server } => commands::gate::gate(spec, server, s.quiet, &mut out),
+        Action::Sweep {
+            plan,
+            config_file,
+            jobs,
+            server,
+        } => commands::sweep::sweep(plan, config_file, *jobs, server, s.quiet, &mut out),
         Action::PrintDefaults => commands::run::print_defaults(&mut out),
         Action::BenchTrain { epochs, engine } => {
             commands::bench::train(*epochs, *engine, s.quiet, &mut out)

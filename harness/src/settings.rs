@@ -71,6 +71,13 @@ pub(crate) enum Action {
         spec: Box<crate::experiments::GateSpec>,
         server: ServerTarget,
     },
+    /// `harness sweep`.
+    Sweep {
+        plan: Box<crate::experiments::sweep::SweepPlan>,
+        config_file: crate::experiments::ConfigFile,
+        jobs: usize,
+        server: ServerTarget,
+    },
     /// `harness run --print-defaults`.
     PrintDefaults,
     /// `harness bench train`.
@@ -207,6 +214,29 @@ impl Settings {
                         },
                         min: args.min,
                         max_latency_ms: args.max_latency_ms,
+                    }),
+                    server: server_target(&args.server, &home, &python)?,
+                }
+            }
+            Command::Sweep(args) => {
+                if args.jobs == Some(0) {
+                    return Err(Error::Usage("--jobs must be at least 1".into()));
+                }
+                let plan = crate::experiments::sweep::SweepPlan::load(&args.config)?;
+                let bytes = std::fs::read(&args.config).map_err(|e| {
+                    Error::Usage(format!("--config {}: {e}", args.config.display()))
+                })?;
+                Action::Sweep {
+                    plan: Box::new(plan),
+                    config_file: crate::experiments::ConfigFile {
+                        name: args.config.file_name().map_or_else(
+                            || "sweep.yaml".into(),
+                            |n| n.to_string_lossy().into_owned(),
+                        ),
+                        bytes,
+                    },
+                    jobs: args.jobs.unwrap_or_else(|| {
+                        std::thread::available_parallelism().map_or(1, usize::from)
                     }),
                     server: server_target(&args.server, &home, &python)?,
                 }

@@ -449,3 +449,175 @@ fn the_ci_template_passes_actionlint() {
         assert!(stdout.contains(expected), "{mutation}: {stdout}");
     }
 }
+
+fn sweep_file(dir: &Path, name: &str, experiment: &str) -> String {
+    write(
+        dir,
+        name,
+        &format!(
+            "experiment_name: {experiment}
+seed: 7
+data: {{dataset: wine}}
+model: {{architecture: decision_tree}}
+sweep:
+  strategy: grid
+  metric: val_accuracy
+  goal: maximize
+  parameters:
+    model.max_depth: [1, 2, 3]
+    model.min_samples_leaf: [1, 5, 20]
+    model.max_features: [sqrt, all]
+"
+        ),
+    )
+}
+
+/// Trial key → (run id, score, is_best) of a sweep's children, and the parent run.
+fn sweep_state(
+    experiment: &str,
+) -> (
+    harness::mlflow::Run,
+    std::collections::BTreeMap<String, (String, f64, String)>,
+) {
+    let c = client();
+    let exp = c.get_experiment_by_name(experiment).unwrap().unwrap();
+    let runs = c
+        .search_runs(&RunSearch {
+            experiment_ids: vec![exp.experiment_id],
+            run_view_type: ViewType::All,
+            ..Default::default()
+        })
+        .unwrap();
+    let tag = |r: &harness::mlflow::Run, k: &str| {
+        r.data
+            .tags
+            .iter()
+            .find(|t| t.key == k)
+            .map(|t| t.value.clone())
+    };
+    let parents: Vec<_> = runs
+        .iter()
+        .filter(|r| tag(r, "harness.sweep").is_some())
+        .collect();
+    assert_eq!(parents.len(), 1, "one parent run");
+    let parent = parents[0].clone();
+    let mut children = std::collections::BTreeMap::new();
+    for r in runs.iter().filter(|r| tag(r, "harness.sweep").is_none()) {
+        assert_eq!(
+            tag(r, "mlflow.parentRunId").as_deref(),
+            Some(parent.info.run_id.as_str())
+        );
+        let score = c.get_metric_history(&r.info.run_id, "sweep_score").unwrap()[0].value;
+        let key = tag(r, "harness.trial").unwrap();
+        let previous = children.insert(
+            key,
+            (
+                r.info.run_id.clone(),
+                score,
+                tag(r, "is_best").unwrap_or_default(),
+            ),
+        );
+        assert!(previous.is_none(), "a trial logged twice");
+    }
+    (parent, children)
+}
+
+/// The 18-trial grid: one parent, 18 children, `is_best` on the true best, a rerun trains
+/// nothing, and `--jobs 1` gives what `--jobs 2` gave.
+#[test]
+fn a_grid_sweep_nests_marks_the_best_resumes_and_ignores_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = unique("exp-sweep");
+    let file = sweep_file(dir.path(), "sweep.yaml", &id);
+    let out = harness(&["sweep", "--config", &file, "--jobs", "2"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("18 trials, 18 trained now, 0 kept"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Best params: model.max_depth="), "{stdout}");
+
+    let (parent, children) = sweep_state(&id);
+    assert_eq!(parent.info.run_name, format!("{id}-sweep"));
+    assert_eq!(children.len(), 18);
+    let top = children
+        .values()
+        .map(|(_, s, _)| *s)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let best: Vec<_> = children.values().filter(|(_, _, b)| b == "true").collect();
+    assert_eq!(best.len(), 1, "exactly one is_best=true");
+    assert_eq!(best[0].1, top, "is_best is on the highest val_accuracy");
+    let ptag = |k: &str| {
+        parent
+            .data
+            .tags
+            .iter()
+            .find(|t| t.key == k)
+            .map(|t| t.value.clone())
+    };
+    assert_eq!(ptag("best_run_id").as_deref(), Some(best[0].0.as_str()));
+    assert!(ptag("best.model.max_depth").is_some());
+    assert!(
+        parent
+            .data
+            .params
+            .iter()
+            .any(|p| p.key == "sweep.parameters.model.max_depth" && p.value == "[1,2,3]"),
+        "{:?}",
+        parent.data.params
+    );
+    let c = client();
+    let best_value = c
+        .get_metric_history(&parent.info.run_id, "best_val_accuracy")
+        .unwrap();
+    assert_eq!(best_value[0].value, top);
+    // Printed best first.
+    assert!(
+        stdout.contains(&format!("Best val_accuracy: {top:.4} (run {})", best[0].0)),
+        "{stdout}"
+    );
+
+    // Resume: nothing is trained again, nothing is logged twice.
+    let again = harness(&["sweep", "--config", &file, "--jobs", "1"]);
+    let (stdout, stderr) = text(&again);
+    assert!(again.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("18 trials, 0 trained now, 18 kept"),
+        "{stdout}"
+    );
+    let (parent_again, children_again) = sweep_state(&id);
+    assert_eq!(parent_again.info.run_id, parent.info.run_id);
+    assert_eq!(children_again, children);
+
+    // The same grid at --jobs 1 in another experiment: the same score for every trial.
+    let id1 = unique("exp-sweep-j1");
+    let file1 = sweep_file(dir.path(), "sweep1.yaml", &id1);
+    let serial = harness(&["sweep", "--config", &file1, "--jobs", "1"]);
+    assert!(serial.status.success(), "{:?}", text(&serial));
+    let (_, serial_children) = sweep_state(&id1);
+    let scores = |m: &std::collections::BTreeMap<String, (String, f64, String)>| {
+        m.iter()
+            .map(|(k, (_, s, b))| (k.clone(), *s, b.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(scores(&serial_children), scores(&children));
+}
+
+#[test]
+fn an_empty_grid_is_refused_and_logs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = unique("exp-sweep-empty");
+    let file = write(
+        dir.path(),
+        "empty.yaml",
+        &format!(
+            "experiment_name: {id}\ndata: {{dataset: wine}}\nmodel: {{architecture: decision_tree}}\nsweep: {{strategy: grid, metric: val_accuracy, goal: maximize, parameters: {{}}}}\n"
+        ),
+    );
+    let out = harness(&["sweep", "--config", &file]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`sweep.parameters`"), "{stderr}");
+    assert!(client().get_experiment_by_name(&id).unwrap().is_none());
+}

@@ -7,3 +7,4 @@ pub(crate) mod gate;
 pub(crate) mod grade;
 pub(crate) mod mlflow;
 pub(crate) mod run;
+pub(crate) mod sweep;

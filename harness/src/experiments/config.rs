@@ -248,9 +248,50 @@ impl ExperimentConfig {
         Ok(config)
     }
 
+    /// This config with `overrides` (`training.learning_rate` → 0.01) applied and checked like
+    /// a config file: an unknown key or a bad value is refused with its path.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the key.
+    pub(crate) fn with_overrides(
+        &self,
+        overrides: &[(String, serde_json::Value)],
+        origin: &str,
+    ) -> Result<Self, ConfigError> {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        for (path, v) in overrides {
+            let mut node = &mut value;
+            let parts: Vec<&str> = path.split('.').collect();
+            for (i, part) in parts.iter().enumerate() {
+                let serde_json::Value::Object(map) = node else {
+                    return Err(ConfigError::Invalid {
+                        origin: origin.to_owned(),
+                        key: path.clone(),
+                        message: "is not a key of the config".into(),
+                    });
+                };
+                if i + 1 == parts.len() {
+                    map.insert((*part).to_owned(), v.clone());
+                    break;
+                }
+                node = map
+                    .entry((*part).to_owned())
+                    .or_insert_with(|| serde_json::Value::Object(Default::default()));
+            }
+        }
+        let config: ExperimentConfig =
+            serde_path_to_error::deserialize(value).map_err(|e| ConfigError::Parse {
+                origin: origin.to_owned(),
+                key: e.path().to_string(),
+                message: e.inner().to_string(),
+            })?;
+        config.validate(origin)?;
+        Ok(config)
+    }
+
     /// A CSV path in `data.dataset` is relative to the config file, as a user reading the file
     /// expects.
-    fn relative_to(mut self, dir: &Path) -> Self {
+    pub(crate) fn relative_to(mut self, dir: &Path) -> Self {
         if let DataSource::Csv { path, .. } = self.source()
             && path.is_relative()
             && !dir.as_os_str().is_empty()

@@ -57,6 +57,7 @@ pub fn log(
     table: &Table,
     trained: &Trained,
     charts: [(&str, Vec<u8>); 2],
+    extra_tags: &[KeyValue],
 ) -> Result<Logged, ExperimentError> {
     let experiment_id = client
         .get_or_create_experiment(&config.experiment_name)
@@ -69,12 +70,15 @@ pub fn log(
             experiment_id: experiment_id.clone(),
             run_name: Some(config.run_name()),
             start_time: None,
-            tags: vec![
+            tags: [
                 KeyValue::new("mlflow.source.name", "harness run --config"),
                 KeyValue::new("mlflow.source.type", "LOCAL"),
                 KeyValue::new("harness.version", crate::version::VERSION),
                 KeyValue::new("harness.dataset_sha256", &table.digest),
-            ],
+            ]
+            .into_iter()
+            .chain(extra_tags.iter().cloned())
+            .collect(),
         })
         .map_err(at("creating the run"))?;
     let run_id = run.info.run_id.clone();

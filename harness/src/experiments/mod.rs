@@ -19,6 +19,7 @@ pub mod dataset;
 mod error;
 mod gate;
 pub mod log;
+pub mod sweep;
 pub mod trainer;
 
 use std::io::Write;
@@ -51,6 +52,18 @@ pub fn run(
 ) -> Result<ExperimentSummary, ExperimentError> {
     progress.set_message(format!("loading {}", config.data.dataset));
     let table = dataset::load(&config.source())?;
+    run_on(client, config, config_file, &table, &[], progress)
+}
+
+/// [`run`] on loaded data, with extra run tags (a sweep's trials).
+pub(crate) fn run_on(
+    client: &MlflowClient,
+    config: &ExperimentConfig,
+    config_file: &ConfigFile,
+    table: &dataset::Table,
+    extra_tags: &[crate::mlflow::KeyValue],
+    progress: &Progress,
+) -> Result<ExperimentSummary, ExperimentError> {
     let split = dataset::split(table.n_rows(), &config.data, config.split_seed())?;
     progress.set_message(format!(
         "training {} on {} rows",
@@ -72,6 +85,7 @@ pub fn run(
             ("training_history.png", history),
             ("confusion_matrix.png", confusion),
         ],
+        extra_tags,
     )?;
     Ok(ExperimentSummary {
         rows: (split.train.len(), split.val.len(), split.test.len()),

@@ -1,0 +1,582 @@
+//! `harness sweep --config SWEEP.yaml` (exercise 4): a grid over `sweep.parameters`, each trial
+//! a child run (`mlflow.parentRunId`) of one parent run named after the sweep, trials side by
+//! side on `--jobs` threads, finished trials kept on a rerun, the best child tagged
+//! `is_best=true` and recorded on the parent.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use super::config::ExperimentConfig;
+use super::error::{ConfigError, ExperimentError, at};
+use super::log::ConfigFile;
+use super::trainer::Trained;
+use crate::mlflow::{KeyValue, Metric, MlflowClient, NewRun, RunSearch, RunStatus, now_ms};
+use crate::progress::Progress;
+
+/// Tag of a sweep's parent run: the sweep's name.
+pub const SWEEP_TAG: &str = "harness.sweep";
+/// Tag of a trial's child run: its overrides as canonical JSON (what resuming matches on).
+pub const TRIAL_TAG: &str = "harness.trial";
+/// Metric every trial logs: its value of the sweep's `metric`.
+pub const SCORE_METRIC: &str = "sweep_score";
+
+/// The `sweep:` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSection {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub strategy: Strategy,
+    /// `val_accuracy` (the kept epoch's), `val_loss`, `test_accuracy` or `test_loss`.
+    pub metric: String,
+    pub goal: Goal,
+    /// Config key (dotted) → the values to try, in the file's order.
+    pub parameters: serde_yaml_ng::Mapping,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    Grid,
+    Random,
+    Tpe,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Goal {
+    Maximize,
+    Minimize,
+}
+
+/// A sweep file: an experiment config plus its `sweep:` section, and the trials it expands to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepPlan {
+    pub name: String,
+    pub base: ExperimentConfig,
+    pub section: SweepSection,
+    /// One config per grid point, in grid order (the first parameter varies slowest).
+    pub trials: Vec<Trial>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trial {
+    pub index: usize,
+    pub overrides: Vec<(String, serde_json::Value)>,
+    pub config: ExperimentConfig,
+}
+
+impl Trial {
+    /// The overrides as canonical JSON: the trial's identity across reruns.
+    pub fn key(&self) -> String {
+        let map: BTreeMap<&str, &serde_json::Value> = self
+            .overrides
+            .iter()
+            .map(|(k, v)| (k.as_str(), v))
+            .collect();
+        serde_json::to_string(&map).unwrap_or_default()
+    }
+}
+
+const METRICS: [&str; 4] = ["val_accuracy", "val_loss", "test_accuracy", "test_loss"];
+
+impl SweepPlan {
+    /// Reads a sweep file and checks every trial's config before anything is logged.
+    ///
+    /// # Errors
+    /// [`ConfigError`] with the key path.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            origin: origin.clone(),
+            key: key.to_owned(),
+            message,
+        };
+        let mut doc: serde_yaml_ng::Mapping =
+            serde_yaml_ng::from_str(&text).map_err(|e| invalid("<document>", e.to_string()))?;
+        let section = doc
+            .remove("sweep")
+            .ok_or_else(|| invalid("sweep", "a sweep file needs a `sweep:` section".into()))?;
+        let section: SweepSection =
+            serde_path_to_error::deserialize(section).map_err(|e| ConfigError::Parse {
+                origin: origin.clone(),
+                key: format!("sweep.{}", e.path()),
+                message: e.inner().to_string(),
+            })?;
+        let rest = serde_yaml_ng::to_string(&doc).unwrap_or_default();
+        let base = ExperimentConfig::parse(&rest, false, &origin)?;
+        let base = base.relative_to(path.parent().unwrap_or(Path::new("")));
+        if section.strategy != Strategy::Grid {
+            return Err(invalid(
+                "sweep.strategy",
+                "only `grid` is supported yet (random and tpe are not)".into(),
+            ));
+        }
+        if !METRICS.contains(&section.metric.as_str()) {
+            return Err(invalid(
+                "sweep.metric",
+                format!("`{}` is not one of {}", section.metric, METRICS.join(", ")),
+            ));
+        }
+        if section.parameters.is_empty() {
+            return Err(invalid(
+                "sweep.parameters",
+                "the grid is empty: list at least one parameter".into(),
+            ));
+        }
+        let mut axes = Vec::new();
+        for (key, values) in &section.parameters {
+            let key = key.as_str().unwrap_or_default().to_owned();
+            let values = serde_json::to_value(values).unwrap_or_default();
+            let values = values.as_array().filter(|v| !v.is_empty()).ok_or_else(|| {
+                invalid(
+                    &format!("sweep.parameters.{key}"),
+                    "must be a non-empty list of values".into(),
+                )
+            })?;
+            axes.push((key.clone(), values.clone()));
+        }
+        let mut trials = Vec::new();
+        let total: usize = axes.iter().map(|(_, v)| v.len()).product();
+        for index in 0..total {
+            // Mixed radix, the last axis fastest (itertools.product's order).
+            let mut rest = index;
+            let mut overrides = vec![(String::new(), serde_json::Value::Null); axes.len()];
+            for (slot, (key, values)) in axes.iter().enumerate().rev() {
+                overrides[slot] = (key.clone(), values[rest % values.len()].clone());
+                rest /= values.len();
+            }
+            let mut config = base.with_overrides(&overrides, &origin)?;
+            config.register = None;
+            config.run_name = Some(format!("trial-{:03}", index + 1));
+            trials.push(Trial {
+                index,
+                overrides,
+                config,
+            });
+        }
+        let name = section
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{}-sweep", base.experiment_name));
+        Ok(SweepPlan {
+            name,
+            base,
+            section,
+            trials,
+        })
+    }
+
+    /// A trial's score on the sweep's metric.
+    fn score(&self, t: &Trained) -> f64 {
+        let best = &t.history[t.best_epoch];
+        match self.section.metric.as_str() {
+            "val_loss" => best.val_loss,
+            "test_accuracy" => t.test.accuracy,
+            "test_loss" => t.test.loss,
+            _ => best.val_accuracy,
+        }
+    }
+
+    /// Is `a` better than `b`?
+    fn better(&self, a: f64, b: f64) -> bool {
+        match self.section.goal {
+            Goal::Maximize => a > b,
+            Goal::Minimize => a < b,
+        }
+    }
+}
+
+/// One trial's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialResult {
+    pub index: usize,
+    pub run_id: String,
+    pub overrides: Vec<(String, serde_json::Value)>,
+    pub score: f64,
+    /// Trained by an earlier run of the sweep.
+    pub resumed: bool,
+}
+
+/// What the sweep did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepSummary {
+    pub name: String,
+    pub parent_run_id: String,
+    pub metric: String,
+    /// Sorted best first.
+    pub results: Vec<TrialResult>,
+    pub trained: usize,
+    pub resumed: usize,
+}
+
+/// Runs (or resumes) the sweep.
+///
+/// # Errors
+/// [`ExperimentError`] naming the step; finished trials stay logged.
+pub fn run(
+    client: &MlflowClient,
+    plan: &SweepPlan,
+    config_file: &ConfigFile,
+    jobs: usize,
+    progress: &Progress,
+) -> Result<SweepSummary, ExperimentError> {
+    let experiment_id = client
+        .get_or_create_experiment(&plan.base.experiment_name)
+        .map_err(at(format!(
+            "creating experiment `{}`",
+            plan.base.experiment_name
+        )))?;
+    let runs = client
+        .search_runs(&RunSearch {
+            experiment_ids: vec![experiment_id.clone()],
+            ..Default::default()
+        })
+        .map_err(at("listing the experiment's runs"))?;
+    let parent = runs.iter().find(|r| {
+        r.data
+            .tags
+            .iter()
+            .any(|t| t.key == SWEEP_TAG && t.value == plan.name)
+    });
+    let parent_run_id = match parent {
+        Some(p) => {
+            client
+                .update_run(&p.info.run_id, RunStatus::Running, None)
+                .map_err(at("reopening the sweep's parent run"))?;
+            p.info.run_id.clone()
+        }
+        None => {
+            let run = client
+                .create_run(&NewRun {
+                    experiment_id: experiment_id.clone(),
+                    run_name: Some(plan.name.clone()),
+                    start_time: None,
+                    tags: vec![
+                        KeyValue::new(SWEEP_TAG, &plan.name),
+                        KeyValue::new("mlflow.source.name", "harness sweep"),
+                    ],
+                })
+                .map_err(at("creating the sweep's parent run"))?;
+            let mut params = vec![
+                KeyValue::new("sweep.strategy", "grid"),
+                KeyValue::new("sweep.metric", &plan.section.metric),
+                KeyValue::new(
+                    "sweep.goal",
+                    match plan.section.goal {
+                        Goal::Maximize => "maximize",
+                        Goal::Minimize => "minimize",
+                    },
+                ),
+                KeyValue::new("sweep.trials", plan.trials.len().to_string()),
+            ];
+            for (k, v) in &plan.section.parameters {
+                params.push(KeyValue::new(
+                    format!("sweep.parameters.{}", k.as_str().unwrap_or_default()),
+                    serde_json::to_value(v).unwrap_or_default().to_string(),
+                ));
+            }
+            client
+                .log_batch(&run.info.run_id, &[], &params, &[])
+                .map_err(at("logging the search space"))?;
+            run.info.run_id
+        }
+    };
+    crate::reference::interrupt::opened(client, &parent_run_id);
+
+    // Finished children of this parent, by trial key.
+    let mut done: BTreeMap<String, (String, f64)> = BTreeMap::new();
+    for r in &runs {
+        let tag = |k: &str| {
+            r.data
+                .tags
+                .iter()
+                .find(|t| t.key == k)
+                .map(|t| t.value.clone())
+        };
+        if tag("mlflow.parentRunId").as_deref() == Some(parent_run_id.as_str())
+            && r.info.status == RunStatus::Finished
+            && let Some(key) = tag(TRIAL_TAG)
+            && let Some(m) = r.data.metrics.iter().find(|m| m.key == SCORE_METRIC)
+        {
+            done.insert(key, (r.info.run_id.clone(), m.value));
+        }
+    }
+
+    let table = super::dataset::load(&plan.base.source())?;
+    progress.start_bar(plan.trials.len() as u64, "trials");
+    let results: Mutex<Vec<Option<TrialResult>>> = Mutex::new(vec![None; plan.trials.len()]);
+    let errors: Mutex<Vec<ExperimentError>> = Mutex::new(Vec::new());
+    let next = AtomicUsize::new(0);
+    let best_so_far: Mutex<Option<f64>> = Mutex::new(None);
+    let record = |r: TrialResult| {
+        let mut best = best_so_far.lock().unwrap_or_else(|e| e.into_inner());
+        if best.is_none_or(|b| plan.better(r.score, b)) {
+            *best = Some(r.score);
+        }
+        progress.set_message(format!(
+            "best {} {:.4}",
+            plan.section.metric,
+            best.unwrap_or(f64::NAN)
+        ));
+        progress.inc(1);
+        let index = r.index;
+        results.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(r);
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(trial) = plan.trials.get(i) else {
+                        break;
+                    };
+                    if !errors.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
+                        break;
+                    }
+                    if let Some((run_id, score)) = done.get(&trial.key()) {
+                        record(TrialResult {
+                            index: i,
+                            run_id: run_id.clone(),
+                            overrides: trial.overrides.clone(),
+                            score: *score,
+                            resumed: true,
+                        });
+                        continue;
+                    }
+                    let tags = [
+                        KeyValue::new("mlflow.parentRunId", &parent_run_id),
+                        KeyValue::new(TRIAL_TAG, trial.key()),
+                    ];
+                    let quiet = Progress::hidden();
+                    let outcome =
+                        super::run_on(client, &trial.config, config_file, &table, &tags, &quiet)
+                            .and_then(|s| {
+                                let score = plan.score(&s.trained);
+                                client
+                                    .log_metric(
+                                        &s.logged.run_id,
+                                        &Metric::new(SCORE_METRIC, score, now_ms(), 0),
+                                    )
+                                    .map_err(at("logging the trial's score"))?;
+                                Ok((s.logged.run_id, score))
+                            });
+                    match outcome {
+                        Ok((run_id, score)) => record(TrialResult {
+                            index: i,
+                            run_id,
+                            overrides: trial.overrides.clone(),
+                            score,
+                            resumed: false,
+                        }),
+                        Err(e) => errors.lock().unwrap_or_else(|e| e.into_inner()).push(e),
+                    }
+                }
+            });
+        }
+    });
+    progress.finish();
+    let finish_parent = |status| {
+        let _ = client.update_run(&parent_run_id, status, Some(now_ms()));
+        crate::reference::interrupt::ended(&parent_run_id);
+    };
+    if let Some(e) = errors.into_inner().unwrap_or_default().into_iter().next() {
+        finish_parent(RunStatus::Failed);
+        return Err(e);
+    }
+    let mut results: Vec<TrialResult> = results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect();
+    // Best first; equal scores in grid order.
+    results.sort_by(|a, b| {
+        let order = a.score.total_cmp(&b.score);
+        let order = match plan.section.goal {
+            Goal::Maximize => order.reverse(),
+            Goal::Minimize => order,
+        };
+        order.then(a.index.cmp(&b.index))
+    });
+    let best = results
+        .first()
+        .ok_or_else(|| ExperimentError::Train("no trial finished".into()))?;
+    for r in &results {
+        let value = if r.run_id == best.run_id {
+            "true"
+        } else {
+            "false"
+        };
+        client
+            .set_tag(&r.run_id, "is_best", value)
+            .map_err(at(format!("tagging trial {}", r.index + 1)))?;
+    }
+    let mut tags = vec![
+        KeyValue::new("best_run_id", &best.run_id),
+        KeyValue::new("best_trial", (best.index + 1).to_string()),
+    ];
+    for (k, v) in &best.overrides {
+        tags.push(KeyValue::new(format!("best.{k}"), value_text(v)));
+    }
+    client
+        .log_batch(
+            &parent_run_id,
+            &[Metric::new(
+                format!("best_{}", plan.section.metric),
+                best.score,
+                now_ms(),
+                0,
+            )],
+            &[],
+            &tags,
+        )
+        .map_err(at("recording the best trial on the parent run"))?;
+    finish_parent(RunStatus::Finished);
+    let resumed = results.iter().filter(|r| r.resumed).count();
+    Ok(SweepSummary {
+        name: plan.name.clone(),
+        parent_run_id,
+        metric: plan.section.metric.clone(),
+        trained: results.len() - resumed,
+        resumed,
+        results,
+    })
+}
+
+fn value_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The trials sorted by the metric, and the best.
+///
+/// # Errors
+/// When `out` cannot be written.
+pub fn render(s: &SweepSummary, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Sweep `{}` (parent run {}): {} trials, {} trained now, {} kept from an earlier run",
+        s.name,
+        s.parent_run_id,
+        s.results.len(),
+        s.trained,
+        s.resumed
+    )?;
+    let keys: Vec<&str> = s
+        .results
+        .first()
+        .map(|r| r.overrides.iter().map(|(k, _)| k.as_str()).collect())
+        .unwrap_or_default();
+    write!(out, "{:>5}  {:>12}", "trial", s.metric)?;
+    for k in &keys {
+        write!(out, "  {k}")?;
+    }
+    writeln!(out)?;
+    for r in &s.results {
+        write!(out, "{:>5}  {:>12.4}", r.index + 1, r.score)?;
+        for ((k, v), _) in r.overrides.iter().zip(&keys) {
+            write!(out, "  {:>w$}", value_text(v), w = k.len())?;
+        }
+        writeln!(out)?;
+    }
+    if let Some(best) = s.results.first() {
+        let params: Vec<String> = best
+            .overrides
+            .iter()
+            .map(|(k, v)| format!("{k}={}", value_text(v)))
+            .collect();
+        writeln!(out, "Best params: {}", params.join(", "))?;
+        writeln!(
+            out,
+            "Best {}: {:.4} (run {})",
+            s.metric, best.score, best.run_id
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(text: &str) -> Result<SweepPlan, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.yaml");
+        std::fs::write(&path, text).unwrap();
+        SweepPlan::load(&path)
+    }
+
+    const SEED_GRID: &str = "experiment_name: g
+seed: 7
+data: {dataset: mnist}
+model: {architecture: mlp, hidden_sizes: [128], dropout: 0.3}
+training: {num_epochs: 1, learning_rate: 0.001, batch_size: 32}
+sweep:
+  strategy: grid
+  metric: val_accuracy
+  goal: maximize
+  parameters:
+    training.learning_rate: [0.0001, 0.001, 0.01]
+    training.batch_size: [16, 32, 64]
+    model.dropout: [0.3, 0.5]
+";
+
+    #[test]
+    fn the_seeds_grid_expands_to_18_trials_in_product_order() {
+        let p = plan(SEED_GRID).unwrap();
+        assert_eq!(p.trials.len(), 18);
+        assert_eq!(p.name, "g-sweep");
+        let t = &p.trials[1];
+        assert_eq!(t.config.training.learning_rate, 0.0001);
+        assert_eq!(t.config.training.batch_size, 16);
+        assert_eq!(t.config.model.dropout, Some(0.5));
+        assert_eq!(p.trials[17].config.training.learning_rate, 0.01);
+        assert_eq!(p.trials[17].config.run_name.as_deref(), Some("trial-018"));
+        let keys: std::collections::BTreeSet<String> = p.trials.iter().map(Trial::key).collect();
+        assert_eq!(keys.len(), 18);
+    }
+
+    #[test]
+    fn bad_sweeps_are_refused_with_their_key() {
+        let e = plan(&SEED_GRID.replace(
+            "  parameters:\n    training.learning_rate: [0.0001, 0.001, 0.01]\n    training.batch_size: [16, 32, 64]\n    model.dropout: [0.3, 0.5]\n",
+            "  parameters: {}\n",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("`sweep.parameters`") && e.contains("empty"),
+            "{e}"
+        );
+        let e = plan(&SEED_GRID.replace("[0.3, 0.5]", "[]"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`sweep.parameters.model.dropout`"), "{e}");
+        let e = plan(&SEED_GRID.replace("[0.0001, 0.001, 0.01]", "[-0.1]"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`training.learning_rate`"), "{e}");
+        let e = plan(&SEED_GRID.replace("training.batch_size:", "training.batch:"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("training.batch"), "{e}");
+        let e = plan(&SEED_GRID.replace("strategy: grid", "strategy: tpe"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("not supported yet") || e.contains("only `grid`"),
+            "{e}"
+        );
+    }
+}
