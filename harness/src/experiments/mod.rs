@@ -70,7 +70,7 @@ pub(crate) fn run_on(
         config.model.architecture.name(),
         split.train.len()
     ));
-    let trained = trainer::train(config, &table, &split)?;
+    let trained = trainer::train(config, table, &split)?;
     progress.set_message("drawing charts");
     let history = charts::training_history(&trained.history, trained.best_epoch)?;
     let confusion = charts::confusion_matrix(&trained.test.confusion_matrix, &table.class_names)?;
@@ -79,7 +79,7 @@ pub(crate) fn run_on(
         client,
         config,
         config_file,
-        &table,
+        table,
         &trained,
         [
             ("training_history.png", history),
