@@ -227,10 +227,17 @@ impl ExperimentConfig {
 
     /// Parses config text; `origin` names it in errors.
     pub fn parse(text: &str, is_toml: bool, origin: &str) -> Result<Self, ConfigError> {
-        let parse_err = |key: String, message: String| ConfigError::Parse {
-            origin: origin.to_owned(),
-            key,
-            message,
+        let parse_err = |key: String, message: String| {
+            let message = if key == "sweep" {
+                "this is a sweep file: run it with `harness sweep --config`".to_owned()
+            } else {
+                message
+            };
+            ConfigError::Parse {
+                origin: origin.to_owned(),
+                key,
+                message,
+            }
         };
         let config: ExperimentConfig = if is_toml {
             let de = toml::Deserializer::parse(text)
@@ -617,6 +624,17 @@ mod tests {
         );
         let m = message("experiment_name: e\ndata: {dataset: x.csv}\nmodel: {architecture: mlp}\n");
         assert!(m.contains("`data.target`"), "{m}");
+    }
+
+    #[test]
+    fn a_sweep_file_given_to_run_points_at_sweep() {
+        let m = message(&format!(
+            "{MINIMAL}sweep: {{strategy: grid, metric: val_accuracy, goal: maximize, parameters: {{}}}}\n"
+        ));
+        assert!(
+            m.contains("`sweep`") && m.contains("harness sweep --config"),
+            "{m}"
+        );
     }
 
     #[test]
