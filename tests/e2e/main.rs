@@ -22,3 +22,4 @@ mod sources;
 mod sources_hostile;
 mod ta_review;
 mod tracking;
+mod zoomcamp_real_stores;

@@ -61,6 +61,7 @@ pub fn load(client: &MlflowClient, scope: &Scope) -> Result<Snapshot, MlflowErro
                 source_run_id: Some(m.info.source_run_id).filter(|s| !s.is_empty()),
                 status: Some(logged_model_status(m.info.status)),
                 tags: m.info.tags.into_iter().map(|t| (t.key, t.value)).collect(),
+                artifact: None,
             });
         }
     }
@@ -216,6 +217,7 @@ fn run(client: &MlflowClient, r: mlflow::Run) -> Result<Run, MlflowError> {
                 source_type: d.dataset.source_type,
             })
             .collect(),
+        artifacts: None,
     })
 }
 
