@@ -449,4 +449,57 @@ mod tests {
             ArtifactLocator::new(t.path()).summarize("/x/mlruns/2/abcd/artifacts/model");
         assert!(no_mlmodel.problem.unwrap().contains("no readable MLmodel"));
     }
+
+    fn fixture(rel: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures")
+            .join(rel)
+    }
+
+    #[test]
+    fn run_artefacts_are_listed_with_sizes_and_their_models_read() {
+        // A 3.x server store: models live under the experiment's `models/`, read as logged models.
+        let snap = load_submission(&fixture("submissions/perfect")).unwrap();
+        let with_model = snap
+            .logged_models
+            .iter()
+            .filter(|m| m.artifact.as_ref().is_some_and(|a| a.mlmodel.is_some()))
+            .count();
+        assert!(
+            with_model >= 6,
+            "{with_model} logged models with an MLmodel"
+        );
+        // A 2.x file store: the model is among the run's own artefacts.
+        let snap = load_submission(&fixture("real-stores/yongchein-2024-filestore")).unwrap();
+        let listed: Vec<&RunArtifacts> = snap
+            .runs
+            .iter()
+            .filter_map(|r| r.artifacts.as_ref())
+            .collect();
+        assert!(!listed.is_empty());
+        let models: Vec<&RunModel> = listed.iter().flat_map(|a| &a.models).collect();
+        assert!(
+            models.iter().any(|m| m.path == "models_mlflow"
+                && m.mlmodel
+                    .as_ref()
+                    .is_some_and(|s| s.flavors.contains(&"xgboost".to_string()))),
+            "{models:?}"
+        );
+        assert!(
+            listed
+                .iter()
+                .flat_map(|a| &a.files)
+                .all(|f| !f.path.starts_with('/'))
+        );
+        assert!(
+            listed
+                .iter()
+                .flat_map(|a| &a.files)
+                .any(|f| f.path.ends_with("MLmodel") && f.size > 0)
+        );
+        // A store whose artefacts were not handed in lists nothing, and says nothing false.
+        let snap =
+            load_submission(&fixture("real-stores/karimlulu-2022-stages/mlflow.db")).unwrap();
+        assert!(snap.runs.iter().all(|r| r.artifacts.is_none()));
+    }
 }
