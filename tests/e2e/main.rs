@@ -4,6 +4,7 @@
 mod artifacts;
 mod check_cli;
 mod corpus;
+mod exercise_tasks;
 mod failures;
 mod grade_cli;
 mod grading_fixtures;

@@ -19,6 +19,10 @@ pub struct RunFilter {
     pub finished: bool,
     #[serde(default)]
     pub level: RunLevel,
+    /// Only runs that logged every one of these params (`a|b`: either name), e.g. the runs of a
+    /// sweep are those that log its `dropout`, wherever the student put them.
+    #[serde(default)]
+    pub params: Vec<String>,
 }
 
 /// Parent runs have no `mlflow.parentRunId` tag; child runs have one.
@@ -168,7 +172,8 @@ impl BestRunCheck {
     }
 }
 
-/// What marks a run as the chosen one: a run tag (`tag`, optionally with `value`), or a
+/// What marks a run as the chosen one: a run tag (`tag`, optionally with `value`; a param of
+/// that name counts too, and without `value` any value but `false`/`0`/`no`), or a
 /// registered version of `model` (name or pattern; any model when absent), optionally only one
 /// in `stage` or carrying `alias` (either is accepted when both are given).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -8,9 +8,29 @@ use std::path::{Path, PathBuf};
 use super::{TaskError, TaskSpec};
 
 /// The task files as shipped, for use outside a checkout.
-const BUILTIN: [(&str, &str); 4] = [
+const BUILTIN: [(&str, &str); 9] = [
+    (
+        "day28-pipeline",
+        include_str!("../../../tasks/day28-pipeline.toml"),
+    ),
+    (
+        "day28-sweep",
+        include_str!("../../../tasks/day28-sweep.toml"),
+    ),
+    (
+        "day28-tracking",
+        include_str!("../../../tasks/day28-tracking.toml"),
+    ),
+    (
+        "day28-versioning",
+        include_str!("../../../tasks/day28-versioning.toml"),
+    ),
     ("mnist", include_str!("../../../tasks/mnist.toml")),
     ("overall", include_str!("../../../tasks/overall.toml")),
+    (
+        "registry-lab",
+        include_str!("../../../tasks/registry-lab.toml"),
+    ),
     ("wine", include_str!("../../../tasks/wine.toml")),
     (
         "zoomcamp-hw2",
@@ -165,7 +185,32 @@ mod tests {
             ["wine", "mnist", "overall"]
         );
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks");
-        assert_eq!(TaskSource::Dir(dir).resolve("all").unwrap(), all);
+        assert_eq!(TaskSource::Dir(dir.clone()).resolve("all").unwrap(), all);
+        // Every shipped file is built in, and a group selects its tasks from either source.
+        let every = TaskSpec::load_every(&dir).unwrap();
+        assert_eq!(every.len(), BUILTIN.len());
+        for source in [TaskSource::Builtin, TaskSource::Dir(dir)] {
+            let day28: Vec<String> = source
+                .resolve("day28")
+                .unwrap()
+                .into_iter()
+                .map(|t| t.id)
+                .collect();
+            assert_eq!(
+                day28,
+                [
+                    "day28-pipeline",
+                    "day28-sweep",
+                    "day28-tracking",
+                    "day28-versioning"
+                ]
+            );
+            assert_eq!(source.resolve("zoomcamp").unwrap()[0].id, "zoomcamp-hw2");
+            assert_eq!(
+                source.resolve("registry-lab").unwrap()[0].id,
+                "registry-lab"
+            );
+        }
     }
 
     #[test]

@@ -209,6 +209,7 @@ pub(super) fn registered(id: String, ctx: &Context<'_>, c: &RegisteredCheck) -> 
         (Some(name), _) => format!("registered model `{name}` is as asked"),
         (None, true) if wanted == "*" => "no registered model".to_string(),
         (None, true) => format!("no registered model `{wanted}`"),
+        (None, false) if wanted == "*" => "no registered model is as asked".to_string(),
         (None, false) => format!("no registered model `{wanted}` is as asked"),
     };
     CheckResult::new(id, ok_model.is_some(), message, evidence)

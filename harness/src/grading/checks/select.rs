@@ -73,7 +73,11 @@ pub(super) fn select<'a>(ctx: &Context<'a>, filter: &RunFilter) -> Selection<'a>
                 RunLevel::Parent => !is_child(r),
                 RunLevel::Child => is_child(r),
             };
-            if level_ok && (!filter.finished || r.status == "FINISHED") {
+            let params_ok = filter
+                .params
+                .iter()
+                .all(|p| super::identify::find_key(&r.params, p).is_some());
+            if level_ok && params_ok && (!filter.finished || r.status == "FINISHED") {
                 runs.push(r);
             }
         }
@@ -82,6 +86,10 @@ pub(super) fn select<'a>(ctx: &Context<'a>, filter: &RunFilter) -> Selection<'a>
     let mut how = Vec::new();
     if filter.finished {
         how.push("finished");
+    }
+    let with = format!("with params {}", filter.params.join(", "));
+    if !filter.params.is_empty() {
+        how.push(&with);
     }
     match filter.level {
         RunLevel::Any => {}
@@ -184,14 +192,19 @@ pub(super) fn marked(ctx: &Context<'_>, m: &Marker) -> (BTreeSet<String>, Vec<St
     let mut evidence = Vec::new();
     if let Some(tag) = &m.tag {
         for r in snap.runs.iter().filter(|r| r.lifecycle_stage != "deleted") {
-            let Some(v) = r.tags.get(tag) else { continue };
+            // A tag, or a param of that name: course code logs `is_best` either way.
+            let (kind, v) = match (r.tags.get(tag), r.params.get(tag)) {
+                (Some(v), _) => ("tag", v),
+                (None, Some(v)) => ("param", v),
+                (None, None) => continue,
+            };
             let hit = match &m.value {
                 Some(want) => v.trim().eq_ignore_ascii_case(want.trim()),
                 None => truthy(v),
             };
             if hit {
                 ids.insert(r.id.clone());
-                evidence.push(format!("{} has tag {tag}={v}", run_label(r)));
+                evidence.push(format!("{} has {kind} {tag}={v}", run_label(r)));
             }
         }
         return (ids, evidence);

@@ -55,10 +55,11 @@ pub(super) fn run_count(id: String, ctx: &Context<'_>, c: &RunCountCheck) -> Che
         Some(max) => format!("{}–{max}", c.min),
         None => format!("at least {}", c.min),
     };
+    let runs = if n == 1 { "run" } else { "runs" };
     CheckResult::new(
         id,
         ok,
-        format!("{n} runs ({wanted} wanted)"),
+        format!("{n} {runs} ({wanted} wanted)"),
         vec![sel.evidence],
     )
 }
@@ -331,7 +332,9 @@ pub(super) fn artifact(id: String, ctx: &Context<'_>, c: &ArtifactCheck) -> Chec
         &format!("artefact {}", c.path),
         |r| {
             let Some(a) = &r.artifacts else {
-                return Err("its artefact folder is not in the hand-in".into());
+                return Err(
+                    "no artefact folder in the hand-in (none logged, or not handed in)".into(),
+                );
             };
             let hits: Vec<_> = a
                 .files
@@ -398,7 +401,7 @@ pub(super) fn logged_model(id: String, ctx: &Context<'_>, c: &LoggedModelCheck) 
         let models = models_of(ctx, r);
         if models.is_empty() {
             return Err(match r.artifacts {
-                None => "no model found (its artefact folder is not in the hand-in)".into(),
+                None => "no model found (no artefact folder in the hand-in)".into(),
                 Some(_) => "no MLmodel among its artefacts".into(),
             });
         }
