@@ -15,7 +15,7 @@ pub struct Snapshot {
     /// Sorted by numeric id.
     pub(crate) experiments: Vec<Experiment>,
     /// Sorted by (experiment id, start time, run id).
-    pub(crate) runs: Vec<Run>,
+    pub runs: Vec<Run>,
     /// Sorted by name.
     pub(crate) registered_models: Vec<RegisteredModel>,
     /// Sorted by (name, version).
@@ -64,14 +64,14 @@ pub struct Run {
     /// What lies under the run's artefact folder; `None` when the source does not list run
     /// artefacts (a live server) or the folder is not in the hand-in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) artifacts: Option<RunArtifacts>,
+    pub artifacts: Option<RunArtifacts>,
 }
 
 /// A run's artefact folder as found in a hand-in.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunArtifacts {
-    /// The folder, relative to the submission root.
-    pub(crate) location: String,
+    /// The folder, relative to the submission root (a URI when a server listed it).
+    pub location: String,
     /// Files under it, sorted by path.
     pub(crate) files: Vec<ArtifactFile>,
     /// Every `MLmodel` under it: the folder it is in (relative to the run's artefacts) and what
@@ -209,9 +209,9 @@ pub struct LoggedModel {
     pub source_run_id: Option<String>,
     pub status: Option<String>,
     pub tags: BTreeMap<String, String>,
-    /// What was found at `artifact_location` (stores read from disk only).
+    /// What was found at `artifact_location`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) artifact: Option<ArtifactSummary>,
+    pub artifact: Option<ArtifactSummary>,
 }
 
 /// The artefact behind a model version: found or not, and why.

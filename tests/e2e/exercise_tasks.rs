@@ -38,7 +38,7 @@ fn summary(g: &Graded) -> String {
     s
 }
 
-fn task_points<'g>(g: &'g Graded) -> Vec<(&'g str, u32, u32)> {
+fn task_points(g: &Graded) -> Vec<(&str, u32, u32)> {
     g.grade
         .tasks
         .iter()

@@ -298,7 +298,8 @@ impl ArtifactLocator {
             }
             out.files.push(ArtifactFile { path, size });
         }
-        Some(out)
+        // An empty folder is no artefacts, as a server that lists nothing says.
+        (!out.files.is_empty()).then_some(out)
     }
 
     /// Fills every model version's artefact summary from its source, resolving `models:/m-…`

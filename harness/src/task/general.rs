@@ -23,6 +23,10 @@ pub struct RunFilter {
     /// sweep are those that log its `dropout`, wherever the student put them.
     #[serde(default)]
     pub params: Vec<String>,
+    /// Only runs that logged a finite value of every one of these metrics (`a|b`: either name):
+    /// a homework's trials found by what they logged when the student renamed the experiment.
+    #[serde(default)]
+    pub metrics: Vec<String>,
 }
 
 /// Parent runs have no `mlflow.parentRunId` tag; child runs have one.

@@ -276,7 +276,8 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("iris") && err.contains("mnist, overall, wine"),
+            err.contains("iris")
+                && err.contains("mnist, overall, registry-lab, wine, zoomcamp-hw2"),
             "{err}"
         );
     }

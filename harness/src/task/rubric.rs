@@ -396,7 +396,13 @@ impl CheckSpec {
 
     /// The argument that tells two general checks of one kind apart in results.
     fn general_argument(&self) -> Option<String> {
-        let exp = |r: &RunFilter| r.experiment.clone();
+        // The experiment tells runs apart, else what the runs are chosen by.
+        let exp = |r: &RunFilter| match r.experiment.as_deref() {
+            Some(e) if e != "*" => Some(e.to_string()),
+            e if !r.metrics.is_empty() => Some(r.metrics.join(",")).or(e.map(str::to_string)),
+            e if !r.params.is_empty() => Some(r.params.join(",")).or(e.map(str::to_string)),
+            e => e.map(str::to_string),
+        };
         match self {
             Self::Experiment(c) => Some(c.name.clone()),
             Self::RunCount(c) => exp(&c.runs),

@@ -77,7 +77,10 @@ pub(super) fn select<'a>(ctx: &Context<'a>, filter: &RunFilter) -> Selection<'a>
                 .params
                 .iter()
                 .all(|p| super::identify::find_key(&r.params, p).is_some());
-            if level_ok && params_ok && (!filter.finished || r.status == "FINISHED") {
+            let metrics_ok = filter.metrics.iter().all(|m| {
+                super::identify::find_key(&r.metrics, m).is_some_and(|(_, v)| v.is_finite())
+            });
+            if level_ok && params_ok && metrics_ok && (!filter.finished || r.status == "FINISHED") {
                 runs.push(r);
             }
         }
@@ -90,6 +93,10 @@ pub(super) fn select<'a>(ctx: &Context<'a>, filter: &RunFilter) -> Selection<'a>
     let with = format!("with params {}", filter.params.join(", "));
     if !filter.params.is_empty() {
         how.push(&with);
+    }
+    let logged = format!("with metrics {}", filter.metrics.join(", "));
+    if !filter.metrics.is_empty() {
+        how.push(&logged);
     }
     match filter.level {
         RunLevel::Any => {}

@@ -38,6 +38,7 @@ pub(super) fn experiment(id: String, ctx: &Context<'_>, c: &ExperimentCheck) -> 
     let message = match (found.is_empty(), ok) {
         (true, _) => format!("no experiment named `{}`", c.name),
         (false, true) => format!("experiment `{}` exists", c.name),
+        (false, false) if c.min_runs <= 1 => format!("experiment `{}` holds no runs", c.name),
         (false, false) => format!(
             "experiment `{}` holds fewer than {} runs",
             c.name, c.min_runs
@@ -332,9 +333,7 @@ pub(super) fn artifact(id: String, ctx: &Context<'_>, c: &ArtifactCheck) -> Chec
         &format!("artefact {}", c.path),
         |r| {
             let Some(a) = &r.artifacts else {
-                return Err(
-                    "no artefact folder in the hand-in (none logged, or not handed in)".into(),
-                );
+                return Err(unlisted(ctx));
             };
             let hits: Vec<_> = a
                 .files
@@ -348,6 +347,18 @@ pub(super) fn artifact(id: String, ctx: &Context<'_>, c: &ArtifactCheck) -> Chec
             }
         },
     )
+}
+
+/// Why a run has no artefact listing, in the words of where it was read from.
+fn unlisted(ctx: &Context<'_>) -> String {
+    let origin = &ctx.snapshot.origin;
+    if origin.starts_with("sqlite:") || origin.starts_with("mlruns:") {
+        "no artefact folder in the hand-in (none logged, or not handed in)".into()
+    } else {
+        "the tracking server lists no artefacts for this run (none logged, or kept at a path \
+         on the server's own machine: grade the store folder then)"
+            .into()
+    }
 }
 
 /// The models a run logged: `MLmodel` files among its artefacts, and 3.x logged models.
@@ -401,7 +412,7 @@ pub(super) fn logged_model(id: String, ctx: &Context<'_>, c: &LoggedModelCheck) 
         let models = models_of(ctx, r);
         if models.is_empty() {
             return Err(match r.artifacts {
-                None => "no model found (no artefact folder in the hand-in)".into(),
+                None => format!("no model found ({})", unlisted(ctx)),
                 Some(_) => "no MLmodel among its artefacts".into(),
             });
         }
