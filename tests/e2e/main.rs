@@ -6,6 +6,7 @@ mod check_cli;
 mod corpus;
 mod exercise_tasks;
 mod failures;
+mod general_checks_server;
 mod grade_cli;
 mod grading_fixtures;
 mod grading_snapshots;

@@ -139,6 +139,15 @@ impl TaskSpec {
         self.rubric.iter().map(|i| i.points).sum()
     }
 
+    /// Whether a check names experiments or models of its own (the general vocabulary): then
+    /// a server is read whole, not only the task's `experiment` and `registered_model`.
+    pub(crate) fn reads_whole_server(&self) -> bool {
+        self.rubric
+            .iter()
+            .flat_map(|i| &i.checks)
+            .any(CheckSpec::is_general)
+    }
+
     /// The rubric items a TA scores in part or whole: (item, the weights of its manual checks).
     pub(crate) fn manual_items(&self) -> impl Iterator<Item = (&RubricItem, u32)> {
         self.rubric.iter().filter_map(|i| {
