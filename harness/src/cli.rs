@@ -100,7 +100,8 @@ pub(crate) enum EngineArg {
 
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
-    /// Task to grade: a name in the tasks folder (wine, mnist, overall), `all`, or a path to a .toml
+    /// Task to grade: a name in the tasks folder (wine, mnist, overall, zoomcamp-hw2, …), `all`
+    /// (the registry homework), a group of tasks (zoomcamp, day28, labs), or a path to a .toml
     #[arg(long, default_value = "all", value_name = "TASK")]
     pub task: String,
 

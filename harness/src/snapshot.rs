@@ -15,7 +15,7 @@ pub struct Snapshot {
     /// Sorted by numeric id.
     pub(crate) experiments: Vec<Experiment>,
     /// Sorted by (experiment id, start time, run id).
-    pub(crate) runs: Vec<Run>,
+    pub runs: Vec<Run>,
     /// Sorted by name.
     pub(crate) registered_models: Vec<RegisteredModel>,
     /// Sorted by (name, version).
@@ -61,6 +61,37 @@ pub struct Run {
     pub(crate) histories: BTreeMap<String, Vec<MetricPoint>>,
     pub tags: BTreeMap<String, String>,
     pub inputs: Vec<DatasetInput>,
+    /// What lies under the run's artefact folder; `None` when the source does not list run
+    /// artefacts (a live server) or the folder is not in the hand-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifacts: Option<RunArtifacts>,
+}
+
+/// A run's artefact folder as found in a hand-in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunArtifacts {
+    /// The folder, relative to the submission root (a URI when a server listed it).
+    pub location: String,
+    /// Files under it, sorted by path.
+    pub(crate) files: Vec<ArtifactFile>,
+    /// Every `MLmodel` under it: the folder it is in (relative to the run's artefacts) and what
+    /// it says, or why it could not be read.
+    pub(crate) models: Vec<RunModel>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactFile {
+    /// Relative to the run's artefact folder, `/`-separated.
+    pub(crate) path: String,
+    pub(crate) size: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunModel {
+    pub(crate) path: String,
+    pub(crate) mlmodel: Option<MlModelSummary>,
+    /// Why the `MLmodel` could not be read or parsed.
+    pub(crate) problem: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -178,6 +209,9 @@ pub struct LoggedModel {
     pub source_run_id: Option<String>,
     pub status: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// What was found at `artifact_location`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<ArtifactSummary>,
 }
 
 /// The artefact behind a model version: found or not, and why.

@@ -4,8 +4,10 @@
 mod artifacts;
 mod check_cli;
 mod corpus;
+mod exercise_tasks;
 mod experiments;
 mod failures;
+mod general_checks_server;
 mod grade_cli;
 mod grading_fixtures;
 mod grading_snapshots;
@@ -23,3 +25,4 @@ mod sources;
 mod sources_hostile;
 mod ta_review;
 mod tracking;
+mod zoomcamp_real_stores;

@@ -80,6 +80,18 @@ fn comparable(mut s: Snapshot) -> Snapshot {
         v.artifact.location = None;
         v.artifact.uri = None;
     }
+    // Where artefacts were found: a folder of the hand-in, or the server's URI.
+    for r in &mut s.runs {
+        if let Some(a) = &mut r.artifacts {
+            a.location.clear();
+        }
+    }
+    for m in &mut s.logged_models {
+        if let Some(a) = &mut m.artifact {
+            a.location = None;
+            a.uri = None;
+        }
+    }
     s
 }
 

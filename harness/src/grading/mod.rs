@@ -131,14 +131,20 @@ impl Graded {
 pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, GradingError> {
     Ok(match target {
         Target::Server(client) => {
-            let scope = rest::Scope {
-                experiments: Some(tasks.iter().filter_map(|t| t.experiment.clone()).collect()),
-                registered_models: Some(
-                    tasks
-                        .iter()
-                        .filter_map(|t| t.registered_model.clone())
-                        .collect(),
-                ),
+            // General checks name their own experiments and models (patterns included), so a
+            // task that has them reads the whole server.
+            let scope = if tasks.iter().any(TaskSpec::reads_whole_server) {
+                rest::Scope::default()
+            } else {
+                rest::Scope {
+                    experiments: Some(tasks.iter().filter_map(|t| t.experiment.clone()).collect()),
+                    registered_models: Some(
+                        tasks
+                            .iter()
+                            .filter_map(|t| t.registered_model.clone())
+                            .collect(),
+                    ),
+                }
             };
             let snapshot = rest::load(&client, &scope).map_err(|e| e.to_string());
             vec![Graded::new(

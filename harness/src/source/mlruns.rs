@@ -321,6 +321,7 @@ fn read_logged_models(
             source_run_id: text(&meta, "source_run_id"),
             status: text(&meta, "status"),
             tags: key_files(h, &d.join("tags"), Kind::Value)?,
+            artifact: None,
         });
     }
     Ok(())

@@ -16,7 +16,9 @@ pub mod sqlite;
 use std::path::{Component, Path, PathBuf};
 
 use crate::handin::{HandIn, HandinError, Kind};
-use crate::snapshot::{ArtifactSummary, MlModelSummary, Snapshot};
+use crate::snapshot::{
+    ArtifactFile, ArtifactSummary, MlModelSummary, RunArtifacts, RunModel, Snapshot,
+};
 
 /// Errors reading a submitted store.
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +114,9 @@ pub(crate) struct ArtifactLocator {
 /// Folder names MLflow writes artefacts under; a student's absolute path is re-rooted at the
 /// last of these it contains.
 const ARTIFACT_ROOTS: [&str; 2] = ["mlartifacts", "mlruns"];
+
+/// `MLmodel` files read per run: a run logs a handful of models at most; more is not a homework.
+const MAX_RUN_MODELS: usize = 16;
 
 impl ArtifactLocator {
     pub(crate) fn new(root: impl Into<PathBuf>) -> Self {
@@ -252,9 +257,66 @@ impl ArtifactLocator {
         s
     }
 
+    /// Lists a run's artefact folder (with sizes) and reads every `MLmodel` in it; `None` when
+    /// the folder is not in the hand-in.
+    pub(crate) fn run_artifacts(&self, uri: &str) -> Option<RunArtifacts> {
+        // A URI that resolves to the whole hand-in is no run's own folder.
+        let dir = self
+            .locate(uri)
+            .ok()
+            .flatten()
+            .filter(|d| *d != self.root)?;
+        let h = self.hand_in.as_ref().ok()?;
+        let listing = h.list_files(&dir).ok()?;
+        let mut out = RunArtifacts {
+            location: dir
+                .strip_prefix(&self.root)
+                .unwrap_or(&dir)
+                .to_string_lossy()
+                .into_owned(),
+            ..RunArtifacts::default()
+        };
+        for path in listing.files {
+            // The listing only holds files inside the hand-in, so their metadata is theirs.
+            let size = std::fs::symlink_metadata(dir.join(&path)).map_or(0, |m| m.len());
+            let is_mlmodel = path == "MLmodel" || path.ends_with("/MLmodel");
+            if is_mlmodel && out.models.len() < MAX_RUN_MODELS {
+                let folder = path.strip_suffix("MLmodel").unwrap_or("");
+                let folder = folder.trim_end_matches('/').to_string();
+                let (mlmodel, problem) = match h.read_text(&dir.join(&path), Kind::Mlmodel) {
+                    Ok(text) => match MlModelSummary::parse(&text) {
+                        Ok(m) => (Some(m), None),
+                        Err(e) => (None, Some(e)),
+                    },
+                    Err(e) => (None, Some(e.to_string())),
+                };
+                out.models.push(RunModel {
+                    path: folder,
+                    mlmodel,
+                    problem,
+                });
+            }
+            out.files.push(ArtifactFile { path, size });
+        }
+        // An empty folder is no artefacts, as a server that lists nothing says.
+        (!out.files.is_empty()).then_some(out)
+    }
+
     /// Fills every model version's artefact summary from its source, resolving `models:/m-…`
-    /// through logged models and `runs:/<id>/path` through the run's artefact URI.
+    /// through logged models and `runs:/<id>/path` through the run's artefact URI; lists every
+    /// run's artefacts and summarises every logged model's.
     pub(crate) fn fill(&self, snapshot: &mut Snapshot) {
+        for run in &mut snapshot.runs {
+            run.artifacts = run
+                .artifact_uri
+                .as_deref()
+                .and_then(|uri| self.run_artifacts(uri));
+        }
+        for m in &mut snapshot.logged_models {
+            if !m.artifact_location.is_empty() {
+                m.artifact = Some(self.summarize(&m.artifact_location));
+            }
+        }
         let resolved: Vec<Option<String>> = snapshot
             .model_versions
             .iter()
@@ -387,5 +449,58 @@ mod tests {
         let no_mlmodel =
             ArtifactLocator::new(t.path()).summarize("/x/mlruns/2/abcd/artifacts/model");
         assert!(no_mlmodel.problem.unwrap().contains("no readable MLmodel"));
+    }
+
+    fn fixture(rel: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures")
+            .join(rel)
+    }
+
+    #[test]
+    fn run_artefacts_are_listed_with_sizes_and_their_models_read() {
+        // A 3.x server store: models live under the experiment's `models/`, read as logged models.
+        let snap = load_submission(&fixture("submissions/perfect")).unwrap();
+        let with_model = snap
+            .logged_models
+            .iter()
+            .filter(|m| m.artifact.as_ref().is_some_and(|a| a.mlmodel.is_some()))
+            .count();
+        assert!(
+            with_model >= 6,
+            "{with_model} logged models with an MLmodel"
+        );
+        // A 2.x file store: the model is among the run's own artefacts.
+        let snap = load_submission(&fixture("real-stores/yongchein-2024-filestore")).unwrap();
+        let listed: Vec<&RunArtifacts> = snap
+            .runs
+            .iter()
+            .filter_map(|r| r.artifacts.as_ref())
+            .collect();
+        assert!(!listed.is_empty());
+        let models: Vec<&RunModel> = listed.iter().flat_map(|a| &a.models).collect();
+        assert!(
+            models.iter().any(|m| m.path == "models_mlflow"
+                && m.mlmodel
+                    .as_ref()
+                    .is_some_and(|s| s.flavors.contains(&"xgboost".to_string()))),
+            "{models:?}"
+        );
+        assert!(
+            listed
+                .iter()
+                .flat_map(|a| &a.files)
+                .all(|f| !f.path.starts_with('/'))
+        );
+        assert!(
+            listed
+                .iter()
+                .flat_map(|a| &a.files)
+                .any(|f| f.path.ends_with("MLmodel") && f.size > 0)
+        );
+        // A store whose artefacts were not handed in lists nothing, and says nothing false.
+        let snap =
+            load_submission(&fixture("real-stores/karimlulu-2022-stages/mlflow.db")).unwrap();
+        assert!(snap.runs.iter().all(|r| r.artifacts.is_none()));
     }
 }

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use crate::handin::{HandIn, Kind};
 use crate::mlflow::{self, MlflowClient, MlflowError, RunSearch, ViewType};
 use crate::snapshot::{
-    ArtifactSummary, DatasetInput, Experiment, LoggedModel, MetricPoint, MlModelSummary,
-    ModelVersion, RegisteredModel, Run, Snapshot, latest_metrics,
+    ArtifactFile, ArtifactSummary, DatasetInput, Experiment, LoggedModel, MetricPoint,
+    MlModelSummary, ModelVersion, RegisteredModel, Run, RunArtifacts, RunModel, Snapshot,
+    latest_metrics,
 };
 
 /// What to read; `None` reads everything on the server. Grading a big course server should name
@@ -53,6 +54,9 @@ pub fn load(client: &MlflowClient, scope: &Scope) -> Result<Snapshot, MlflowErro
             snap.runs.push(r?);
         }
         for m in client.search_logged_models(&ids)? {
+            let artifact = Some(&m.info.artifact_uri)
+                .filter(|u| !u.is_empty())
+                .map(|u| summary_at(client, u));
             snap.logged_models.push(LoggedModel {
                 id: m.info.model_id,
                 experiment_id: m.info.experiment_id,
@@ -61,6 +65,7 @@ pub fn load(client: &MlflowClient, scope: &Scope) -> Result<Snapshot, MlflowErro
                 source_run_id: Some(m.info.source_run_id).filter(|s| !s.is_empty()),
                 status: Some(logged_model_status(m.info.status)),
                 tags: m.info.tags.into_iter().map(|t| (t.key, t.value)).collect(),
+                artifact,
             });
         }
     }
@@ -187,6 +192,9 @@ fn run(client: &MlflowClient, r: mlflow::Run) -> Result<Run, MlflowError> {
     let name = Some(r.info.run_name)
         .filter(|s| !s.is_empty())
         .or_else(|| tags.get("mlflow.runName").cloned());
+    let artifacts = Some(&r.info.artifact_uri)
+        .filter(|u| !u.is_empty())
+        .and_then(|u| run_artifacts(client, u));
     Ok(Run {
         id: r.info.run_id,
         experiment_id: r.info.experiment_id,
@@ -216,21 +224,84 @@ fn run(client: &MlflowClient, r: mlflow::Run) -> Result<Run, MlflowError> {
                 source_type: d.dataset.source_type,
             })
             .collect(),
+        artifacts,
     })
 }
 
 /// Lists a version's files and parses its `MLmodel`; problems become part of the summary, so one
 /// broken version never hides the rest of the state.
 fn artifact_summary(client: &MlflowClient, name: &str, version: &str) -> ArtifactSummary {
-    let uri = match client.get_model_version_download_uri(name, version) {
-        Ok(uri) => uri,
-        Err(e) => {
-            return ArtifactSummary {
-                problem: Some(format!("no download URI: {e}")),
-                ..Default::default()
-            };
-        }
+    match client.get_model_version_download_uri(name, version) {
+        Ok(uri) => summary_at(client, &uri),
+        Err(e) => ArtifactSummary {
+            problem: Some(format!("no download URI: {e}")),
+            ..Default::default()
+        },
+    }
+}
+
+/// Most entries one run's artefact listing walks through the server; a homework's run has a few.
+const MAX_RUN_ENTRIES: usize = 2_000;
+
+/// `MLmodel` files read per run, as for stores on disk.
+const MAX_RUN_MODELS: usize = 16;
+
+/// A run's artefacts as the server lists them (sizes included) with every `MLmodel` read;
+/// `None` when nothing is there or the files are a path on the server's machine (a store on
+/// disk is the way to grade those).
+fn run_artifacts(client: &MlflowClient, uri: &str) -> Option<RunArtifacts> {
+    if local_path(uri).is_some() {
+        return None;
+    }
+    let mut out = RunArtifacts {
+        location: uri.to_string(),
+        ..RunArtifacts::default()
     };
+    let mut pending = vec![String::new()];
+    let mut seen = 0;
+    while let Some(dir) = pending.pop() {
+        for e in client.list_artifacts(uri, &dir).ok()? {
+            seen += 1;
+            if seen > MAX_RUN_ENTRIES {
+                break;
+            }
+            if e.is_dir {
+                pending.push(e.path);
+            } else {
+                let size = e.file_size.and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
+                out.files.push(ArtifactFile { path: e.path, size });
+            }
+        }
+    }
+    if out.files.is_empty() {
+        return None;
+    }
+    out.files.sort_by(|a, b| a.path.cmp(&b.path));
+    for f in &out.files {
+        let is_mlmodel = f.path == "MLmodel" || f.path.ends_with("/MLmodel");
+        if !is_mlmodel || out.models.len() >= MAX_RUN_MODELS {
+            continue;
+        }
+        let folder = f.path.strip_suffix("MLmodel").unwrap_or("");
+        let (mlmodel, problem) = match client.download_artifact(uri, &f.path) {
+            Ok(bytes) => match MlModelSummary::parse(&String::from_utf8_lossy(&bytes)) {
+                Ok(m) => (Some(m), None),
+                Err(e) => (None, Some(e)),
+            },
+            Err(e) => (None, Some(e.to_string())),
+        };
+        out.models.push(RunModel {
+            path: folder.trim_end_matches('/').to_string(),
+            mlmodel,
+            problem,
+        });
+    }
+    Some(out)
+}
+
+/// Lists the files at `uri` and parses its `MLmodel`.
+fn summary_at(client: &MlflowClient, uri: &str) -> ArtifactSummary {
+    let uri = uri.to_string();
     if let Some(dir) = local_path(&uri) {
         return local_summary(client, &uri, &dir);
     }

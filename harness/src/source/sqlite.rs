@@ -449,6 +449,7 @@ impl Store {
                         source_run_id: r.get(4)?,
                         status: r.get::<_, Option<i64>>(5)?.map(logged_model_status),
                         tags: BTreeMap::new(),
+                        artifact: None,
                     })
                 },
             )?

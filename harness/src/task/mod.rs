@@ -12,6 +12,7 @@
 //! grading with a default. [`TaskSpec::validate`] then checks cross-references that serde cannot
 //! (a check naming a version key that does not exist, weights that do not add up to the points).
 
+pub mod general;
 pub(crate) mod rubric;
 pub mod source;
 pub(crate) mod training;
@@ -67,6 +68,10 @@ pub struct TaskSpec {
     /// Short id used on the command line and in results (`wine`, `mnist`, `overall`).
     pub id: String,
     pub title: String,
+    /// The course or exercise set this task belongs to (`zoomcamp`, `day28`); `--task <group>`
+    /// grades the whole set. Absent: a part of the registry homework, which `--task all` grades.
+    #[serde(default)]
+    pub group: Option<String>,
     /// Experiment the runs are expected in; `None` for parts with no MLflow state (overall).
     #[serde(default)]
     pub experiment: Option<String>,
@@ -134,6 +139,15 @@ impl TaskSpec {
         self.rubric.iter().map(|i| i.points).sum()
     }
 
+    /// Whether a check names experiments or models of its own (the general vocabulary): then
+    /// a server is read whole, not only the task's `experiment` and `registered_model`.
+    pub(crate) fn reads_whole_server(&self) -> bool {
+        self.rubric
+            .iter()
+            .flat_map(|i| &i.checks)
+            .any(CheckSpec::is_general)
+    }
+
     /// The rubric items a TA scores in part or whole: (item, the weights of its manual checks).
     pub(crate) fn manual_items(&self) -> impl Iterator<Item = (&RubricItem, u32)> {
         self.rubric.iter().filter_map(|i| {
@@ -161,6 +175,9 @@ mod tests {
 
     #[test]
     fn shipped_task_files_parse_and_validate() {
+        let every = TaskSpec::load_every(&tasks_dir()).unwrap();
+        assert!(every.iter().any(|t| t.id == "zoomcamp-hw2"));
+        // The registry homework is the tasks with no group.
         let all = TaskSpec::load_all(&tasks_dir()).unwrap();
         let ids: Vec<_> = all.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(ids, ["mnist", "overall", "wine"]);
@@ -268,7 +285,8 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("iris") && err.contains("mnist, overall, wine"),
+            err.contains("iris")
+                && err.contains("mnist, overall, registry-lab, wine, zoomcamp-hw2"),
             "{err}"
         );
     }

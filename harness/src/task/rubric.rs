@@ -5,6 +5,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::general::{
+    ArtifactCheck, AutologCheck, BestRunCheck, ExperimentCheck, LoggedModelCheck, MetricCheck,
+    ModelVersionCheck, NestedRunsCheck, ParamGridCheck, ParamsCheck, RegisteredCheck,
+    RunCountCheck, RunFilter,
+};
+
 /// Which metric is "the accuracy" and how close two accuracies must be to count as a tie.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -278,6 +284,19 @@ pub enum CheckSpec {
         weight: u32,
         min: usize,
     },
+    // The general vocabulary (see `general.rs`): each names its own experiment, metric or model.
+    Experiment(ExperimentCheck),
+    RunCount(RunCountCheck),
+    Params(ParamsCheck),
+    ParamGrid(ParamGridCheck),
+    Autologged(AutologCheck),
+    Metric(MetricCheck),
+    BestRun(BestRunCheck),
+    Artifact(ArtifactCheck),
+    LoggedModel(LoggedModelCheck),
+    Registered(RegisteredCheck),
+    ModelVersion(ModelVersionCheck),
+    NestedRuns(NestedRunsCheck),
 }
 
 /// A constant a [`CheckSpec::CodeCall`] argument must equal.
@@ -314,6 +333,18 @@ impl CheckSpec {
             | Self::PredictionsShown { weight, .. }
             | Self::ComparisonTable { weight, .. }
             | Self::Screenshots { weight, .. } => *weight,
+            Self::Experiment(c) => c.weight,
+            Self::RunCount(c) => c.weight,
+            Self::Params(c) => c.weight,
+            Self::ParamGrid(c) => c.weight,
+            Self::Autologged(c) => c.weight,
+            Self::Metric(c) => c.weight,
+            Self::BestRun(c) => c.weight,
+            Self::Artifact(c) => c.weight,
+            Self::LoggedModel(c) => c.weight,
+            Self::Registered(c) => c.weight,
+            Self::ModelVersion(c) => c.weight,
+            Self::NestedRuns(c) => c.weight,
         }
     }
 
@@ -341,11 +372,72 @@ impl CheckSpec {
             Self::PredictionsShown { .. } => "predictions_shown",
             Self::ComparisonTable { .. } => "comparison_table",
             Self::Screenshots { .. } => "screenshots",
+            Self::Experiment(_) => "experiment",
+            Self::RunCount(_) => "run_count",
+            Self::Params(_) => "params",
+            Self::ParamGrid(_) => "param_grid",
+            Self::Autologged(_) => "autologged",
+            Self::Metric(_) => "metric",
+            Self::BestRun(_) => "best_run",
+            Self::Artifact(_) => "artifact",
+            Self::LoggedModel(_) => "logged_model",
+            Self::Registered(_) => "registered",
+            Self::ModelVersion(_) => "model_version",
+            Self::NestedRuns(_) => "nested_runs",
         };
+        if let Some(arg) = self.general_argument() {
+            return format!("{kind}:{arg}");
+        }
         match self.argument() {
             Some(arg) => format!("{kind}:{arg}"),
             None => kind.to_string(),
         }
+    }
+
+    /// The argument that tells two general checks of one kind apart in results.
+    fn general_argument(&self) -> Option<String> {
+        // The experiment tells runs apart, else what the runs are chosen by.
+        let exp = |r: &RunFilter| match r.experiment.as_deref() {
+            Some(e) if e != "*" => Some(e.to_string()),
+            e if !r.metrics.is_empty() => Some(r.metrics.join(",")).or(e.map(str::to_string)),
+            e if !r.params.is_empty() => Some(r.params.join(",")).or(e.map(str::to_string)),
+            e => e.map(str::to_string),
+        };
+        match self {
+            Self::Experiment(c) => Some(c.name.clone()),
+            Self::RunCount(c) => exp(&c.runs),
+            Self::Params(c) => exp(&c.runs),
+            Self::ParamGrid(c) => Some(c.grid.keys().cloned().collect::<Vec<_>>().join("×")),
+            Self::Autologged(c) => Some(c.flavor.clone()),
+            Self::Metric(c) => Some(c.name.clone()),
+            Self::BestRun(c) => Some(c.metric.clone()),
+            Self::Artifact(c) => Some(c.path.clone()),
+            Self::LoggedModel(c) => c.flavor.clone(),
+            Self::Registered(c) => c.name.clone(),
+            Self::ModelVersion(c) => c.alias.clone().or_else(|| c.stage.clone()),
+            Self::NestedRuns(c) => exp(&c.runs),
+            _ => None,
+        }
+    }
+
+    /// A check of the general vocabulary: it names what it looks at itself, so it needs neither
+    /// `[[versions]]` nor (unless it says so) the task's `registered_model`.
+    pub(crate) fn is_general(&self) -> bool {
+        matches!(
+            self,
+            Self::Experiment(_)
+                | Self::RunCount(_)
+                | Self::Params(_)
+                | Self::ParamGrid(_)
+                | Self::Autologged(_)
+                | Self::Metric(_)
+                | Self::BestRun(_)
+                | Self::Artifact(_)
+                | Self::LoggedModel(_)
+                | Self::Registered(_)
+                | Self::ModelVersion(_)
+                | Self::NestedRuns(_)
+        )
     }
 
     fn argument(&self) -> Option<&str> {

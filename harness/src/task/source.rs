@@ -8,10 +8,34 @@ use std::path::{Path, PathBuf};
 use super::{TaskError, TaskSpec};
 
 /// The task files as shipped, for use outside a checkout.
-const BUILTIN: [(&str, &str); 3] = [
+const BUILTIN: [(&str, &str); 9] = [
+    (
+        "day28-pipeline",
+        include_str!("../../../tasks/day28-pipeline.toml"),
+    ),
+    (
+        "day28-sweep",
+        include_str!("../../../tasks/day28-sweep.toml"),
+    ),
+    (
+        "day28-tracking",
+        include_str!("../../../tasks/day28-tracking.toml"),
+    ),
+    (
+        "day28-versioning",
+        include_str!("../../../tasks/day28-versioning.toml"),
+    ),
     ("mnist", include_str!("../../../tasks/mnist.toml")),
     ("overall", include_str!("../../../tasks/overall.toml")),
+    (
+        "registry-lab",
+        include_str!("../../../tasks/registry-lab.toml"),
+    ),
     ("wine", include_str!("../../../tasks/wine.toml")),
+    (
+        "zoomcamp-hw2",
+        include_str!("../../../tasks/zoomcamp-hw2.toml"),
+    ),
 ];
 
 /// Task 1, task 2, then the overall part, as the homework lists them.
@@ -35,8 +59,9 @@ impl TaskSource {
         }
     }
 
-    /// Resolves `selector`: `all` (in the homework's order: wine, mnist, overall, then any
-    /// others by name), a task name, or a path to a `.toml` file.
+    /// Resolves `selector`: `all` (the registry homework's tasks, those with no `group`, in its
+    /// order: wine, mnist, overall, then any others by name), a task name, a group name (every
+    /// task of that group, by name), or a path to a `.toml` file.
     pub fn resolve(&self, selector: &str) -> Result<Vec<TaskSpec>, TaskError> {
         let mut tasks = self.resolve_unordered(selector)?;
         tasks.sort_by_key(|t| {
@@ -56,24 +81,46 @@ impl TaskSource {
         if selector.ends_with(".toml") || as_path.components().count() > 1 {
             return Ok(vec![TaskSpec::load(as_path)?]);
         }
-        match self {
-            TaskSource::Dir(dir) if selector == "all" => TaskSpec::load_all(dir),
-            TaskSource::Dir(dir) => Ok(vec![TaskSpec::load(&TaskSpec::find(dir, selector)?)?]),
-            TaskSource::Builtin if selector == "all" => BUILTIN
-                .iter()
-                .map(|(name, text)| TaskSpec::parse(text, &format!("built-in {name}.toml")))
-                .collect(),
+        let everything = || -> Result<Vec<TaskSpec>, TaskError> {
+            match self {
+                TaskSource::Dir(dir) => TaskSpec::load_every(dir),
+                TaskSource::Builtin => BUILTIN
+                    .iter()
+                    .map(|(name, text)| TaskSpec::parse(text, &format!("built-in {name}.toml")))
+                    .collect(),
+            }
+        };
+        if selector == "all" {
+            // `all` is the registry homework; other courses' tasks are graded by their group.
+            let mut tasks = everything()?;
+            tasks.retain(|t| t.group.is_none());
+            return Ok(tasks);
+        }
+        let single = match self {
+            TaskSource::Dir(dir) => TaskSpec::find(dir, selector)
+                .and_then(|path| TaskSpec::load(&path).map(|t| vec![t])),
             TaskSource::Builtin => match BUILTIN.iter().find(|(name, _)| *name == selector) {
-                Some((name, text)) => Ok(vec![TaskSpec::parse(
-                    text,
-                    &format!("built-in {name}.toml"),
-                )?]),
+                Some((name, text)) => {
+                    TaskSpec::parse(text, &format!("built-in {name}.toml")).map(|t| vec![t])
+                }
                 None => Err(TaskError::NotFound {
                     name: selector.into(),
                     dir: "(built-in tasks)".into(),
                     available: BUILTIN.iter().map(|(n, _)| n.to_string()).collect(),
                 }),
             },
+        };
+        match single {
+            Err(not_found @ TaskError::NotFound { .. }) => {
+                let mut tasks = everything()?;
+                tasks.retain(|t| t.group.as_deref() == Some(selector));
+                if tasks.is_empty() {
+                    Err(not_found)
+                } else {
+                    Ok(tasks)
+                }
+            }
+            other => other,
         }
     }
 }
@@ -113,8 +160,15 @@ impl TaskSpec {
         Ok(out)
     }
 
-    /// Loads every task in `dir`, in name order.
+    /// Loads the registry homework's tasks in `dir` (those with no `group`), in name order.
     pub fn load_all(dir: &Path) -> Result<Vec<Self>, TaskError> {
+        let mut tasks = Self::load_every(dir)?;
+        tasks.retain(|t| t.group.is_none());
+        Ok(tasks)
+    }
+
+    /// Loads every task file in `dir`, whatever its group, in name order.
+    pub fn load_every(dir: &Path) -> Result<Vec<Self>, TaskError> {
         Self::list(dir)?.iter().map(|p| Self::load(p)).collect()
     }
 }
@@ -131,7 +185,32 @@ mod tests {
             ["wine", "mnist", "overall"]
         );
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks");
-        assert_eq!(TaskSource::Dir(dir).resolve("all").unwrap(), all);
+        assert_eq!(TaskSource::Dir(dir.clone()).resolve("all").unwrap(), all);
+        // Every shipped file is built in, and a group selects its tasks from either source.
+        let every = TaskSpec::load_every(&dir).unwrap();
+        assert_eq!(every.len(), BUILTIN.len());
+        for source in [TaskSource::Builtin, TaskSource::Dir(dir)] {
+            let day28: Vec<String> = source
+                .resolve("day28")
+                .unwrap()
+                .into_iter()
+                .map(|t| t.id)
+                .collect();
+            assert_eq!(
+                day28,
+                [
+                    "day28-pipeline",
+                    "day28-sweep",
+                    "day28-tracking",
+                    "day28-versioning"
+                ]
+            );
+            assert_eq!(source.resolve("zoomcamp").unwrap()[0].id, "zoomcamp-hw2");
+            assert_eq!(
+                source.resolve("registry-lab").unwrap()[0].id,
+                "registry-lab"
+            );
+        }
     }
 
     #[test]

@@ -106,6 +106,7 @@ impl TaskSpec {
                     {
                         Some("`call` names a function (`a|b` for either)".into())
                     }
+                    c if c.is_general() => super::general::problem(c),
                     c if !c.is_manual()
                         && !c.reads_hand_in()
                         && !matches!(

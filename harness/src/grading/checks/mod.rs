@@ -9,10 +9,15 @@
 //! types and the dispatcher, [`evaluate`].
 
 mod aliases;
+#[cfg(test)]
+mod general_tests;
 mod handin;
 mod identify;
+mod promotion;
 mod registry;
 mod runs;
+mod select;
+mod tracking;
 
 use serde::{Deserialize, Serialize};
 
@@ -136,6 +141,18 @@ pub fn evaluate(check: &CheckSpec, ctx: &Context<'_>) -> CheckResult {
         | CheckSpec::ComparisonTable { .. }
         | CheckSpec::Screenshots { .. } => evaluate_hand_in(check, ctx.spec, &[], None, Some(ctx))
             .unwrap_or_else(|| CheckResult::new(id, false, "not a hand-in check", Vec::new())),
+        CheckSpec::Experiment(c) => tracking::experiment(id, ctx, c),
+        CheckSpec::RunCount(c) => tracking::run_count(id, ctx, c),
+        CheckSpec::Params(c) => tracking::params(id, ctx, c),
+        CheckSpec::ParamGrid(c) => tracking::param_grid(id, ctx, c),
+        CheckSpec::Autologged(c) => tracking::autologged(id, ctx, c),
+        CheckSpec::Metric(c) => tracking::metric(id, ctx, c),
+        CheckSpec::Artifact(c) => tracking::artifact(id, ctx, c),
+        CheckSpec::LoggedModel(c) => tracking::logged_model(id, ctx, c),
+        CheckSpec::NestedRuns(c) => tracking::nested_runs(id, ctx, c),
+        CheckSpec::BestRun(c) => promotion::best_run(id, ctx, c),
+        CheckSpec::Registered(c) => promotion::registered(id, ctx, c),
+        CheckSpec::ModelVersion(c) => promotion::model_version(id, ctx, c),
     }
 }
 
