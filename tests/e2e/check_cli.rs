@@ -198,3 +198,56 @@ fn markdown_format_prints_the_report() {
         "{class}"
     );
 }
+
+#[test]
+fn a_notebook_only_hand_in_says_in_one_line_what_needed_the_store() {
+    let class = tempfile::tempdir().unwrap();
+    harness_e2e::copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/handins/notebook-only"),
+        &class.path().join("notebook-only"),
+    );
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = check(&[
+        "--task",
+        "all",
+        "--submissions",
+        class.path().to_str().unwrap(),
+        "--out",
+        out_dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let line = "Needed the MLflow store, so not earned (98 points): Data loading & preparation \
+                (wine.data) 4, Model 1 (DecisionTree) (wine.model1) 10,";
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.matches(line).count(), 1, "{stdout}");
+    // The MNIST data facts it printed are earned, the experiment is not.
+    assert!(
+        stdout.contains("Data preparation (mnist.data) 4,"),
+        "{stdout}"
+    );
+    let md = std::fs::read_to_string(out_dir.path().join("report.md")).unwrap();
+    assert!(md.contains(&format!("> **{line}")), "{md}");
+    let html = std::fs::read_to_string(out_dir.path().join("report.html")).unwrap();
+    assert!(
+        html.contains(&format!(
+            "<p class=\"problem\" id=\"needs-store\"><strong>{}",
+            line.replace('&', "&amp;")
+        )),
+        "{html}"
+    );
+    let results: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out_dir.path().join("results.json")).unwrap(),
+    )
+    .unwrap();
+    let needs = &results["needs_store"];
+    assert_eq!(needs["points"], 98, "{needs}");
+    assert!(
+        needs["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no MLflow store")
+    );
+    assert_eq!(needs["items"][0]["item"], "wine.data");
+    // Items the notebook earns in full are not listed.
+    assert!(!stdout.contains("(overall.tables)"), "{stdout}");
+}

@@ -100,6 +100,8 @@ impl<'a> From<&'a crate::grading::Graded> for SubmissionInput<'a> {
 pub struct SubmissionView {
     pub(crate) header: Header,
     pub problem: Option<String>,
+    /// What the grade could not earn for want of a readable store, in one line.
+    pub(crate) needs_store: Option<String>,
     /// Notices about the hand-in and its store (not check results).
     pub(crate) notes: Vec<String>,
     pub points: u32,
@@ -285,6 +287,7 @@ pub fn submission(
     SubmissionView {
         header,
         problem: input.problem.map(str::to_string),
+        needs_store: input.grade.needs_store.as_ref().map(|n| n.line()),
         notes: input
             .notes
             .iter()
