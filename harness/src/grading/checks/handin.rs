@@ -220,13 +220,32 @@ impl DataFact {
             return false;
         }
         let least = if self == DataFact::Samples { 10.0 } else { 2.0 };
-        l.split([',', ';', '|']).any(|clause| {
+        clauses(&l).into_iter().any(|clause| {
             self.words().iter().any(|w| clause.contains(w))
                 && numbers(clause)
                     .iter()
                     .any(|n| n.value.fract() == 0.0 && n.value >= least && n.exponent == 0)
         })
     }
+}
+
+/// A line's clauses: split at `,`, `;` and `|` outside brackets, so `(1, 28, 28)` stays whole.
+fn clauses(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in line.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' | ';' | '|' if depth <= 0 => {
+                out.push(&line[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&line[start..]);
+    out
 }
 
 /// The printed line stating each fact: one line stating them all when there is one (an image
