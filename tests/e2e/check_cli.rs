@@ -198,3 +198,141 @@ fn markdown_format_prints_the_report() {
         "{class}"
     );
 }
+
+#[test]
+fn a_notebook_only_hand_in_says_in_one_line_what_needed_the_store() {
+    let class = tempfile::tempdir().unwrap();
+    harness_e2e::copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/handins/notebook-only"),
+        &class.path().join("notebook-only"),
+    );
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = check(&[
+        "--task",
+        "all",
+        "--submissions",
+        class.path().to_str().unwrap(),
+        "--out",
+        out_dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let line = "Needed the MLflow store, so not earned (98 points): Data loading & preparation \
+                (wine.data) 4, Model 1 (DecisionTree) (wine.model1) 10,";
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.matches(line).count(), 1, "{stdout}");
+    // The MNIST data facts it printed are earned, the experiment is not.
+    assert!(
+        stdout.contains("Data preparation (mnist.data) 4,"),
+        "{stdout}"
+    );
+    let md = std::fs::read_to_string(out_dir.path().join("report.md")).unwrap();
+    assert!(md.contains(&format!("> **{line}")), "{md}");
+    let html = std::fs::read_to_string(out_dir.path().join("report.html")).unwrap();
+    assert!(
+        html.contains(&format!(
+            "<p class=\"problem\" id=\"needs-store\"><strong>{}",
+            line.replace('&', "&amp;")
+        )),
+        "{html}"
+    );
+    let results: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out_dir.path().join("results.json")).unwrap(),
+    )
+    .unwrap();
+    let needs = &results["needs_store"];
+    assert_eq!(needs["points"], 98, "{needs}");
+    assert!(
+        needs["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no MLflow store")
+    );
+    assert_eq!(needs["items"][0]["item"], "wine.data");
+    // Items the notebook earns in full are not listed.
+    assert!(!stdout.contains("(overall.tables)"), "{stdout}");
+}
+
+/// The `perfect` hand-in in a class folder of its own, its printed wine predictions table
+/// edited by `edit` (a line of the notebook's output text → its replacement).
+fn class_with_predictions(edit: &[(&str, &str)]) -> tempfile::TempDir {
+    let class = tempfile::tempdir().unwrap();
+    let dest = class.path().join("perfect");
+    harness_e2e::copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/handins/perfect"),
+        &dest,
+    );
+    let nb = dest.join("homework.ipynb");
+    let mut text = std::fs::read_to_string(&nb).unwrap();
+    for (from, to) in edit {
+        assert_eq!(text.matches(from).count(), 1, "{from}");
+        text = text.replace(from, to);
+    }
+    std::fs::write(&nb, text).unwrap();
+    class
+}
+
+fn rescore_wine(class: &Path) -> (Option<i32>, String) {
+    let o = check(&[
+        "--task",
+        "wine",
+        "--rescore",
+        "--quiet",
+        "--submissions",
+        class.to_str().unwrap(),
+    ]);
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+    )
+}
+
+#[test]
+fn rescore_cross_checks_printed_predictions_with_the_champions_own() {
+    // As handed in: the ten printed predictions are the champion's; nothing extra is earned.
+    let (code, out) = rescore_wine(class_with_predictions(&[]).path());
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(
+            "✓ the 10 printed predictions are the champion's own (recomputed with --rescore)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("[PASS] 10/10 Model loading & testing"),
+        "{out}"
+    );
+    // One printed prediction changed: flagged with both values.
+    let (code, out) = rescore_wine(
+        class_with_predictions(&[(
+            "\"2       2          2     True\\n\"",
+            "\"2       2          1     False\\n\"",
+        )])
+        .path(),
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("✗ printed predictions differ from the champion's own: row 2 printed 1, the champion predicts 2"),
+        "{out}"
+    );
+    assert!(out.contains("printed:  0 0 1 0 1 0 1 2 1 2"), "{out}");
+    assert!(out.contains("champion: 0 0 2 0 1 0 1 2 1 2"), "{out}");
+    // The points stay what the hand-in earned (a table of 10 predictions).
+    assert!(out.contains("10/10 Model loading & testing"), "{out}");
+    // Rows that are not the test split's first ones cannot be compared: a note, no verdict.
+    let (code, out) = rescore_wine(
+        class_with_predictions(&[(
+            "\"0       0          0     True\\n\"",
+            "\"0       1          1     True\\n\"",
+        )])
+        .path(),
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("wine: the printed predictions were not cross-checked with the champion's: their actual values are not the first 10 of the test split"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("printed predictions are the champion's own"),
+        "{out}"
+    );
+}

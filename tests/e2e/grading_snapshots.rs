@@ -167,6 +167,16 @@ fn executed_hand_ins_score_as_recorded_and_each_fault_is_named() {
     // A notebook alone still earns what the notebook shows; the store's checks say why not.
     let only = by("notebook-only");
     assert!(passed(only, "wine.data", "code_call:train_test_split"));
+    // MNIST's samples, image shape and classes are "recorded" by printing them as well as by
+    // logging them.
+    let data = check(only, "mnist.data", "data_logged");
+    assert!(passed(only, "mnist.data", "data_logged"), "{data:?}");
+    assert!(
+        data.evidence
+            .iter()
+            .any(|e| e.starts_with("image shape: printed") && e.contains("(28, 28)")),
+        "{data:?}"
+    );
     assert!(
         only.problem
             .as_deref()

@@ -69,6 +69,8 @@ impl Fixture {
             snapshot: self.snapshot.as_ref(),
             problem: self.problem.as_deref(),
             notes: &[],
+            hand_in: None,
+            root: None,
         }
     }
 }
@@ -494,4 +496,105 @@ fn report_screenshots_of_the_mlflow_ui_are_not_blank() {
     for s in &view.screenshots {
         assert!(dir.path().join(&s.file).is_file(), "{}", s.file);
     }
+}
+
+/// The `perfect` executed-notebook hand-in in a class folder of its own, with a hostile code
+/// cell added to its notebook (markup in the code and in the output).
+fn hostile_class() -> tempfile::TempDir {
+    let class = tempfile::tempdir().unwrap();
+    let dest = class.path().join("perfect");
+    harness_e2e::copy_tree(&fixtures().join("../handins/perfect"), &dest);
+    let nb_path = dest.join("homework.ipynb");
+    let mut nb: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&nb_path).unwrap()).unwrap();
+    let cell = serde_json::json!({
+        "cell_type": "code",
+        "execution_count": 99,
+        "id": "hostile",
+        "metadata": {},
+        "source": [
+            "# wine wine-quality-homework wine-quality-classifier decisiontree randomforest gradientboosting baseline\n",
+            "# </pre><script>alert('src')</script>\n",
+            "print('<img src=x onerror=alert(1)>')"
+        ],
+        "outputs": [{"name": "stdout", "output_type": "stream", "text": ["<img src=x onerror=alert(1)>\n"]}]
+    });
+    nb["cells"].as_array_mut().unwrap().push(cell);
+    std::fs::write(&nb_path, serde_json::to_string(&nb).unwrap()).unwrap();
+    class
+}
+
+#[test]
+fn manual_items_show_the_hand_in_evidence_escaped_with_bounded_thumbnails() {
+    let class = hostile_class();
+    let out = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(harness_e2e::harness_bin())
+        .args(["check", "--task", "all", "--quiet", "--submissions"])
+        .arg(class.path())
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    let section = |id: &str| -> String {
+        let start = html
+            .find(&format!("<tr class=\"review\" id=\"review-{id}\">"))
+            .unwrap_or_else(|| panic!("no evidence beside {id}"));
+        let end = html[start..].find("</details>").unwrap() + start;
+        html[start..end].to_string()
+    };
+    // Code quality: the task's own cells with their outputs.
+    let wine = section("wine.code_quality");
+    assert!(wine.contains("def train_and_register"), "{wine}");
+    assert!(wine.contains("<pre class=\"output\">"), "{wine}");
+    let mnist = section("mnist.code_quality");
+    assert!(mnist.contains("MNIST_MODEL"), "{mnist}");
+    assert!(!mnist.contains("def train_and_register"), "{mnist}");
+    // Organisation: the header cell with the student's name.
+    assert!(section("overall.organization").contains("รหัสนักศึกษา: 6400000000"));
+    // Screenshots: one bounded PNG thumbnail per screenshot file.
+    let shots = section("overall.screenshots");
+    let thumbs: Vec<&str> = shots
+        .split("src=\"data:image/png;base64,")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap())
+        .collect();
+    assert_eq!(thumbs.len(), 3, "{shots}");
+    for t in thumbs {
+        use base64::Engine as _;
+        let png = base64::engine::general_purpose::STANDARD.decode(t).unwrap();
+        let size = harness::handin::image_size(&png).unwrap();
+        assert!(size.width <= 320 && size.width >= 100, "{size:?}");
+        assert!(png.len() < 150_000, "{} bytes", png.len());
+    }
+    assert!(
+        shots.contains("1-registered-models.png</figcaption>"),
+        "{shots}"
+    );
+    // Items fully decided automatically get none.
+    assert!(!html.contains("id=\"review-wine.model1\""));
+    // Student text is escaped, in the code and in the output.
+    assert!(!html.contains("<script>alert"), "unescaped script");
+    assert!(!html.contains("<img src=x"), "unescaped img");
+    assert!(
+        html.contains("&lt;script&gt;alert("),
+        "the hostile cell is not shown"
+    );
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    // ANSI colour codes from stderr are gone.
+    assert!(!html.contains('\u{1b}'));
+
+    // Chromium renders it: the evidence is in the DOM, and no script ran.
+    let browser = harness_e2e::browser();
+    let url = format!("file://{}", out.path().join("report.html").display());
+    let dom = browser.dump_dom(&url, 2_000).unwrap();
+    assert!(dom.contains("id=\"review-overall.screenshots\""));
+    assert_eq!(dom.matches("<figure class=\"thumb\">").count(), 3);
+    assert!(!dom.contains("<script"));
 }

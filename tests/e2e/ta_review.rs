@@ -400,3 +400,105 @@ fn grade_a_class_writes_and_merges_review_sheets_too() {
     );
     assert_eq!(gradebook_cell(p, "perfect", "overall.organization"), "10");
 }
+
+/// `harness check --task all --store <perfect's mlflow.db> --out <out> --quiet <extra…>`: a lone
+/// store, so the hand-in checks fall to the TA.
+fn check_lone_store(out: &Path, extra: &[&str]) -> Output {
+    Command::new(harness_bin())
+        .args(["check", "--task", "all", "--store"])
+        .arg(submissions().join("perfect/mlflow.db"))
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn hand_in_checks_that_fall_to_the_ta_get_review_rows_and_merge() {
+    let out = tempfile::tempdir().unwrap();
+    let p = out.path();
+    let o = check_lone_store(p, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let csv = read(&p.join("manual.csv"));
+    let row = |id: &str| {
+        csv.lines()
+            .find(|l| l.starts_with(&format!("perfect/{id},")))
+            .unwrap_or_else(|| panic!("no row {id}: {csv}"))
+            .to_string()
+    };
+    // The rubric's manual items, and every item with a hand-in check nobody could read, worth
+    // what those checks weigh: wine.data's three one-point code/printing checks, the loading
+    // item's 1 + 2 + 2, all of the screenshots (8 + the TA's 2) and both tables.
+    for (item, max) in [
+        ("wine.data", 3),
+        ("wine.loading", 5),
+        ("wine.code_quality", 10),
+        ("mnist.data", 3),
+        ("mnist.loading", 5),
+        ("overall.screenshots", 10),
+        ("overall.tables", 10),
+        ("overall.organization", 10),
+    ] {
+        assert!(
+            row(item).contains(&format!(",{max},")),
+            "{item}: {}",
+            row(item)
+        );
+    }
+    assert_eq!(csv.lines().count(), 1 + 9, "{csv}");
+    let loading = row("wine.loading");
+    assert!(
+        loading.contains("? model_loaded:champion: to judge from the hand-in")
+            && loading.contains("? predictions_shown"),
+        "{loading}"
+    );
+
+    // Scored and merged like the rubric's manual items; over the fallen checks' weight is refused.
+    let sheet = p.join("manual.csv");
+    fill(&sheet, "perfect/wine.loading", "6", "");
+    let before = digests(p);
+    let o = check_lone_store(p, &["--manual", sheet.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("`perfect/wine.loading`: 6 points is more than the 5"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(digests(p), before);
+    // Fresh sheets, filled within bounds.
+    let o = check_lone_store(p, &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "the filled sheet is kept: {}",
+        stderr(&o)
+    );
+    std::fs::remove_file(&sheet).unwrap();
+    std::fs::remove_file(p.join("manual.toml")).unwrap();
+    check_lone_store(p, &[]);
+    fill(
+        &sheet,
+        "perfect/wine.loading",
+        "5",
+        "loads @champion, 10 predictions",
+    );
+    fill(&sheet, "perfect/overall.tables", "10", "");
+    let o = check_lone_store(p, &["--manual", sheet.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let results = json(&p.join("results.json"));
+    let wine = &results["tasks"][0];
+    let loading = wine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "wine.loading")
+        .unwrap();
+    // alias_loadable's 5 automatic points plus the TA's 5.
+    assert_eq!(loading["points"], 10, "{loading}");
+    assert_eq!(loading["ta"]["max_points"], 5, "{loading}");
+    assert_eq!(results["points"], 104 + 5 + 10, "{results}");
+    // The rewritten sheet keeps the review.
+    assert!(read(&sheet).contains(",5,\"loads @champion, 10 predictions\"\n"));
+}

@@ -154,6 +154,34 @@ impl HandInEvidence {
         e
     }
 
+    /// The first printed table of predictions next to actual values with `rows` rows (any
+    /// number when `None`): (predicted, actual) cell texts, in printed order.
+    pub(crate) fn printed_predictions(&self, rows: Option<usize>) -> Option<Vec<(String, String)>> {
+        let column = |t: &Table, want: &dyn Fn(&str) -> bool| {
+            t.header.iter().position(|h| want(&h.to_lowercase()))
+        };
+        self.tables.iter().find_map(|t| {
+            let p = column(t, &|h| h.contains("pred"))?;
+            let a = column(t, &|h| {
+                !h.contains("pred")
+                    && ["actual", "true", "label", "target", "expected", "y_test"]
+                        .iter()
+                        .any(|w| h.contains(w))
+            })?;
+            if rows.is_some_and(|n| t.rows.len() != n) {
+                return None;
+            }
+            Some(
+                t.rows
+                    .iter()
+                    .filter_map(|r| {
+                        Some((r.get(p)?.trim().to_string(), r.get(a)?.trim().to_string()))
+                    })
+                    .collect(),
+            )
+        })
+    }
+
     /// True when the hand-in holds nothing but (perhaps) a store.
     pub fn is_empty(&self) -> bool {
         self.notebooks.is_empty() && self.inventory.scripts.is_empty() && self.printed.is_empty()

@@ -10,14 +10,15 @@
 //! [`read_out_dir`] and [`would_lose`] keep a TA's work safe when the sheets are written again:
 //! a filled row that the new sheets would drop or blank stops the run instead.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use super::Graded;
-use super::points::TaScore;
-use crate::task::TaskSpec;
+use super::checks::CheckStatus;
+use super::points::{Grade, TaScore};
+use crate::task::{RubricItem, TaskSpec};
 
 /// The class-wide review sheet's file name.
 pub(crate) const MANUAL_CSV: &str = "manual.csv";
@@ -108,6 +109,53 @@ pub(crate) fn row_id(student: &str, item: &str) -> String {
     format!("{student}/{item}")
 }
 
+/// The items a TA scores for one graded submission and what their manual part is worth: the
+/// rubric's manual checks, plus the checks that fell to the TA in this grading (hand-in checks
+/// when a live server or a lone store was graded, with no notebook or screenshots to read).
+/// In rubric order.
+pub(crate) fn manual_items<'t>(
+    grade: &Grade,
+    tasks: &'t [TaskSpec],
+) -> Vec<(&'t TaskSpec, &'t RubricItem, u32)> {
+    tasks
+        .iter()
+        .flat_map(|t| t.rubric.iter().map(move |item| (t, item)))
+        .filter_map(|(t, item)| {
+            let graded = grade.task(&t.id).and_then(|tg| tg.item(&item.id));
+            let to_ta = |(i, c): (usize, &crate::task::CheckSpec)| {
+                c.is_manual()
+                    || graded
+                        .and_then(|g| g.checks.get(i))
+                        .is_some_and(|r| r.status == CheckStatus::Manual)
+            };
+            let checks: Vec<_> = item
+                .checks
+                .iter()
+                .enumerate()
+                .filter(|&ic| to_ta(ic))
+                .collect();
+            (!checks.is_empty()).then(|| (t, item, checks.iter().map(|(_, c)| c.weight()).sum()))
+        })
+        .collect()
+}
+
+/// Each graded submission's manual items and their worth, by item id.
+fn manual_by_student<'g>(
+    graded: &'g [Graded],
+    tasks: &[TaskSpec],
+) -> BTreeMap<&'g str, BTreeMap<String, (String, u32)>> {
+    graded
+        .iter()
+        .map(|g| {
+            let items = manual_items(&g.grade, tasks)
+                .into_iter()
+                .map(|(t, i, max)| (i.id.clone(), (t.id.clone(), max)))
+                .collect();
+            (g.submission.as_str(), items)
+        })
+        .collect()
+}
+
 /// Reads a review sheet: a `.toml` file, any other file as CSV, or a folder's `manual.toml`
 /// and `*/manual.toml` files.
 pub(crate) fn read(path: &Path) -> Result<Vec<Row>, ManualError> {
@@ -191,12 +239,7 @@ pub(crate) fn validate(
     graded: &[Graded],
     tasks: &[TaskSpec],
 ) -> Result<ManualScores, ManualError> {
-    let students: BTreeSet<&str> = graded.iter().map(|g| g.submission.as_str()).collect();
-    let items: BTreeMap<&str, u32> = tasks
-        .iter()
-        .flat_map(TaskSpec::manual_items)
-        .map(|(i, max)| (i.id.as_str(), max))
-        .collect();
+    let manual = manual_by_student(graded, tasks);
     let mut seen: BTreeMap<(String, String), &Row> = BTreeMap::new();
     let mut scores = ManualScores::default();
     for r in rows {
@@ -205,18 +248,19 @@ pub(crate) fn validate(
             line: r.line,
             message,
         };
-        if !students.contains(r.student.as_str()) {
+        let Some(items) = manual.get(r.student.as_str()) else {
             return Err(invalid(format!(
                 "no graded submission is named `{}` (graded: {})",
                 r.student,
-                listing(students.iter().copied())
+                listing(manual.keys().copied())
             )));
-        }
-        let Some(&max) = items.get(r.item.as_str()) else {
+        };
+        let Some(&(_, max)) = items.get(r.item.as_str()) else {
             return Err(invalid(format!(
-                "`{}` is not a rubric item with manual checks (those are: {})",
+                "`{}` is not a rubric item with manual checks for `{}` (those are: {})",
                 r.item,
-                listing(items.keys().copied())
+                r.student,
+                listing(items.keys().map(String::as_str))
             )));
         };
         let id = row_id(&r.student, &r.item);
@@ -253,22 +297,20 @@ fn listing<'a>(names: impl Iterator<Item = &'a str>) -> String {
 /// Merges the reviewed points into the grades (items without points stay pending) and sums
 /// the grades again.
 pub(crate) fn apply(scores: &ManualScores, graded: &mut [Graded], tasks: &[TaskSpec]) {
-    let manual: BTreeMap<&str, (&str, u32)> = tasks
-        .iter()
-        .flat_map(|t| {
-            t.manual_items()
-                .map(move |(i, max)| (i.id.as_str(), (t.id.as_str(), max)))
-        })
-        .collect();
     for g in graded.iter_mut() {
+        let manual: BTreeMap<String, (String, u32)> = manual_items(&g.grade, tasks)
+            .into_iter()
+            .map(|(t, i, max)| (i.id.clone(), (t.id.clone(), max)))
+            .collect();
         let mut changed = false;
         for ((student, item), review) in &scores.reviews {
             let (Some(points), true) = (review.points, *student == g.submission) else {
                 continue;
             };
-            let Some(&(task, max)) = manual.get(item.as_str()) else {
+            let Some((task, max)) = manual.get(item.as_str()) else {
                 continue;
             };
+            let (task, max) = (task.as_str(), *max);
             if let Some(i) = g.grade.task_mut(task).and_then(|t| t.item_mut(item)) {
                 i.set_ta(TaScore {
                     points,
@@ -294,17 +336,14 @@ pub(crate) fn would_lose(
     tasks: &[TaskSpec],
     scores: &ManualScores,
 ) -> Option<ManualError> {
-    let students: BTreeSet<&str> = graded.iter().map(|g| g.submission.as_str()).collect();
-    let items: BTreeSet<&str> = tasks
-        .iter()
-        .flat_map(TaskSpec::manual_items)
-        .map(|(i, _)| i.id.as_str())
-        .collect();
+    let manual = manual_by_student(graded, tasks);
     existing
         .iter()
         .filter(|r| r.review.is_filled())
         .find_map(|r| {
-            let kept = students.contains(r.student.as_str()) && items.contains(r.item.as_str());
+            let kept = manual
+                .get(r.student.as_str())
+                .is_some_and(|items| items.contains_key(r.item.as_str()));
             let what = if !kept {
                 "drop"
             } else if !scores
@@ -620,16 +659,37 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(err.contains("line 9") && err.contains("drop"), "{err}");
-        // Over the item's manual weight (overall.screenshots: 2 of its 10 points are manual).
+        // Over the item's manual weight (wine.code_quality is worth 10).
         let err = validate(
-            &[row(5, "ann", "overall.screenshots", Some(4), "")],
+            &[row(5, "ann", "wine.code_quality", Some(11), "")],
             &graded,
             &tasks,
         )
         .unwrap_err()
         .to_string();
         assert!(
-            err.contains("line 5") && err.contains("more than the 2"),
+            err.contains("line 5") && err.contains("more than the 10"),
+            "{err}"
+        );
+        // Graded with no hand-in to read, the screenshot count fell to the TA too: the item's
+        // whole 10 points are the TA's, a fully automatic item still is no TA's.
+        assert!(
+            validate(
+                &[row(5, "ann", "overall.screenshots", Some(9), "")],
+                &graded,
+                &tasks
+            )
+            .is_ok()
+        );
+        let err = validate(
+            &[row(6, "ann", "wine.model1", Some(1), "")],
+            &graded,
+            &tasks,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("not a rubric item with manual checks for `ann`"),
             "{err}"
         );
     }

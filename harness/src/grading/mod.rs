@@ -61,8 +61,11 @@ pub struct Graded {
     /// Notices about the hand-in that are not check results: which store was graded and why,
     /// what was passed over.
     pub notes: Vec<String>,
-    /// Where the model files are, for `--rescore`.
+    /// Where the model files are, for `--rescore`; the hand-in folder, when there is one.
     pub(crate) files: ModelFiles,
+    /// What the hand-in folder shows (code, outputs, images), when one was read: the report
+    /// puts it beside the items a TA judges.
+    pub hand_in: Option<std::sync::Arc<evidence::HandInEvidence>>,
 }
 
 /// Where a graded state's model artefacts can be read.
@@ -101,6 +104,7 @@ impl Graded {
             problem,
             notes: Vec::new(),
             files,
+            hand_in: None,
         }
     }
 
@@ -120,7 +124,8 @@ impl Graded {
         );
         g.notes = s.notes;
         if let Some(e) = evidence {
-            g.notes.extend(e.hygiene);
+            g.notes.extend(e.hygiene.iter().cloned());
+            g.hand_in = Some(std::sync::Arc::new(e));
         }
         g
     }

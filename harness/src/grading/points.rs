@@ -28,6 +28,72 @@ pub struct Grade {
     /// graded task has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaled: Option<Scaled>,
+    /// When the store could not be read (a notebook handed in alone, a broken database): the
+    /// items whose checks needed it, so the reports say at once what could not be earned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs_store: Option<NeedsStore>,
+}
+
+/// What a grade could not earn for want of a readable MLflow store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NeedsStore {
+    /// Why there is none (`no MLflow store in the hand-in`, the database's error).
+    pub reason: String,
+    /// The points of the checks that needed it, all items together.
+    pub points: u32,
+    pub items: Vec<StoreItem>,
+}
+
+/// One rubric item and the points of its checks that needed the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoreItem {
+    pub item: String,
+    pub title: String,
+    pub points: u32,
+}
+
+impl NeedsStore {
+    /// The one line the reports show: `Needed the MLflow store, not earned (96 points):
+    /// Data loading & preparation (wine.data) 4, …`.
+    pub fn line(&self) -> String {
+        let items: Vec<String> = self
+            .items
+            .iter()
+            .map(|i| format!("{} ({}) {}", i.title, i.item, i.points))
+            .collect();
+        format!(
+            "Needed the MLflow store, so not earned ({} points): {}",
+            self.points,
+            items.join(", ")
+        )
+    }
+
+    fn of(reason: &str, tasks: &[TaskSpec], graded: &[TaskGrade]) -> Option<NeedsStore> {
+        let items: Vec<StoreItem> = tasks
+            .iter()
+            .zip(graded)
+            .flat_map(|(spec, tg)| spec.rubric.iter().zip(&tg.items))
+            .filter_map(|(item, ig)| {
+                let points: u32 = item
+                    .checks
+                    .iter()
+                    .zip(&ig.checks)
+                    .filter(|(_, r)| r.status == CheckStatus::Error)
+                    .map(|(c, _)| c.weight())
+                    .sum();
+                (points > 0).then(|| StoreItem {
+                    item: item.id.clone(),
+                    title: item.title.clone(),
+                    points,
+                })
+            })
+            .collect();
+        (!items.is_empty()).then(|| NeedsStore {
+            reason: reason.to_string(),
+            points: items.iter().map(|i| i.points).sum(),
+            items,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -174,7 +240,9 @@ fn grade_item(
         .iter()
         .map(|c| {
             let hand_in = match (c.reads_hand_in(), inputs.evidence) {
-                (false, _) => None,
+                // A store check the hand-in may satisfy too (data printed rather than logged).
+                (false, Some(e)) => evaluate_hand_in(c, spec, inputs.tasks, Some(e), ctx),
+                (false, None) => None,
                 (true, Some(e)) => evaluate_hand_in(c, spec, inputs.tasks, Some(e), ctx),
                 // Only a hand-in folder has notebooks and screenshots (a tracking server or a
                 // store file given alone has none): these are the TA's then.
@@ -269,12 +337,16 @@ pub fn grade(
         tasks,
     };
     let graded: Vec<TaskGrade> = tasks.iter().map(|t| grade_task(t, inputs)).collect();
+    let needs_store = snapshot
+        .err()
+        .and_then(|reason| NeedsStore::of(reason, tasks, &graded));
     let mut grade = Grade {
         submission: submission.to_string(),
         points: 0,
         max_points: 0,
         scaled: None,
         tasks: graded,
+        needs_store,
     };
     grade.total(tasks);
     grade

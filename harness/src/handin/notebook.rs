@@ -100,7 +100,13 @@ pub struct EmbeddedImage {
     pub bytes: Option<usize>,
     /// Pixel dimensions from the decoded header, when it has one.
     pub size: Option<ImageSize>,
+    /// The decoded bytes, for a report's thumbnail; empty when they do not decode or are
+    /// larger than [`KEPT_IMAGE_BYTES`].
+    pub data: Vec<u8>,
 }
+
+/// The largest embedded image whose bytes are kept for a thumbnail.
+pub(crate) const KEPT_IMAGE_BYTES: usize = 2 * 1024 * 1024;
 
 /// An image attached to a Markdown cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -495,6 +501,9 @@ fn embedded(mime: &str, b64: &str) -> EmbeddedImage {
         mime: mime.to_owned(),
         bytes: decoded.as_ref().map(Vec::len),
         size: decoded.as_deref().and_then(image_size),
+        data: decoded
+            .filter(|d| d.len() <= KEPT_IMAGE_BYTES)
+            .unwrap_or_default(),
     }
 }
 

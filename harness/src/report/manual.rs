@@ -32,9 +32,8 @@ pub(crate) struct SheetRow {
 
 /// The rows of one graded submission, in rubric order.
 pub(crate) fn rows(g: &Graded, tasks: &[TaskSpec], scores: &ManualScores) -> Vec<SheetRow> {
-    tasks
-        .iter()
-        .flat_map(|t| t.manual_items().map(move |(item, max)| (t, item, max)))
+    crate::grading::manual::manual_items(&g.grade, tasks)
+        .into_iter()
         .map(|(t, item, max)| {
             let graded = g.grade.task(&t.id).and_then(|tg| tg.item(&item.id));
             SheetRow {
@@ -62,6 +61,10 @@ pub(crate) fn evidence(item: &ItemGrade) -> String {
         .map(|c| {
             let message = shorten(&c.message);
             match c.status {
+                // A hand-in check that fell to the TA: what to look for, by its check id.
+                CheckStatus::Manual if c.id != "manual" => {
+                    format!("? {}: to judge from the hand-in", c.id)
+                }
                 CheckStatus::Manual => message,
                 CheckStatus::Pass => format!("✓ {message}"),
                 CheckStatus::Fail => format!("✗ {message}"),

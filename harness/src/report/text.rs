@@ -68,6 +68,9 @@ pub(crate) fn render(grade: &Grade, audience: Audience, out: &mut dyn Write) -> 
             }
         }
     }
+    if let Some(n) = &grade.needs_store {
+        writeln!(out, "\n{}", n.line())?;
+    }
     write!(out, "\nTotal: {}/{}", grade.points, grade.max_points)?;
     if let Some(s) = grade.scaled {
         write!(out, " (scaled: {})", s.text())?;

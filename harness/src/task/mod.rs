@@ -147,22 +147,6 @@ impl TaskSpec {
             .flat_map(|i| &i.checks)
             .any(CheckSpec::is_general)
     }
-
-    /// The rubric items a TA scores in part or whole: (item, the weights of its manual checks).
-    pub(crate) fn manual_items(&self) -> impl Iterator<Item = (&RubricItem, u32)> {
-        self.rubric.iter().filter_map(|i| {
-            let manual: u32 = i
-                .checks
-                .iter()
-                .filter(|c| c.is_manual())
-                .map(CheckSpec::weight)
-                .sum();
-            i.checks
-                .iter()
-                .any(CheckSpec::is_manual)
-                .then_some((i, manual))
-        })
-    }
 }
 
 #[cfg(test)]

@@ -171,6 +171,172 @@ pub(super) fn shown(
     )
 }
 
+/// What the homework asks to record about the data; each is recorded when it is logged to
+/// MLflow **or** printed ("record" accepts either).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DataFact {
+    /// Sample counts or the split.
+    Samples,
+    ImageShape,
+    Classes,
+}
+
+impl DataFact {
+    /// The fact a `data_params` name records.
+    fn of_param(name: &str) -> DataFact {
+        let n = name.to_lowercase();
+        if n.contains("shape") || n.contains("input") {
+            DataFact::ImageShape
+        } else if n.contains("class") {
+            DataFact::Classes
+        } else {
+            DataFact::Samples
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            DataFact::Samples => "samples",
+            DataFact::ImageShape => "image shape",
+            DataFact::Classes => "classes",
+        }
+    }
+
+    /// Words one of which a printed line must hold to state this fact.
+    fn words(self) -> &'static [&'static str] {
+        match self {
+            DataFact::Samples => &["sample", "train", "test", "split", "rows", "size"],
+            DataFact::ImageShape => &["shape", "image", "pixel", "dimension", "input"],
+            DataFact::Classes => &["class"],
+        }
+    }
+
+    /// Whether a printed line states this fact: one clause (split at `,`, `;`, `|`) holds one
+    /// of its words and a whole number (at least 10 for sample counts). Lines about
+    /// predictions or scores are not about the data.
+    fn stated_in(self, line: &str) -> bool {
+        let l = line.to_lowercase();
+        if mentions(&l, &PREDICTED) || mentions(&l, &["accuracy", "loss", "epoch"]) {
+            return false;
+        }
+        let least = if self == DataFact::Samples { 10.0 } else { 2.0 };
+        clauses(&l).into_iter().any(|clause| {
+            self.words().iter().any(|w| clause.contains(w))
+                && numbers(clause)
+                    .iter()
+                    .any(|n| n.value.fract() == 0.0 && n.value >= least && n.exponent == 0)
+        })
+    }
+}
+
+/// A line's clauses: split at `,`, `;` and `|` outside brackets, so `(1, 28, 28)` stays whole.
+fn clauses(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in line.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' | ';' | '|' if depth <= 0 => {
+                out.push(&line[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&line[start..]);
+    out
+}
+
+/// The printed line stating each fact: one line stating them all when there is one (an image
+/// data set's summary line, rather than another data set's sample count), else the first line
+/// stating each.
+fn printed_facts(facts: &[DataFact], printed: &str) -> Vec<Option<String>> {
+    let shown = |line: &str| line.trim().chars().take(100).collect::<String>();
+    if let Some(line) = printed
+        .lines()
+        .find(|l| facts.iter().all(|f| f.stated_in(l)))
+    {
+        return facts.iter().map(|_| Some(shown(line))).collect();
+    }
+    facts
+        .iter()
+        .map(|f| printed.lines().find(|l| f.stated_in(l)).map(shown))
+        .collect()
+}
+
+/// `data_logged` for a hand-in: what the store's check says when the runs record the data,
+/// else each fact the task's `data_params` name (samples, image shape, classes) logged as a
+/// param or printed. Without a store, `None` unless the printing alone records every fact (the
+/// check then stays the store's).
+pub(super) fn data_recorded(
+    id: String,
+    spec: &TaskSpec,
+    e: &HandInEvidence,
+    ctx: Option<&Context<'_>>,
+) -> Option<CheckResult> {
+    let logged = ctx.map(|c| super::runs::data_logged(id.clone(), c));
+    if let Some(r) = &logged
+        && r.status == super::CheckStatus::Pass
+    {
+        return logged;
+    }
+    let mut facts: Vec<DataFact> = Vec::new();
+    for f in spec
+        .requirements
+        .data_params
+        .iter()
+        .map(|p| DataFact::of_param(p))
+    {
+        if !facts.contains(&f) {
+            facts.push(f);
+        }
+    }
+    let runs = ctx.map(super::runs::data_runs).unwrap_or_default();
+    let logged_as = |f: DataFact| {
+        runs.iter().find_map(|r| {
+            spec.requirements
+                .data_params
+                .iter()
+                .filter(|p| DataFact::of_param(p) == f)
+                .find_map(|p| super::identify::find_key(&r.params, p))
+                .map(|(k, v)| format!("logged as param {k} = {v}"))
+        })
+    };
+    let mut how = Vec::new();
+    let mut missing = Vec::new();
+    for (f, line) in facts.iter().zip(printed_facts(&facts, &e.printed)) {
+        match line
+            .map(|line| format!("printed: \"{line}\""))
+            .or_else(|| logged_as(*f))
+        {
+            Some(h) => how.push(format!("{}: {h}", f.name())),
+            None => missing.push(f.name()),
+        }
+    }
+    let names = facts
+        .iter()
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !facts.is_empty() && missing.is_empty() {
+        return Some(CheckResult::new(
+            id,
+            true,
+            format!("the data ({names}) is recorded in the hand-in"),
+            how,
+        ));
+    }
+    let mut r = logged?;
+    r.message = format!(
+        "{}; nor is {} printed in the hand-in",
+        r.message,
+        missing.join(", ")
+    );
+    r.evidence.extend(how);
+    Some(r)
+}
+
 /// A model URI the code loads, as far as it could be followed.
 fn model_uri(c: &Call) -> Option<&str> {
     c.param(0, "model_uri").and_then(Value::as_str)
@@ -565,6 +731,44 @@ mod tests {
         assert_eq!(r.status, CheckStatus::Pass, "{}", r.message);
         let r = predictions_shown("p".into(), 20, true, Some(&evidence(&[], &table)));
         assert_eq!(r.status, CheckStatus::Fail);
+    }
+
+    #[test]
+    fn data_facts_count_when_printed_or_logged() {
+        let tasks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks");
+        let mnist = crate::task::TaskSpec::load(&tasks.join("mnist.toml")).unwrap();
+        let printed = "Train samples: 49000\nTest samples: 21000\nImage shape: torch.Size([1, 28, 28])\nNumber of classes: 10\n";
+        let r = data_recorded("d".into(), &mnist, &evidence(&[], printed), None).unwrap();
+        assert_eq!(r.status, CheckStatus::Pass, "{}", r.message);
+        assert!(
+            r.message.contains("samples, image shape, classes"),
+            "{}",
+            r.message
+        );
+        assert!(
+            r.evidence
+                .iter()
+                .any(|e| e.contains("Number of classes: 10")),
+            "{:?}",
+            r.evidence
+        );
+        // Without a store, what is not printed stays the store's to decide.
+        let partial = "Train samples: 49000\nNumber of classes: 10\n";
+        assert!(data_recorded("d".into(), &mnist, &evidence(&[], partial), None).is_none());
+        // Prediction lines and accuracies are not the data.
+        let preds =
+            "Sample 12: predicted 7, actual 7\nTest accuracy: 97 %\nclasses predicted: 10\n";
+        assert!(data_recorded("d".into(), &mnist, &evidence(&[], preds), None).is_none());
+        // Wine records only its split.
+        let wine = crate::task::TaskSpec::load(&tasks.join("wine.toml")).unwrap();
+        let r = data_recorded(
+            "d".into(),
+            &wine,
+            &evidence(&[], "Training set: 142 samples, test set: 36 samples"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(r.status, CheckStatus::Pass, "{}", r.message);
     }
 
     #[test]

@@ -94,6 +94,8 @@ pub fn evaluate_hand_in(
             handin::comparison_table(id, other, evidence, other_ctx.as_ref())
         }
         CheckSpec::Screenshots { min, .. } => handin::screenshots(id, *min, evidence),
+        // Recorded when logged or printed: a hand-in's printing counts too.
+        CheckSpec::DataLogged { .. } => return handin::data_recorded(id, spec, evidence?, ctx),
         _ => return None,
     })
 }

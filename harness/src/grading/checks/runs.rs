@@ -40,11 +40,15 @@ pub(super) fn experiment_exists(id: String, ctx: &Context<'_>) -> CheckResult {
 
 /// Runs to look at for data evidence: the experiment's, or (if it is missing) those behind
 /// the registered versions, so a renamed experiment loses only the experiment check.
-pub(super) fn data_logged(id: String, ctx: &Context<'_>) -> CheckResult {
-    let runs: Vec<&Run> = match ctx.experiment {
+pub(super) fn data_runs<'s>(ctx: &Context<'s>) -> Vec<&'s Run> {
+    match ctx.experiment {
         Some(e) => ctx.snapshot.runs_in(&e.id).collect(),
         None => ctx.versions.iter().filter_map(|v| ctx.run_of(v)).collect(),
-    };
+    }
+}
+
+pub(super) fn data_logged(id: String, ctx: &Context<'_>) -> CheckResult {
+    let runs = data_runs(ctx);
     let wanted = &ctx.spec.requirements.data_params;
     for run in &runs {
         let run_name = run.name.as_deref().unwrap_or(&run.id);

@@ -25,7 +25,19 @@ pub fn rescore(tasks: &[TaskSpec], graded: &mut Graded, sandbox: &Sandbox) {
             continue;
         }
         let ctx = Context::new(spec, &snapshot);
-        let result = rescore_task(spec, &ctx, &graded.files, sandbox);
+        let (result, rescored) = rescore_task(spec, &ctx, &graded.files, sandbox);
+        let printed = match (&graded.hand_in, &rescored) {
+            (Some(e), Some(r)) if !r.predicted.is_empty() => cross_check(spec, e, r),
+            _ => None,
+        };
+        let printed = match printed {
+            Some(Ok(check)) => Some(check),
+            Some(Err(note)) => {
+                graded.notes.push(note);
+                None
+            }
+            None => None,
+        };
         let Some(task) = graded.grade.tasks.iter_mut().find(|t| t.task == spec.id) else {
             continue;
         };
@@ -41,6 +53,7 @@ pub fn rescore(tasks: &[TaskSpec], graded: &mut Graded, sandbox: &Sandbox) {
             });
         if let Some(i) = at {
             task.items[i].checks.push(result);
+            task.items[i].checks.extend(printed);
         }
     }
 }
@@ -49,6 +62,96 @@ pub fn rescore(tasks: &[TaskSpec], graded: &mut Graded, sandbox: &Sandbox) {
 struct Rescored {
     accuracy: f64,
     how: String,
+    /// The champion's predictions on the test split, in its order, and the actual classes
+    /// (empty where the model is scored without them).
+    predicted: Vec<usize>,
+    actual: Vec<usize>,
+}
+
+/// Predictions the hand-in printed, checked against the champion's own on the same test rows.
+/// `Err` is a note: the printed rows could not be matched with the test split. Earns nothing.
+fn cross_check(
+    spec: &TaskSpec,
+    e: &crate::grading::evidence::HandInEvidence,
+    r: &Rescored,
+) -> Option<Result<CheckResult, String>> {
+    let count = spec
+        .rubric
+        .iter()
+        .flat_map(|i| &i.checks)
+        .find_map(|c| match c {
+            crate::task::CheckSpec::PredictionsShown { count, .. } => Some(*count),
+            _ => None,
+        });
+    let printed = e
+        .printed_predictions(count)
+        .or_else(|| e.printed_predictions(None))?;
+    let not_checked = |why: String| {
+        Some(Err(format!(
+            "{}: the printed predictions were not cross-checked with the champion's: {why}",
+            spec.id
+        )))
+    };
+    let class = |s: &str| s.parse::<usize>().ok();
+    let mut rows = Vec::new();
+    for (i, (p, a)) in printed.iter().enumerate() {
+        let (Some(p), Some(a)) = (class(p), class(a)) else {
+            return not_checked(format!("row {i} prints `{p}`/`{a}`, not class numbers"));
+        };
+        rows.push((p, a));
+    }
+    if rows.is_empty() || rows.len() > r.actual.len() {
+        return not_checked(format!(
+            "{} printed rows for {} test rows",
+            rows.len(),
+            r.actual.len()
+        ));
+    }
+    if rows.iter().zip(&r.actual).any(|((_, a), want)| a != want) {
+        return not_checked(format!(
+            "their actual values are not the first {} of the test split ({})",
+            rows.len(),
+            r.how
+        ));
+    }
+    let list =
+        |v: &mut dyn Iterator<Item = usize>| v.map(|x| x.to_string()).collect::<Vec<_>>().join(" ");
+    let evidence = vec![
+        format!("printed:  {}", list(&mut rows.iter().map(|(p, _)| *p))),
+        format!(
+            "champion: {}",
+            list(&mut r.predicted.iter().take(rows.len()).copied())
+        ),
+    ];
+    let differ: Vec<String> = rows
+        .iter()
+        .zip(&r.predicted)
+        .enumerate()
+        .filter(|(_, ((p, _), c))| p != *c)
+        .map(|(i, ((p, _), c))| format!("row {i} printed {p}, the champion predicts {c}"))
+        .collect();
+    let id = format!("{}.printed_predictions", spec.id);
+    Some(Ok(if differ.is_empty() {
+        CheckResult {
+            id,
+            status: CheckStatus::Pass,
+            message: format!(
+                "the {} printed predictions are the champion's own (recomputed with --rescore)",
+                rows.len()
+            ),
+            evidence,
+        }
+    } else {
+        CheckResult {
+            id,
+            status: CheckStatus::Fail,
+            message: format!(
+                "printed predictions differ from the champion's own: {}",
+                differ.join("; ")
+            ),
+            evidence,
+        }
+    }))
 }
 
 fn rescore_task(
@@ -56,6 +159,18 @@ fn rescore_task(
     ctx: &Context<'_>,
     files: &ModelFiles,
     sandbox: &Sandbox,
+) -> (CheckResult, Option<Rescored>) {
+    let mut rescored = None;
+    let result = rescore_champion(spec, ctx, files, sandbox, &mut rescored);
+    (result, rescored)
+}
+
+fn rescore_champion(
+    spec: &TaskSpec,
+    ctx: &Context<'_>,
+    files: &ModelFiles,
+    sandbox: &Sandbox,
+    out: &mut Option<Rescored>,
 ) -> CheckResult {
     let id = format!("{}.rescore", spec.id);
     let verdict = |status: CheckStatus, message: String, evidence: Vec<String>| CheckResult {
@@ -144,7 +259,7 @@ fn rescore_task(
                 format!("champion v{version}: {}", r.how),
                 format!("logged {logged:.4}, recomputed {:.4}", r.accuracy),
             ];
-            if (r.accuracy - logged).abs() <= TOLERANCE {
+            let result = if (r.accuracy - logged).abs() <= TOLERANCE {
                 verdict(
                     CheckStatus::Pass,
                     format!("champion v{version}'s logged accuracy {logged:.4} reproduces"),
@@ -159,7 +274,9 @@ fn rescore_task(
                     ),
                     evidence,
                 )
-            }
+            };
+            *out = Some(r);
+            result
         }
         Err(NotRescored::Manual(why)) => {
             verdict(CheckStatus::Manual, format!("not rescored: {why}"), vec![])
@@ -205,6 +322,12 @@ fn score_tabular(
             t.test_size,
             t.seed
         ),
+        // A negative class (never a wine cultivar) matches no printed one.
+        predicted: predictions
+            .iter()
+            .map(|&p| usize::try_from(p).unwrap_or(usize::MAX))
+            .collect(),
+        actual: targets,
     })
 }
 
@@ -233,5 +356,7 @@ fn score_mlp(t: &MlpTraining, run_seed: Option<u64>, dir: &Path) -> Result<Resco
             "{} embedded test digits (test_size {test_size}, seed {seed})",
             y.len()
         ),
+        predicted: Vec::new(),
+        actual: Vec::new(),
     })
 }

@@ -5,6 +5,7 @@
 //! Numbers are pre-formatted into `*_text` fields so Markdown and HTML show the same digits.
 
 mod class;
+mod review;
 mod task;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -81,6 +82,10 @@ pub struct SubmissionInput<'a> {
     pub problem: Option<&'a str>,
     /// Notices about the hand-in (which store was graded and why, what was passed over).
     pub notes: &'a [String],
+    /// What the hand-in folder shows, when one was read (evidence beside the TA's items).
+    pub hand_in: Option<&'a crate::grading::evidence::HandInEvidence>,
+    /// The hand-in folder, to read its image files for thumbnails.
+    pub root: Option<&'a std::path::Path>,
 }
 
 impl<'a> From<&'a crate::grading::Graded> for SubmissionInput<'a> {
@@ -92,6 +97,11 @@ impl<'a> From<&'a crate::grading::Graded> for SubmissionInput<'a> {
             snapshot: g.snapshot.as_ref(),
             problem: g.problem.as_deref(),
             notes: &g.notes,
+            hand_in: g.hand_in.as_deref(),
+            root: match &g.files {
+                crate::grading::ModelFiles::Local(root) => Some(root.as_path()),
+                crate::grading::ModelFiles::Remote(_) => None,
+            },
         }
     }
 }
@@ -100,6 +110,8 @@ impl<'a> From<&'a crate::grading::Graded> for SubmissionInput<'a> {
 pub struct SubmissionView {
     pub(crate) header: Header,
     pub problem: Option<String>,
+    /// What the grade could not earn for want of a readable store, in one line.
+    pub(crate) needs_store: Option<String>,
     /// Notices about the hand-in and its store (not check results).
     pub(crate) notes: Vec<String>,
     pub points: u32,
@@ -164,6 +176,8 @@ pub(crate) struct RubricItemView {
     pub(crate) ta_points: Option<u32>,
     pub(crate) ta_comment: String,
     pub checks: Vec<CheckView>,
+    /// The hand-in's code, outputs and images bearing on the TA's part of the item.
+    pub(crate) review: Option<review::ReviewView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -285,6 +299,7 @@ pub fn submission(
     SubmissionView {
         header,
         problem: input.problem.map(str::to_string),
+        needs_store: input.grade.needs_store.as_ref().map(|n| n.line()),
         notes: input
             .notes
             .iter()
@@ -308,12 +323,17 @@ pub fn submission(
             .flat_map(|t| &t.items)
             .any(|i| i.ta.is_some()),
         tasks: task_views,
-        rubric: rubric(tasks, g),
+        rubric: rubric(tasks, g, input.hand_in, input.root),
         screenshots,
     }
 }
 
-fn rubric(tasks: &[TaskSpec], g: &Grade) -> Vec<RubricTask> {
+fn rubric(
+    tasks: &[TaskSpec],
+    g: &Grade,
+    hand_in: Option<&crate::grading::evidence::HandInEvidence>,
+    root: Option<&std::path::Path>,
+) -> Vec<RubricTask> {
     g.tasks
         .iter()
         .map(|t| {
@@ -342,7 +362,16 @@ fn rubric(tasks: &[TaskSpec], g: &Grade) -> Vec<RubricTask> {
                                     .map(|(c, _)| c.weight())
                                     .sum()
                             });
+                        let review = match (spec, hand_in) {
+                            (Some(spec), Some(e)) if manual_points > 0 => spec
+                                .rubric
+                                .iter()
+                                .find(|r| r.id == i.id)
+                                .and_then(|item| review::review(item, spec, e, root)),
+                            _ => None,
+                        };
                         RubricItemView {
+                            review,
                             id: i.id.clone(),
                             title: i.title.clone(),
                             points: i.points,
