@@ -19,7 +19,9 @@ pub mod dataset;
 mod error;
 mod gate;
 pub mod log;
+pub mod space;
 pub mod sweep;
+mod tpe;
 pub mod trainer;
 
 use std::io::Write;
