@@ -284,6 +284,46 @@ impl SweepPlan {
         })
     }
 
+    /// The parent run's params: the search space and how it is searched (what a rerun must
+    /// match to resume).
+    fn parent_params(&self) -> Vec<KeyValue> {
+        let mut params = vec![
+            KeyValue::new(
+                "sweep.strategy",
+                match self.section.strategy {
+                    Strategy::Grid => "grid",
+                    Strategy::Random => "random",
+                    Strategy::Tpe => "tpe",
+                },
+            ),
+            KeyValue::new("sweep.metric", &self.section.metric),
+            KeyValue::new(
+                "sweep.goal",
+                match self.section.goal {
+                    Goal::Maximize => "maximize",
+                    Goal::Minimize => "minimize",
+                },
+            ),
+            KeyValue::new("sweep.trials", self.total.to_string()),
+        ];
+        if self.section.strategy != Strategy::Grid {
+            params.push(KeyValue::new("sweep.seed", self.base.seed.to_string()));
+        }
+        if self.section.strategy == Strategy::Tpe {
+            params.push(KeyValue::new(
+                "sweep.n_startup_trials",
+                self.startup_trials().to_string(),
+            ));
+        }
+        for (k, v) in &self.section.parameters {
+            params.push(KeyValue::new(
+                format!("sweep.parameters.{}", k.as_str().unwrap_or_default()),
+                serde_json::to_value(v).unwrap_or_default().to_string(),
+            ));
+        }
+        params
+    }
+
     /// A score as a loss: lower is better.
     fn loss(&self, score: f64) -> f64 {
         match self.section.goal {
@@ -364,8 +404,20 @@ pub fn run(
             .iter()
             .any(|t| t.key == SWEEP_TAG && t.value == plan.name)
     });
+    let params = plan.parent_params();
     let parent_run_id = match parent {
         Some(p) => {
+            for want in &params {
+                let was = p.data.params.iter().find(|h| h.key == want.key);
+                if was.is_none_or(|h| h.value != want.value) {
+                    return Err(ExperimentError::SweepChanged {
+                        sweep: plan.name.clone(),
+                        key: want.key.clone(),
+                        was: was.map_or_else(|| "(nothing)".into(), |h| h.value.clone()),
+                        now: want.value.clone(),
+                    });
+                }
+            }
             client
                 .update_run(&p.info.run_id, RunStatus::Running, None)
                 .map_err(at("reopening the sweep's parent run"))?;
@@ -383,40 +435,6 @@ pub fn run(
                     ],
                 })
                 .map_err(at("creating the sweep's parent run"))?;
-            let mut params = vec![
-                KeyValue::new(
-                    "sweep.strategy",
-                    match plan.section.strategy {
-                        Strategy::Grid => "grid",
-                        Strategy::Random => "random",
-                        Strategy::Tpe => "tpe",
-                    },
-                ),
-                KeyValue::new("sweep.metric", &plan.section.metric),
-                KeyValue::new(
-                    "sweep.goal",
-                    match plan.section.goal {
-                        Goal::Maximize => "maximize",
-                        Goal::Minimize => "minimize",
-                    },
-                ),
-                KeyValue::new("sweep.trials", plan.total.to_string()),
-            ];
-            if plan.section.strategy != Strategy::Grid {
-                params.push(KeyValue::new("sweep.seed", plan.base.seed.to_string()));
-            }
-            if plan.section.strategy == Strategy::Tpe {
-                params.push(KeyValue::new(
-                    "sweep.n_startup_trials",
-                    plan.startup_trials().to_string(),
-                ));
-            }
-            for (k, v) in &plan.section.parameters {
-                params.push(KeyValue::new(
-                    format!("sweep.parameters.{}", k.as_str().unwrap_or_default()),
-                    serde_json::to_value(v).unwrap_or_default().to_string(),
-                ));
-            }
             client
                 .log_batch(&run.info.run_id, &[], &params, &[])
                 .map_err(at("logging the search space"))?;
