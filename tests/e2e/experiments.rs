@@ -631,6 +631,7 @@ fn tpe_sweep_file(dir: &Path, name: &str, experiment: &str, leaf: &str) -> Strin
 seed: 5
 data: {{dataset: wine}}
 model: {{architecture: decision_tree}}
+register: {{name: {experiment}-best, alias: champion}}
 sweep:
   strategy: tpe
   metric: val_accuracy
@@ -646,8 +647,8 @@ sweep:
     )
 }
 
-/// TPE on wine's decision tree: 10 children under one parent, `is_best` on the true best; a
-/// rerun at `--jobs 1` proposes the very same trials (so all are kept), and a changed search
+/// TPE on wine's decision tree: 10 children under one parent, `is_best` on the true best and
+/// its model registered; a rerun at `--jobs 1` proposes the very same trials (so all are kept), and a changed search
 /// space is refused with exit 2 instead of being mixed into the old sweep.
 #[test]
 fn a_tpe_sweep_nests_marks_the_best_and_a_rerun_reproduces_it() {
@@ -679,6 +680,17 @@ fn a_tpe_sweep_nests_marks_the_best_and_a_rerun_reproduces_it() {
             .map(|p| p.value.clone())
     };
     assert_eq!(param("sweep.strategy").as_deref(), Some("tpe"));
+    // The best trial's model is registered, the alias on it.
+    assert!(
+        stdout.contains(&format!(
+            "Registered {id}-best version 1 (alias `champion`)"
+        )),
+        "{stdout}"
+    );
+    let version = client()
+        .get_model_version_by_alias(&format!("{id}-best"), "champion")
+        .unwrap();
+    assert_eq!(version.run_id, best[0].0);
     assert_eq!(param("sweep.n_startup_trials").as_deref(), Some("4"));
     assert_eq!(
         param("sweep.parameters.model.max_depth").as_deref(),

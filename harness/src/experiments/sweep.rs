@@ -373,6 +373,8 @@ pub struct SweepSummary {
     pub results: Vec<TrialResult>,
     pub trained: usize,
     pub resumed: usize,
+    /// `(name, version, alias)` when the sweep file asked to register the best model.
+    pub registered: Option<(String, String, Option<String>)>,
 }
 
 /// Runs (or resumes) the sweep.
@@ -563,6 +565,33 @@ pub fn run(
             &tags,
         )
         .map_err(at("recording the best trial on the parent run"))?;
+    let registered = match &plan.base.register {
+        None => None,
+        Some(r) => (|| {
+            let models = client
+                .search_logged_models(std::slice::from_ref(&experiment_id))
+                .map_err(at("looking up the best trial's model"))?;
+            let model = models
+                .iter()
+                .find(|m| m.info.source_run_id == best.run_id)
+                .ok_or_else(|| {
+                    ExperimentError::Train(format!(
+                        "the best trial (run {}) has no logged model to register",
+                        best.run_id
+                    ))
+                })?;
+            let description = format!(
+                "best of sweep `{}`: {} {:.4} (trial {})",
+                plan.name,
+                plan.section.metric,
+                best.score,
+                best.index + 1
+            );
+            super::log::register(client, r, &best.run_id, &model.info.model_id, description)
+        })()
+        .map(Some)
+        .inspect_err(|_| finish_parent(RunStatus::Failed))?,
+    };
     finish_parent(RunStatus::Finished);
     let resumed = results.iter().filter(|r| r.resumed).count();
     Ok(SweepSummary {
@@ -572,6 +601,7 @@ pub fn run(
         trained: results.len() - resumed,
         resumed,
         results,
+        registered,
     })
 }
 
@@ -728,6 +758,12 @@ pub fn render(s: &SweepSummary, out: &mut dyn std::io::Write) -> std::io::Result
             "Best {}: {:.4} (run {})",
             s.metric, best.score, best.run_id
         )?;
+    }
+    if let Some((name, version, alias)) = &s.registered {
+        match alias {
+            Some(a) => writeln!(out, "Registered {name} version {version} (alias `{a}`)")?,
+            None => writeln!(out, "Registered {name} version {version}")?,
+        }
     }
     Ok(())
 }
