@@ -722,3 +722,53 @@ fn a_tpe_sweep_nests_marks_the_best_and_a_rerun_reproduces_it() {
     );
     assert_eq!(sweep_state(&id).1, children);
 }
+
+/// A random sweep draws `max_evals` trials from the seed; rerunning it trains none again.
+#[test]
+fn a_random_sweep_runs_max_evals_trials_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = unique("exp-random");
+    let file = write(
+        dir.path(),
+        "random.yaml",
+        &format!(
+            "experiment_name: {id}
+seed: 3
+data: {{dataset: wine}}
+model: {{architecture: decision_tree}}
+sweep:
+  strategy: random
+  metric: val_accuracy
+  goal: maximize
+  max_evals: 6
+  parameters:
+    model.max_depth: {{randint: [1, 8]}}
+    model.min_samples_leaf: {{quniform: [1, 10, 1]}}
+"
+        ),
+    );
+    let out = harness(&["sweep", "--config", &file, "--jobs", "2"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("6 trials, 6 trained now, 0 kept"),
+        "{stdout}"
+    );
+    let (parent, children) = sweep_state(&id);
+    assert_eq!(children.len(), 6);
+    assert!(
+        parent
+            .data
+            .params
+            .iter()
+            .any(|p| p.key == "sweep.seed" && p.value == "3")
+    );
+    let again = harness(&["sweep", "--config", &file, "--jobs", "1"]);
+    let (stdout, stderr) = text(&again);
+    assert!(again.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("6 trials, 0 trained now, 6 kept"),
+        "{stdout}"
+    );
+    assert_eq!(sweep_state(&id).1, children);
+}

@@ -1,7 +1,8 @@
-//! `harness sweep --config SWEEP.yaml` (exercise 4): a grid over `sweep.parameters`, each trial
+//! `harness sweep --config SWEEP.yaml` (exercise 4): a grid, random draws or TPE over the
+//! search space of `sweep.parameters` (see [`super::space`]; TPE in `tpe.rs`), each trial
 //! a child run (`mlflow.parentRunId`) of one parent run named after the sweep, trials side by
 //! side on `--jobs` threads, finished trials kept on a rerun, the best child tagged
-//! `is_best=true` and recorded on the parent.
+//! `is_best=true` and recorded on the parent (and its model registered when asked).
 
 use std::collections::BTreeMap;
 use std::path::Path;
