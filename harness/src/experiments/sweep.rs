@@ -89,17 +89,24 @@ pub struct Trial {
     pub overrides: Vec<(String, serde_json::Value)>,
     /// Its coordinates on the spaces' [`Dim`]s (what TPE models).
     pub point: Vec<f64>,
+    /// Random and TPE trials may repeat a point, so their identity includes their number.
+    pub numbered: bool,
     pub config: ExperimentConfig,
 }
 
 impl Trial {
-    /// The overrides as canonical JSON: the trial's identity across reruns.
+    /// The overrides as canonical JSON (with `"#": number` for random and TPE trials): the
+    /// trial's identity across reruns.
     pub fn key(&self) -> String {
-        let map: BTreeMap<&str, &serde_json::Value> = self
+        let number = serde_json::Value::from(self.index + 1);
+        let mut map: BTreeMap<&str, &serde_json::Value> = self
             .overrides
             .iter()
             .map(|(k, v)| (k.as_str(), v))
             .collect();
+        if self.numbered {
+            map.insert("#", &number);
+        }
         serde_json::to_string(&map).unwrap_or_default()
     }
 }
@@ -281,6 +288,7 @@ impl SweepPlan {
             index,
             overrides,
             point,
+            numbered: self.section.strategy != Strategy::Grid,
             config,
         })
     }
@@ -890,6 +898,12 @@ sweep:
         assert_eq!(a.trials, b.trials);
         let keys: std::collections::BTreeSet<String> = a.trials.iter().map(Trial::key).collect();
         assert_eq!(keys.len(), 12);
+        // Numbered: a repeated draw is still its own trial on a rerun.
+        assert!(
+            a.trials[2].key().contains(r##""#":3"##),
+            "{}",
+            a.trials[2].key()
+        );
         for t in &a.trials {
             let lr = t.config.training.learning_rate;
             assert!((1e-4..=1e-1).contains(&lr), "{lr}");
