@@ -65,8 +65,8 @@ pub(crate) enum Command {
     /// rows, and exit 1 when a threshold does not hold
     #[command(after_help = GATE_EXIT_CODES)]
     Gate(GateArgs),
-    /// A hyperparameter grid over an experiment config: one child run per trial under a parent
-    /// run named after the sweep; a rerun keeps finished trials
+    /// A hyperparameter sweep (grid, random or TPE) over an experiment config: one child run per
+    /// trial under a parent run named after the sweep; a rerun keeps finished trials
     Sweep(SweepArgs),
     /// Measure things (training throughput)
     #[command(subcommand)]
@@ -290,11 +290,12 @@ pub(crate) struct GateArgs {
 #[derive(Debug, Args)]
 pub(crate) struct SweepArgs {
     /// The sweep file: an experiment config (see `harness run --print-defaults`) with a
-    /// `sweep:` section (strategy, metric, goal, parameters)
+    /// `sweep:` section (strategy, metric, goal, parameters, max_evals, n_startup_trials)
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
 
-    /// Trials trained side by side [default: the number of CPUs]
+    /// Trials trained side by side [default: the number of CPUs]; TPE proposes this many at a
+    /// time, so a TPE sweep reproduces at the same --jobs
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
 

@@ -69,6 +69,14 @@ impl Error {
             | Error::Config(_)
             | Error::Grading(_)
             | Error::Manual(_) => 2,
+            Error::Experiment(e)
+                if matches!(
+                    **e,
+                    crate::experiments::ExperimentError::SweepChanged { .. }
+                ) =>
+            {
+                2
+            }
             Error::Output(_)
             | Error::Report(
                 crate::report::ReportError::Write { .. } | crate::report::ReportError::Io(_),

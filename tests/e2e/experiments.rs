@@ -621,3 +621,154 @@ fn an_empty_grid_is_refused_and_logs_nothing() {
     assert!(stderr.contains("`sweep.parameters`"), "{stderr}");
     assert!(client().get_experiment_by_name(&id).unwrap().is_none());
 }
+
+fn tpe_sweep_file(dir: &Path, name: &str, experiment: &str, leaf: &str) -> String {
+    write(
+        dir,
+        name,
+        &format!(
+            "experiment_name: {experiment}
+seed: 5
+data: {{dataset: wine}}
+model: {{architecture: decision_tree}}
+register: {{name: {experiment}-best, alias: champion}}
+sweep:
+  strategy: tpe
+  metric: val_accuracy
+  goal: maximize
+  max_evals: 10
+  n_startup_trials: 4
+  parameters:
+    model.max_depth: {{randint: [1, 6]}}
+    model.min_samples_leaf: {leaf}
+    model.max_features: {{choice: [sqrt, all]}}
+"
+        ),
+    )
+}
+
+/// TPE on wine's decision tree: 10 children under one parent, `is_best` on the true best and
+/// its model registered; a rerun at `--jobs 1` proposes the very same trials (so all are kept), and a changed search
+/// space is refused with exit 2 instead of being mixed into the old sweep.
+#[test]
+fn a_tpe_sweep_nests_marks_the_best_and_a_rerun_reproduces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = unique("exp-tpe");
+    let file = tpe_sweep_file(dir.path(), "tpe.yaml", &id, "{quniform: [1, 20, 1]}");
+    let out = harness(&["sweep", "--config", &file, "--jobs", "1"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("10 trials, 10 trained now, 0 kept"),
+        "{stdout}"
+    );
+    let (parent, children) = sweep_state(&id);
+    assert_eq!(children.len(), 10);
+    let top = children
+        .values()
+        .map(|(_, s, _)| *s)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let best: Vec<_> = children.values().filter(|(_, _, b)| b == "true").collect();
+    assert_eq!(best.len(), 1, "exactly one is_best=true");
+    assert_eq!(best[0].1, top, "is_best is on the highest val_accuracy");
+    let param = |k: &str| {
+        parent
+            .data
+            .params
+            .iter()
+            .find(|p| p.key == k)
+            .map(|p| p.value.clone())
+    };
+    assert_eq!(param("sweep.strategy").as_deref(), Some("tpe"));
+    // The best trial's model is registered, the alias on it.
+    assert!(
+        stdout.contains(&format!(
+            "Registered {id}-best version 1 (alias `champion`)"
+        )),
+        "{stdout}"
+    );
+    let version = client()
+        .get_model_version_by_alias(&format!("{id}-best"), "champion")
+        .unwrap();
+    assert_eq!(version.run_id, best[0].0);
+    assert_eq!(param("sweep.n_startup_trials").as_deref(), Some("4"));
+    assert_eq!(
+        param("sweep.parameters.model.max_depth").as_deref(),
+        Some(r#"{"randint":[1,6]}"#)
+    );
+    for key in children.keys() {
+        let trial: serde_json::Value = serde_json::from_str(key).unwrap();
+        let depth = trial["model.max_depth"].as_i64().unwrap();
+        let leaf = trial["model.min_samples_leaf"].as_i64().unwrap();
+        assert!((1..6).contains(&depth) && (1..=20).contains(&leaf), "{key}");
+    }
+
+    let again = harness(&["sweep", "--config", &file, "--jobs", "1"]);
+    let (stdout, stderr) = text(&again);
+    assert!(again.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("10 trials, 0 trained now, 10 kept"),
+        "{stdout}"
+    );
+    assert_eq!(sweep_state(&id).1, children);
+
+    let changed = tpe_sweep_file(dir.path(), "tpe2.yaml", &id, "{quniform: [1, 30, 1]}");
+    let refused = harness(&["sweep", "--config", &changed, "--jobs", "1"]);
+    let (stdout, stderr) = text(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("sweep.parameters.model.min_samples_leaf") && stderr.contains("sweep.name"),
+        "{stderr}"
+    );
+    assert_eq!(sweep_state(&id).1, children);
+}
+
+/// A random sweep draws `max_evals` trials from the seed; rerunning it trains none again.
+#[test]
+fn a_random_sweep_runs_max_evals_trials_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = unique("exp-random");
+    let file = write(
+        dir.path(),
+        "random.yaml",
+        &format!(
+            "experiment_name: {id}
+seed: 3
+data: {{dataset: wine}}
+model: {{architecture: decision_tree}}
+sweep:
+  strategy: random
+  metric: val_accuracy
+  goal: maximize
+  max_evals: 6
+  parameters:
+    model.max_depth: {{randint: [1, 8]}}
+    model.min_samples_leaf: {{quniform: [1, 10, 1]}}
+"
+        ),
+    );
+    let out = harness(&["sweep", "--config", &file, "--jobs", "2"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("6 trials, 6 trained now, 0 kept"),
+        "{stdout}"
+    );
+    let (parent, children) = sweep_state(&id);
+    assert_eq!(children.len(), 6);
+    assert!(
+        parent
+            .data
+            .params
+            .iter()
+            .any(|p| p.key == "sweep.seed" && p.value == "3")
+    );
+    let again = harness(&["sweep", "--config", &file, "--jobs", "1"]);
+    let (stdout, stderr) = text(&again);
+    assert!(again.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("6 trials, 0 trained now, 6 kept"),
+        "{stdout}"
+    );
+    assert_eq!(sweep_state(&id).1, children);
+}

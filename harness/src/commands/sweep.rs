@@ -1,4 +1,4 @@
-//! `harness sweep --config SWEEP.yaml [--jobs N]`: run or resume a grid sweep and print its
+//! `harness sweep --config SWEEP.yaml [--jobs N]`: run or resume a sweep and print its
 //! trials sorted by the metric.
 
 use std::io::Write;

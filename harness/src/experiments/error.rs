@@ -33,6 +33,17 @@ pub enum ExperimentError {
     Data(String),
     #[error("training: {0}")]
     Train(String),
+    /// A rerun of a sweep whose file no longer matches the parent run's search space: resuming
+    /// would mix two sweeps (and MLflow refuses to change a logged param).
+    #[error(
+        "sweep `{sweep}` was started with `{key}` = {was}, the file now says {now}: give the changed sweep another `sweep.name` (or experiment), or restore the file"
+    )]
+    SweepChanged {
+        sweep: String,
+        key: String,
+        was: String,
+        now: String,
+    },
     #[error("{what}: {source}")]
     Mlflow {
         what: String,

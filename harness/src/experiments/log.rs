@@ -186,47 +186,19 @@ fn log_into(
 
     let registered = match &config.register {
         None => None,
-        Some(r) => {
-            if client
-                .find_registered_model(&r.name)
-                .map_err(at(format!("looking up registered model `{}`", r.name)))?
-                .is_none()
-            {
-                client
-                    .create_registered_model(&r.name, &[], None)
-                    .or_else(|e| {
-                        if e.is_already_exists() {
-                            Ok(Default::default())
-                        } else {
-                            Err(e)
-                        }
-                    })
-                    .map_err(at(format!("creating registered model `{}`", r.name)))?;
-            }
-            let version = client
-                .create_model_version(&NewModelVersion {
-                    name: r.name.clone(),
-                    source: format!("models:/{model_id}"),
-                    run_id: Some(run_id.to_owned()),
-                    model_id: Some(model_id.clone()),
-                    tags: vec![],
-                    description: Some(format!(
-                        "{} on {}: test accuracy {:.4} ({})",
-                        config.model.architecture.name(),
-                        table.name,
-                        trained.test.accuracy,
-                        config.run_name()
-                    )),
-                })
-                .map_err(at(format!("registering a version of `{}`", r.name)))?
-                .version;
-            if let Some(alias) = &r.alias {
-                client
-                    .set_alias(&r.name, alias, &version)
-                    .map_err(at(format!("setting alias `{alias}` of `{}`", r.name)))?;
-            }
-            Some((r.name.clone(), version, r.alias.clone()))
-        }
+        Some(r) => Some(register(
+            client,
+            r,
+            run_id,
+            &model_id,
+            format!(
+                "{} on {}: test accuracy {:.4} ({})",
+                config.model.architecture.name(),
+                table.name,
+                trained.test.accuracy,
+                config.run_name()
+            ),
+        )?),
     };
     Ok((model_id, registered))
 }
@@ -357,4 +329,51 @@ fn model_artefacts(
             Ok((files, mlmodel))
         }
     }
+}
+
+/// Registers `model_id` (logged by `run_id`) as a new version of `r.name`, created when
+/// missing, and points `r.alias` at it; returns `(name, version, alias)`.
+///
+/// # Errors
+/// [`ExperimentError::Mlflow`] naming the step.
+pub(crate) fn register(
+    client: &MlflowClient,
+    r: &super::config::RegisterConfig,
+    run_id: &str,
+    model_id: &str,
+    description: String,
+) -> Result<(String, String, Option<String>), ExperimentError> {
+    if client
+        .find_registered_model(&r.name)
+        .map_err(at(format!("looking up registered model `{}`", r.name)))?
+        .is_none()
+    {
+        client
+            .create_registered_model(&r.name, &[], None)
+            .or_else(|e| {
+                if e.is_already_exists() {
+                    Ok(Default::default())
+                } else {
+                    Err(e)
+                }
+            })
+            .map_err(at(format!("creating registered model `{}`", r.name)))?;
+    }
+    let version = client
+        .create_model_version(&NewModelVersion {
+            name: r.name.clone(),
+            source: format!("models:/{model_id}"),
+            run_id: Some(run_id.to_owned()),
+            model_id: Some(model_id.to_owned()),
+            tags: vec![],
+            description: Some(description),
+        })
+        .map_err(at(format!("registering a version of `{}`", r.name)))?
+        .version;
+    if let Some(alias) = &r.alias {
+        client
+            .set_alias(&r.name, alias, &version)
+            .map_err(at(format!("setting alias `{alias}` of `{}`", r.name)))?;
+    }
+    Ok((r.name.clone(), version, r.alias.clone()))
 }

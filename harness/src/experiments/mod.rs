@@ -8,7 +8,8 @@
 //! - [`dataset`]: wine, MNIST or a CSV as one table, and the three-way split;
 //! - [`trainer`]: training, early stopping, the best epoch, test metrics;
 //! - [`charts`]: `training_history.png` and `confusion_matrix.png`;
-//! - [`log`]: the run, its artefacts, the logged model and its registration.
+//! - [`log`]: the run, its artefacts, the logged model and its registration;
+//! - [`sweep`]: `harness sweep` over a [`space`] (grid, random, or TPE's proposals from `tpe.rs`).
 //!
 //! This layer sits above `reference` and uses its `MLmodel` writing and interrupt handling as
 //! they are, so an experiment's model reads like a reference run's.
@@ -19,7 +20,9 @@ pub mod dataset;
 mod error;
 mod gate;
 pub mod log;
+pub mod space;
 pub mod sweep;
+mod tpe;
 pub mod trainer;
 
 use std::io::Write;

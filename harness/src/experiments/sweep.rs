@@ -1,18 +1,23 @@
-//! `harness sweep --config SWEEP.yaml` (exercise 4): a grid over `sweep.parameters`, each trial
+//! `harness sweep --config SWEEP.yaml` (exercise 4): a grid, random draws or TPE over the
+//! search space of `sweep.parameters` (see [`super::space`]; TPE in `tpe.rs`), each trial
 //! a child run (`mlflow.parentRunId`) of one parent run named after the sweep, trials side by
 //! side on `--jobs` threads, finished trials kept on a rerun, the best child tagged
-//! `is_best=true` and recorded on the parent.
+//! `is_best=true` and recorded on the parent (and its model registered when asked).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::config::ExperimentConfig;
 use super::error::{ConfigError, ExperimentError, at};
 use super::log::ConfigFile;
+use super::space::{Dim, Space};
+use super::tpe::{Observation, Tpe};
 use super::trainer::Trained;
 use crate::mlflow::{KeyValue, Metric, MlflowClient, NewRun, RunSearch, RunStatus, now_ms};
 use crate::progress::Progress;
@@ -34,9 +39,18 @@ pub struct SweepSection {
     /// `val_accuracy` (the kept epoch's), `val_loss`, `test_accuracy` or `test_loss`.
     pub metric: String,
     pub goal: Goal,
-    /// Config key (dotted) → the values to try, in the file's order.
+    /// Config key (dotted) → its space: a list of values or a distribution (see [`Space`]).
     pub parameters: serde_yaml_ng::Mapping,
+    /// How many trials `random` and `tpe` run.
+    #[serde(default)]
+    pub max_evals: Option<usize>,
+    /// `tpe`: random trials before TPE starts [default: 20, hyperopt's].
+    #[serde(default)]
+    pub n_startup_trials: Option<usize>,
 }
+
+/// hyperopt's `n_startup_jobs`.
+const DEFAULT_STARTUP_TRIALS: usize = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -59,25 +73,40 @@ pub struct SweepPlan {
     pub name: String,
     pub base: ExperimentConfig,
     pub section: SweepSection,
-    /// One config per grid point, in grid order (the first parameter varies slowest).
+    /// Every key's space, in the file's order.
+    pub spaces: Vec<(String, Space)>,
+    /// The trials known before any runs: every grid point in grid order (the first parameter
+    /// varies slowest), every random draw, or TPE's random start-up trials.
     pub trials: Vec<Trial>,
+    /// How many trials the sweep runs in all.
+    pub total: usize,
+    origin: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trial {
     pub index: usize,
     pub overrides: Vec<(String, serde_json::Value)>,
+    /// Its coordinates on the spaces' [`Dim`]s (what TPE models).
+    pub point: Vec<f64>,
+    /// Random and TPE trials may repeat a point, so their identity includes their number.
+    pub numbered: bool,
     pub config: ExperimentConfig,
 }
 
 impl Trial {
-    /// The overrides as canonical JSON: the trial's identity across reruns.
+    /// The overrides as canonical JSON (with `"#": number` for random and TPE trials): the
+    /// trial's identity across reruns.
     pub fn key(&self) -> String {
-        let map: BTreeMap<&str, &serde_json::Value> = self
+        let number = serde_json::Value::from(self.index + 1);
+        let mut map: BTreeMap<&str, &serde_json::Value> = self
             .overrides
             .iter()
             .map(|(k, v)| (k.as_str(), v))
             .collect();
+        if self.numbered {
+            map.insert("#", &number);
+        }
         serde_json::to_string(&map).unwrap_or_default()
     }
 }
@@ -114,12 +143,6 @@ impl SweepPlan {
         let rest = serde_yaml_ng::to_string(&doc).unwrap_or_default();
         let base = ExperimentConfig::parse(&rest, false, &origin)?;
         let base = base.relative_to(path.parent().unwrap_or(Path::new("")));
-        if section.strategy != Strategy::Grid {
-            return Err(invalid(
-                "sweep.strategy",
-                "only `grid` is supported yet (random and tpe are not)".into(),
-            ));
-        }
         if !METRICS.contains(&section.metric.as_str()) {
             return Err(invalid(
                 "sweep.metric",
@@ -129,50 +152,193 @@ impl SweepPlan {
         if section.parameters.is_empty() {
             return Err(invalid(
                 "sweep.parameters",
-                "the grid is empty: list at least one parameter".into(),
+                "the search space is empty: list at least one parameter".into(),
             ));
         }
-        let mut axes = Vec::new();
-        for (key, values) in &section.parameters {
+        let mut spaces = Vec::new();
+        for (key, value) in &section.parameters {
             let key = key.as_str().unwrap_or_default().to_owned();
-            let values = serde_json::to_value(values).unwrap_or_default();
-            let values = values.as_array().filter(|v| !v.is_empty()).ok_or_else(|| {
-                invalid(
-                    &format!("sweep.parameters.{key}"),
-                    "must be a non-empty list of values".into(),
-                )
-            })?;
-            axes.push((key.clone(), values.clone()));
-        }
-        let mut trials = Vec::new();
-        let total: usize = axes.iter().map(|(_, v)| v.len()).product();
-        for index in 0..total {
-            // Mixed radix, the last axis fastest (itertools.product's order).
-            let mut rest = index;
-            let mut overrides = vec![(String::new(), serde_json::Value::Null); axes.len()];
-            for (slot, (key, values)) in axes.iter().enumerate().rev() {
-                overrides[slot] = (key.clone(), values[rest % values.len()].clone());
-                rest /= values.len();
+            let path = format!("sweep.parameters.{key}");
+            let space = Space::parse(value).map_err(|m| invalid(&path, m))?;
+            if section.strategy == Strategy::Grid && !matches!(space, Space::List(_)) {
+                return Err(invalid(
+                    &path,
+                    "a grid takes a list of values; distributions need `strategy: random` or `tpe`"
+                        .into(),
+                ));
             }
-            let mut config = base.with_overrides(&overrides, &origin)?;
-            config.register = None;
-            config.run_name = Some(format!("trial-{:03}", index + 1));
-            trials.push(Trial {
-                index,
-                overrides,
-                config,
-            });
+            spaces.push((key, space));
+        }
+        let total = match (section.strategy, section.max_evals) {
+            (Strategy::Grid, None) => spaces
+                .iter()
+                .map(|(_, s)| match s {
+                    Space::List(v) => v.len(),
+                    _ => 1,
+                })
+                .product(),
+            (Strategy::Grid, Some(_)) => {
+                return Err(invalid(
+                    "sweep.max_evals",
+                    "a grid runs every point; `max_evals` is for `random` and `tpe`".into(),
+                ));
+            }
+            (_, Some(n)) if n > 0 => n,
+            (_, _) => {
+                return Err(invalid(
+                    "sweep.max_evals",
+                    "`random` and `tpe` need `max_evals`, a positive number of trials".into(),
+                ));
+            }
+        };
+        if section.strategy != Strategy::Tpe && section.n_startup_trials.is_some() {
+            return Err(invalid(
+                "sweep.n_startup_trials",
+                "only `tpe` has start-up trials".into(),
+            ));
+        }
+        let mut plan = SweepPlan {
+            name: String::new(),
+            base: base.clone(),
+            section: section.clone(),
+            spaces,
+            trials: Vec::new(),
+            total,
+            origin: origin.clone(),
+        };
+        let points: Vec<Vec<f64>> = match section.strategy {
+            Strategy::Grid => (0..total)
+                .map(|index| {
+                    // Mixed radix, the last axis fastest (itertools.product's order).
+                    let mut rest = index;
+                    let mut point = vec![0.0; plan.spaces.len()];
+                    for (slot, (_, space)) in plan.spaces.iter().enumerate().rev() {
+                        let Dim::Categorical(n) = space.dim() else {
+                            continue;
+                        };
+                        point[slot] = (rest % n) as f64;
+                        rest /= n;
+                    }
+                    point
+                })
+                .collect(),
+            Strategy::Random | Strategy::Tpe => {
+                let mut rng = ChaCha8Rng::seed_from_u64(base.seed);
+                let n = match section.strategy {
+                    Strategy::Tpe => plan.startup_trials(),
+                    _ => total,
+                };
+                (0..n)
+                    .map(|_| {
+                        plan.spaces
+                            .iter()
+                            .map(|(_, s)| s.dim().sample(&mut rng))
+                            .collect()
+                    })
+                    .collect()
+            }
+        };
+        for (index, point) in points.into_iter().enumerate() {
+            let trial = plan.trial(index, point)?;
+            plan.trials.push(trial);
+        }
+        if section.strategy == Strategy::Tpe {
+            // TPE's proposals come later: the ends of every range must make valid configs now.
+            for end in [0.0, 1.0] {
+                let point = plan
+                    .spaces
+                    .iter()
+                    .map(|(_, s)| match s.dim() {
+                        Dim::Real { low, high, q, .. } => {
+                            super::space::quantise(low + end * (high - low), q)
+                        }
+                        Dim::Categorical(n) => end * (n.saturating_sub(1)) as f64,
+                    })
+                    .collect();
+                plan.trial(0, point)?;
+            }
         }
         let name = section
             .name
             .clone()
             .unwrap_or_else(|| format!("{}-sweep", base.experiment_name));
-        Ok(SweepPlan {
-            name,
-            base,
-            section,
-            trials,
+        plan.name = name;
+        Ok(plan)
+    }
+
+    fn startup_trials(&self) -> usize {
+        self.section
+            .n_startup_trials
+            .unwrap_or(DEFAULT_STARTUP_TRIALS)
+            .min(self.total)
+    }
+
+    /// The trial at `point`, its config checked.
+    fn trial(&self, index: usize, point: Vec<f64>) -> Result<Trial, ConfigError> {
+        let overrides: Vec<(String, serde_json::Value)> = self
+            .spaces
+            .iter()
+            .zip(&point)
+            .map(|((key, space), x)| (key.clone(), space.value(*x)))
+            .collect();
+        let mut config = self.base.with_overrides(&overrides, &self.origin)?;
+        config.register = None;
+        config.run_name = Some(format!("trial-{:03}", index + 1));
+        Ok(Trial {
+            index,
+            overrides,
+            point,
+            numbered: self.section.strategy != Strategy::Grid,
+            config,
         })
+    }
+
+    /// The parent run's params: the search space and how it is searched (what a rerun must
+    /// match to resume).
+    fn parent_params(&self) -> Vec<KeyValue> {
+        let mut params = vec![
+            KeyValue::new(
+                "sweep.strategy",
+                match self.section.strategy {
+                    Strategy::Grid => "grid",
+                    Strategy::Random => "random",
+                    Strategy::Tpe => "tpe",
+                },
+            ),
+            KeyValue::new("sweep.metric", &self.section.metric),
+            KeyValue::new(
+                "sweep.goal",
+                match self.section.goal {
+                    Goal::Maximize => "maximize",
+                    Goal::Minimize => "minimize",
+                },
+            ),
+            KeyValue::new("sweep.trials", self.total.to_string()),
+        ];
+        if self.section.strategy != Strategy::Grid {
+            params.push(KeyValue::new("sweep.seed", self.base.seed.to_string()));
+        }
+        if self.section.strategy == Strategy::Tpe {
+            params.push(KeyValue::new(
+                "sweep.n_startup_trials",
+                self.startup_trials().to_string(),
+            ));
+        }
+        for (k, v) in &self.section.parameters {
+            params.push(KeyValue::new(
+                format!("sweep.parameters.{}", k.as_str().unwrap_or_default()),
+                serde_json::to_value(v).unwrap_or_default().to_string(),
+            ));
+        }
+        params
+    }
+
+    /// A score as a loss: lower is better.
+    fn loss(&self, score: f64) -> f64 {
+        match self.section.goal {
+            Goal::Maximize => -score,
+            Goal::Minimize => score,
+        }
     }
 
     /// A trial's score on the sweep's metric.
@@ -216,6 +382,8 @@ pub struct SweepSummary {
     pub results: Vec<TrialResult>,
     pub trained: usize,
     pub resumed: usize,
+    /// `(name, version, alias)` when the sweep file asked to register the best model.
+    pub registered: Option<(String, String, Option<String>)>,
 }
 
 /// Runs (or resumes) the sweep.
@@ -247,8 +415,20 @@ pub fn run(
             .iter()
             .any(|t| t.key == SWEEP_TAG && t.value == plan.name)
     });
+    let params = plan.parent_params();
     let parent_run_id = match parent {
         Some(p) => {
+            for want in &params {
+                let was = p.data.params.iter().find(|h| h.key == want.key);
+                if was.is_none_or(|h| h.value != want.value) {
+                    return Err(ExperimentError::SweepChanged {
+                        sweep: plan.name.clone(),
+                        key: want.key.clone(),
+                        was: was.map_or_else(|| "(nothing)".into(), |h| h.value.clone()),
+                        now: want.value.clone(),
+                    });
+                }
+            }
             client
                 .update_run(&p.info.run_id, RunStatus::Running, None)
                 .map_err(at("reopening the sweep's parent run"))?;
@@ -266,24 +446,6 @@ pub fn run(
                     ],
                 })
                 .map_err(at("creating the sweep's parent run"))?;
-            let mut params = vec![
-                KeyValue::new("sweep.strategy", "grid"),
-                KeyValue::new("sweep.metric", &plan.section.metric),
-                KeyValue::new(
-                    "sweep.goal",
-                    match plan.section.goal {
-                        Goal::Maximize => "maximize",
-                        Goal::Minimize => "minimize",
-                    },
-                ),
-                KeyValue::new("sweep.trials", plan.trials.len().to_string()),
-            ];
-            for (k, v) in &plan.section.parameters {
-                params.push(KeyValue::new(
-                    format!("sweep.parameters.{}", k.as_str().unwrap_or_default()),
-                    serde_json::to_value(v).unwrap_or_default().to_string(),
-                ));
-            }
             client
                 .log_batch(&run.info.run_id, &[], &params, &[])
                 .map_err(at("logging the search space"))?;
@@ -312,92 +474,64 @@ pub fn run(
     }
 
     let table = super::dataset::load(&plan.base.source())?;
-    progress.start_bar(plan.trials.len() as u64, "trials");
-    let results: Mutex<Vec<Option<TrialResult>>> = Mutex::new(vec![None; plan.trials.len()]);
-    let errors: Mutex<Vec<ExperimentError>> = Mutex::new(Vec::new());
-    let next = AtomicUsize::new(0);
+    progress.start_bar(plan.total as u64, "trials");
     let best_so_far: Mutex<Option<f64>> = Mutex::new(None);
-    let record = |r: TrialResult| {
-        let mut best = best_so_far.lock().unwrap_or_else(|e| e.into_inner());
-        if best.is_none_or(|b| plan.better(r.score, b)) {
-            *best = Some(r.score);
-        }
-        progress.set_message(format!(
-            "best {} {:.4}",
-            plan.section.metric,
-            best.unwrap_or(f64::NAN)
-        ));
-        progress.inc(1);
-        let index = r.index;
-        results.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(r);
+    let batch = Batch {
+        client,
+        plan,
+        config_file,
+        table: &table,
+        parent_run_id: &parent_run_id,
+        done: &done,
+        progress,
+        best_so_far: &best_so_far,
     };
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(trial) = plan.trials.get(i) else {
-                        break;
-                    };
-                    if !errors.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
-                        break;
-                    }
-                    if let Some((run_id, score)) = done.get(&trial.key()) {
-                        record(TrialResult {
-                            index: i,
-                            run_id: run_id.clone(),
-                            overrides: trial.overrides.clone(),
-                            score: *score,
-                            resumed: true,
-                        });
-                        continue;
-                    }
-                    let tags = [
-                        KeyValue::new("mlflow.parentRunId", &parent_run_id),
-                        KeyValue::new(TRIAL_TAG, trial.key()),
-                    ];
-                    let quiet = Progress::hidden();
-                    let outcome =
-                        super::run_on(client, &trial.config, config_file, &table, &tags, &quiet)
-                            .and_then(|s| {
-                                let score = plan.score(&s.trained);
-                                client
-                                    .log_metric(
-                                        &s.logged.run_id,
-                                        &Metric::new(SCORE_METRIC, score, now_ms(), 0),
-                                    )
-                                    .map_err(at("logging the trial's score"))?;
-                                Ok((s.logged.run_id, score))
-                            });
-                    match outcome {
-                        Ok((run_id, score)) => record(TrialResult {
-                            index: i,
-                            run_id,
-                            overrides: trial.overrides.clone(),
-                            score,
-                            resumed: false,
-                        }),
-                        Err(e) => errors.lock().unwrap_or_else(|e| e.into_inner()).push(e),
-                    }
+    let outcome = (|| {
+        let mut results = batch.run(&plan.trials, jobs)?;
+        if plan.section.strategy == Strategy::Tpe {
+            // TPE's own stream, so its proposals don't depend on how many start-up draws came
+            // first; with `--jobs N` it proposes N trials from the same observations.
+            let mut rng = ChaCha8Rng::seed_from_u64(plan.base.seed);
+            rng.set_stream(1);
+            let dims: Vec<Dim> = plan.spaces.iter().map(|(_, s)| s.dim()).collect();
+            let tpe = Tpe::default();
+            let mut points: Vec<Vec<f64>> = plan.trials.iter().map(|t| t.point.clone()).collect();
+            while results.len() < plan.total {
+                let history: Vec<Observation> = results
+                    .iter()
+                    .zip(&points)
+                    .map(|(r, p)| Observation {
+                        point: p.clone(),
+                        loss: plan.loss(r.score),
+                    })
+                    .collect();
+                let n = jobs.max(1).min(plan.total - results.len());
+                let mut trials = Vec::new();
+                for k in 0..n {
+                    let point = tpe.suggest(&dims, &history, &mut rng);
+                    points.push(point.clone());
+                    let trial = plan
+                        .trial(results.len() + k, point)
+                        .map_err(|e| ExperimentError::Train(e.to_string()))?;
+                    trials.push(trial);
                 }
-            });
+                results.extend(batch.run(&trials, jobs)?);
+            }
         }
-    });
+        Ok::<_, ExperimentError>(results)
+    })();
     progress.finish();
     let finish_parent = |status| {
         let _ = client.update_run(&parent_run_id, status, Some(now_ms()));
         crate::reference::interrupt::ended(&parent_run_id);
     };
-    if let Some(e) = errors.into_inner().unwrap_or_default().into_iter().next() {
-        finish_parent(RunStatus::Failed);
-        return Err(e);
-    }
-    let mut results: Vec<TrialResult> = results
-        .into_inner()
-        .unwrap_or_default()
-        .into_iter()
-        .flatten()
-        .collect();
+    let mut results = match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            finish_parent(RunStatus::Failed);
+            return Err(e);
+        }
+    };
     // Best first; equal scores in grid order.
     results.sort_by(|a, b| {
         let order = a.score.total_cmp(&b.score);
@@ -440,6 +574,33 @@ pub fn run(
             &tags,
         )
         .map_err(at("recording the best trial on the parent run"))?;
+    let registered = match &plan.base.register {
+        None => None,
+        Some(r) => (|| {
+            let models = client
+                .search_logged_models(std::slice::from_ref(&experiment_id))
+                .map_err(at("looking up the best trial's model"))?;
+            let model = models
+                .iter()
+                .find(|m| m.info.source_run_id == best.run_id)
+                .ok_or_else(|| {
+                    ExperimentError::Train(format!(
+                        "the best trial (run {}) has no logged model to register",
+                        best.run_id
+                    ))
+                })?;
+            let description = format!(
+                "best of sweep `{}`: {} {:.4} (trial {})",
+                plan.name,
+                plan.section.metric,
+                best.score,
+                best.index + 1
+            );
+            super::log::register(client, r, &best.run_id, &model.info.model_id, description)
+        })()
+        .map(Some)
+        .inspect_err(|_| finish_parent(RunStatus::Failed))?,
+    };
     finish_parent(RunStatus::Finished);
     let resumed = results.iter().filter(|r| r.resumed).count();
     Ok(SweepSummary {
@@ -449,7 +610,111 @@ pub fn run(
         trained: results.len() - resumed,
         resumed,
         results,
+        registered,
     })
+}
+
+/// What running a batch of trials side by side needs.
+struct Batch<'a> {
+    client: &'a MlflowClient,
+    plan: &'a SweepPlan,
+    config_file: &'a ConfigFile,
+    table: &'a super::dataset::Table,
+    parent_run_id: &'a str,
+    /// Finished children of an earlier run, by trial key: (run id, score).
+    done: &'a BTreeMap<String, (String, f64)>,
+    progress: &'a Progress,
+    best_so_far: &'a Mutex<Option<f64>>,
+}
+
+impl Batch<'_> {
+    /// Runs `trials` on `jobs` threads (or takes them from an earlier run); results in the
+    /// trials' order, so they do not depend on `jobs`.
+    fn run(&self, trials: &[Trial], jobs: usize) -> Result<Vec<TrialResult>, ExperimentError> {
+        let results: Mutex<Vec<Option<TrialResult>>> = Mutex::new(vec![None; trials.len()]);
+        let errors: Mutex<Vec<ExperimentError>> = Mutex::new(Vec::new());
+        let next = AtomicUsize::new(0);
+        let record = |slot: usize, r: TrialResult| {
+            let mut best = self.best_so_far.lock().unwrap_or_else(|e| e.into_inner());
+            if best.is_none_or(|b| self.plan.better(r.score, b)) {
+                *best = Some(r.score);
+            }
+            self.progress.set_message(format!(
+                "best {} {:.4}",
+                self.plan.section.metric,
+                best.unwrap_or(f64::NAN)
+            ));
+            self.progress.inc(1);
+            results.lock().unwrap_or_else(|e| e.into_inner())[slot] = Some(r);
+        };
+        std::thread::scope(|scope| {
+            for _ in 0..jobs.max(1) {
+                scope.spawn(|| {
+                    loop {
+                        let slot = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(trial) = trials.get(slot) else {
+                            break;
+                        };
+                        if !errors.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
+                            break;
+                        }
+                        match self.one(trial) {
+                            Ok(r) => record(slot, r),
+                            Err(e) => errors.lock().unwrap_or_else(|e| e.into_inner()).push(e),
+                        }
+                    }
+                });
+            }
+        });
+        if let Some(e) = errors.into_inner().unwrap_or_default().into_iter().next() {
+            return Err(e);
+        }
+        Ok(results
+            .into_inner()
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    fn one(&self, trial: &Trial) -> Result<TrialResult, ExperimentError> {
+        if let Some((run_id, score)) = self.done.get(&trial.key()) {
+            return Ok(TrialResult {
+                index: trial.index,
+                run_id: run_id.clone(),
+                overrides: trial.overrides.clone(),
+                score: *score,
+                resumed: true,
+            });
+        }
+        let tags = [
+            KeyValue::new("mlflow.parentRunId", self.parent_run_id),
+            KeyValue::new(TRIAL_TAG, trial.key()),
+        ];
+        let quiet = Progress::hidden();
+        let s = super::run_on(
+            self.client,
+            &trial.config,
+            self.config_file,
+            self.table,
+            &tags,
+            &quiet,
+        )?;
+        let score = self.plan.score(&s.trained);
+        self.client
+            .log_metric(
+                &s.logged.run_id,
+                &Metric::new(SCORE_METRIC, score, now_ms(), 0),
+            )
+            .map_err(at("logging the trial's score"))?;
+        Ok(TrialResult {
+            index: trial.index,
+            run_id: s.logged.run_id,
+            overrides: trial.overrides.clone(),
+            score,
+            resumed: false,
+        })
+    }
 }
 
 fn value_text(v: &serde_json::Value) -> String {
@@ -502,6 +767,12 @@ pub fn render(s: &SweepSummary, out: &mut dyn std::io::Write) -> std::io::Result
             "Best {}: {:.4} (run {})",
             s.metric, best.score, best.run_id
         )?;
+    }
+    if let Some((name, version, alias)) = &s.registered {
+        match alias {
+            Some(a) => writeln!(out, "Registered {name} version {version} (alias `{a}`)")?,
+            None => writeln!(out, "Registered {name} version {version}")?,
+        }
     }
     Ok(())
 }
@@ -574,9 +845,79 @@ sweep:
         let e = plan(&SEED_GRID.replace("strategy: grid", "strategy: tpe"))
             .unwrap_err()
             .to_string();
+        assert!(e.contains("`sweep.max_evals`"), "{e}");
+        let e = plan(&SEED_GRID.replace("[0.3, 0.5]", "{uniform: [0.1, 0.5]}"))
+            .unwrap_err()
+            .to_string();
         assert!(
-            e.contains("not supported yet") || e.contains("only `grid`"),
+            e.contains("`sweep.parameters.model.dropout`") && e.contains("strategy: random"),
             "{e}"
         );
+        let e = plan(&SEED_GRID.replace("[0.3, 0.5]", "{loguniform: [0, 0.5]}"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`sweep.parameters.model.dropout`") && e.contains("positive"),
+            "{e}"
+        );
+        // A TPE range whose end is not a valid config is refused before anything runs.
+        let e = plan(&random_sweep("tpe").replace("[0.0, 0.5]", "[0.5, 1.5]"))
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dropout") && e.contains("outside [0, 1)"), "{e}");
+    }
+
+    fn random_sweep(strategy: &str) -> String {
+        format!(
+            "experiment_name: r
+seed: 11
+data: {{dataset: wine}}
+model: {{architecture: mlp, hidden_sizes: [8], dropout: 0.3}}
+training: {{num_epochs: 1}}
+sweep:
+  strategy: {strategy}
+  metric: val_accuracy
+  goal: maximize
+  max_evals: 12
+  parameters:
+    training.learning_rate: {{loguniform: [1e-4, 1e-1]}}
+    training.batch_size: {{quniform: [16, 64, 16]}}
+    model.hidden_sizes: {{choice: [[8], [16, 8]]}}
+    model.dropout: {{uniform: [0.0, 0.5]}}
+"
+        )
+    }
+
+    #[test]
+    fn a_random_sweep_draws_max_evals_trials_reproducibly_from_the_seed() {
+        let a = plan(&random_sweep("random")).unwrap();
+        let b = plan(&random_sweep("random")).unwrap();
+        assert_eq!(a.total, 12);
+        assert_eq!(a.trials.len(), 12);
+        assert_eq!(a.trials, b.trials);
+        let keys: std::collections::BTreeSet<String> = a.trials.iter().map(Trial::key).collect();
+        assert_eq!(keys.len(), 12);
+        // Numbered: a repeated draw is still its own trial on a rerun.
+        assert!(
+            a.trials[2].key().contains(r##""#":3"##),
+            "{}",
+            a.trials[2].key()
+        );
+        for t in &a.trials {
+            let lr = t.config.training.learning_rate;
+            assert!((1e-4..=1e-1).contains(&lr), "{lr}");
+            assert_eq!(t.config.training.batch_size % 16, 0);
+        }
+        let other = plan(&random_sweep("random").replace("seed: 11", "seed: 12")).unwrap();
+        assert_ne!(a.trials[0].key(), other.trials[0].key());
+        // TPE starts with the same draws (min(n_startup_trials, max_evals) of them).
+        let tpe = plan(
+            &random_sweep("tpe").replace("max_evals: 12", "max_evals: 12\n  n_startup_trials: 4"),
+        )
+        .unwrap();
+        assert_eq!(tpe.total, 12);
+        assert_eq!(tpe.trials.len(), 4);
+        assert_eq!(tpe.trials[..], a.trials[..4]);
     }
 }
