@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["cli", "error"],
     &["report"],
     &["grading", "reference"],
-    &["task", "source"],
+    &["task", "source", "onnx"],
     &["server", "train", "nn"],
     &["snapshot", "mlflow", "data"],
     &["progress", "version", "handin"],

@@ -11,6 +11,7 @@ mod grading_snapshots;
 mod hostile;
 mod interrupted;
 mod layers;
+mod onnx;
 mod registry;
 mod report;
 mod rescore;
