@@ -4,7 +4,6 @@
 //! within 1e-5), `onnx.checker` accepts the files, `mlflow models serve` answers
 //! `/invocations`, and tract (in Rust) reloads the same files and agrees too.
 
-use std::io::Read as _;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
@@ -32,12 +31,14 @@ fn onnx_python() -> PathBuf {
     harness::server::ensure_onnx_runtime(&home(), &python(), &Progress::hidden()).unwrap()
 }
 
-/// Runs `program args` with the tracking URI set, killed after `limit`; its stdout.
-fn run_bounded(mut command: Command, limit: Duration) -> String {
+/// Runs `command` with the tracking URI set, killed after `limit`; fails on a failed exit.
+fn run_bounded(mut command: Command, limit: Duration) {
+    // Output into a file, not a pipe nobody reads while the child runs.
+    let log = tempfile::NamedTempFile::new().unwrap();
     let mut child = command
         .env("MLFLOW_TRACKING_URI", tracking_uri())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(log.reopen().unwrap())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + limit;
@@ -51,21 +52,8 @@ fn run_bounded(mut command: Command, limit: Duration) -> String {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    let (mut out, mut err) = (String::new(), String::new());
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let err = std::fs::read_to_string(log.path()).unwrap_or_default();
     assert!(status.success(), "{command:?}: {status}\n{err}");
-    out
 }
 
 /// Loads `uri` with `mlflow.pyfunc.load_model`, checks the downloaded `model.onnx` with
@@ -75,7 +63,7 @@ fn pyfunc_predict(uri: &str, input: &Path, kind: &str) -> serde_json::Value {
 import json, sys
 import mlflow, numpy as np, onnx, pandas as pd
 from mlflow.artifacts import download_artifacts
-uri, input_path, kind = sys.argv[1:4]
+uri, input_path, kind, output_path = sys.argv[1:5]
 onnx.checker.check_model(download_artifacts(uri) + "/model.onnx", full_check=True)
 model = mlflow.pyfunc.load_model(uri)
 assert model.metadata.flavors["python_function"]["loader_module"] == "mlflow.onnx"
@@ -89,12 +77,16 @@ else:
     n_classes = sum(1 for c in out if c.startswith("probability_"))
 labels = np.asarray(out["label"]).tolist()
 proba = np.stack([np.asarray(out[f"probability_{k}"]) for k in range(n_classes)], axis=1)
-print(json.dumps({"label": labels, "proba": proba.astype(float).tolist()}))
+with open(output_path, "w") as f:
+    json.dump({"label": labels, "proba": proba.astype(float).tolist()}, f)
 "#;
+    // The answer goes to a file: a whole test set would fill the stdout pipe.
+    let output = input.with_extension("predictions.json");
     let mut command = Command::new(onnx_python());
     command.args(["-c", SCRIPT, uri, input.to_str().unwrap(), kind]);
-    let out = run_bounded(command, Duration::from_secs(300));
-    serde_json::from_str(out.lines().last().unwrap()).unwrap()
+    command.arg(&output);
+    run_bounded(command, Duration::from_secs(300));
+    serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap()
 }
 
 fn wine_spec(prefix: &str) -> WineRunSpec {

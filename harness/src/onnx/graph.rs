@@ -31,7 +31,11 @@ pub(crate) fn classifier_graph(
     mut initializer: Vec<TensorProto>,
 ) -> GraphProto {
     let batch = Dim::Named("N");
-    let mut output = vec![value_info(LABEL, DataType::Int64, &[batch.clone()])];
+    let mut output = vec![value_info(
+        LABEL,
+        DataType::Int64,
+        std::slice::from_ref(&batch),
+    )];
     for class in 0..n_classes {
         let index = format!("class_index_{class}");
         let out = probability_output(class);
@@ -43,7 +47,11 @@ pub(crate) fn classifier_graph(
             &[&out],
             vec![attr_int("axis", 1)],
         ));
-        output.push(value_info(&out, DataType::Float, &[batch.clone()]));
+        output.push(value_info(
+            &out,
+            DataType::Float,
+            std::slice::from_ref(&batch),
+        ));
     }
     GraphProto {
         node: body,

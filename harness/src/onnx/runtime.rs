@@ -70,8 +70,7 @@ impl OnnxClassifier {
             .input_fact(0)
             .map_err(runtime)?
             .shape
-            .iter()
-            .nth(1)
+            .get(1)
             .and_then(|d| d.to_usize().ok())
             .ok_or_else(|| OnnxError::Runtime("the input has no fixed feature count".into()))?;
         let plan = typed.into_runnable().map_err(runtime)?;
@@ -97,7 +96,7 @@ impl OnnxClassifier {
     /// [`OnnxError::Runtime`] when the batch has the wrong width or tract fails.
     pub fn predict(&self, rows: &[f32]) -> Result<Predictions, OnnxError> {
         let runtime = |e: TractError| OnnxError::Runtime(format!("{e:#}"));
-        if rows.len() % self.n_features != 0 {
+        if !rows.len().is_multiple_of(self.n_features) {
             return Err(OnnxError::Runtime(format!(
                 "{} values are not whole rows of {} features",
                 rows.len(),
