@@ -26,6 +26,9 @@ use harness_e2e::{client, home, python, tracking_uri, unique};
 
 const TOLERANCE: f64 = 1e-5;
 
+/// Harness's class and probabilities for each row.
+type Expected = Vec<(usize, Vec<f64>)>;
+
 /// The harness venv's python with onnx and onnxruntime (installed once, then cached).
 fn onnx_python() -> PathBuf {
     harness::server::ensure_onnx_runtime(&home(), &python(), &Progress::hidden()).unwrap()
@@ -161,10 +164,7 @@ fn labels_and_proba(v: &serde_json::Value) -> (Vec<i64>, Vec<Vec<f64>>) {
 }
 
 /// The wine champion's test rows (as a pandas split frame) and harness's answers for them.
-fn wine_test_set(
-    dir: &Path,
-    mlmodel: &MlModel,
-) -> (serde_json::Value, Vec<Vec<f32>>, Vec<(usize, Vec<f64>)>) {
+fn wine_test_set(dir: &Path, mlmodel: &MlModel) -> (serde_json::Value, Vec<Vec<f32>>, Expected) {
     let model = ModelFile::read(&dir.join("model.json")).unwrap().model;
     let data = wine::load().unwrap();
     let split = train_test_split(data.n_samples(), 0.2, 42).unwrap();
