@@ -6,7 +6,9 @@
 //!   (plain settings from [`cli`] and the environment) and [`error`];
 //! - `report` (view-models, templates, every output file) → `grading` (targets, checks, points,
 //!   rescore) and [`reference`] (the reference runs and their publish flow);
-//! - [`task`] (task files), [`source`] (stores → [`snapshot`]), [`server`] (MLflow and browser
+//! - [`task`] (task files), [`source`] (stores → [`snapshot`]), [`onnx`] (our models as ONNX
+//!   for the MLflow ecosystem, and tract to run them);
+//! - [`server`] (MLflow and browser
 //!   processes), [`mlflow`] (the REST client), [`train`], [`nn`], [`data`], [`progress`],
 //!   [`handin`] (the one way to read a hand-in's files), `version`.
 //!
@@ -22,6 +24,7 @@ pub mod grading;
 pub mod handin;
 pub mod mlflow;
 pub mod nn;
+pub mod onnx;
 pub mod progress;
 pub mod reference;
 pub mod report;

@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
     // Experiments reuse the reference runs' MLmodel writing and interrupt handling as they are.
     &["experiments"],
     &["grading", "reference"],
-    &["task", "source"],
+    &["task", "source", "onnx"],
     &["server", "train", "nn"],
     &["snapshot", "mlflow", "data"],
     &["progress", "version", "handin"],

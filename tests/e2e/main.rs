@@ -14,6 +14,7 @@ mod grading_snapshots;
 mod hostile;
 mod interrupted;
 mod layers;
+mod onnx;
 mod registry;
 mod report;
 mod rescore;

@@ -451,7 +451,18 @@ fn run_wine_champion_loaded_by_alias_predicts_like_the_model_in_memory() {
             dir.path(),
         )
         .unwrap();
-    assert_eq!(files, ["MLmodel", "input_example.json", "model.json"]);
+    assert_eq!(
+        files,
+        [
+            "MLmodel",
+            "conda.yaml",
+            "input_example.json",
+            "model.json",
+            "model.onnx",
+            "python_env.yaml",
+            "requirements.txt"
+        ]
+    );
     assert_eq!(
         resolved.version.unwrap().version,
         summary.champion.version.to_string()

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::reference::publish::ArtifactFile;
+
 /// The `MLmodel` YAML. Fields are declared in alphabetical order because PyYAML's `safe_dump`
 /// (what MLflow uses) sorts keys; the file then reads like one the Python client wrote.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -94,6 +96,43 @@ pub struct HarnessMlpFlavor {
 /// The flavor key of [`HarnessMlpFlavor`] in `flavors`.
 pub const HARNESS_MLP_FLAVOR: &str = "harness_mlp";
 
+/// MLflow's `onnx` flavor, as `mlflow.onnx.save_model` writes it (plus the opsets the file
+/// imports, which MLflow ignores and a reader may want).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OnnxFlavor {
+    #[serde(default)]
+    pub(crate) code: Option<String>,
+    pub data: String,
+    #[serde(default)]
+    pub(crate) onnx_session_options: Option<serde_yaml_ng::Value>,
+    pub onnx_version: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub opset_imports: BTreeMap<String, i64>,
+    #[serde(default)]
+    pub providers: Vec<String>,
+}
+
+/// The flavor key of [`OnnxFlavor`].
+pub const ONNX_FLAVOR: &str = "onnx";
+
+/// MLflow's `python_function` flavor: which module loads the model and the environment files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PythonFunctionFlavor {
+    pub data: String,
+    pub env: PythonFunctionEnv,
+    pub loader_module: String,
+    pub python_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PythonFunctionEnv {
+    pub conda: String,
+    pub virtualenv: String,
+}
+
+/// The flavor key of [`PythonFunctionFlavor`].
+pub const PYTHON_FUNCTION_FLAVOR: &str = "python_function";
+
 /// The file name of the MLmodel file and of the input example.
 pub(crate) const MLMODEL_FILE: &str = "MLmodel";
 pub(crate) const INPUT_EXAMPLE_FILE: &str = "input_example.json";
@@ -104,6 +143,43 @@ impl MlModel {
         let value = serde_yaml_ng::to_value(flavor).unwrap_or(serde_yaml_ng::Value::Null);
         self.flavors.insert(name.to_owned(), value);
         self
+    }
+
+    /// Adds the `onnx` and `python_function` (loader `mlflow.onnx`) flavors for an ONNX file
+    /// stored as [`crate::onnx::ONNX_FILE`] beside the environment files.
+    pub(crate) fn with_onnx_flavors(self) -> Self {
+        use crate::onnx;
+        let onnx_version = onnx::requirements()
+            .iter()
+            .find_map(|r| r.strip_prefix("onnx==").map(str::to_owned))
+            .unwrap_or_default();
+        self.with_flavor(
+            ONNX_FLAVOR,
+            &OnnxFlavor {
+                code: None,
+                data: onnx::ONNX_FILE.into(),
+                onnx_session_options: None,
+                onnx_version,
+                opset_imports: onnx::OPSETS
+                    .iter()
+                    .map(|(domain, version)| ((*domain).to_owned(), *version))
+                    .collect(),
+                // Small CPU models: asking for CUDA first would only make onnxruntime warn.
+                providers: vec!["CPUExecutionProvider".into()],
+            },
+        )
+        .with_flavor(
+            PYTHON_FUNCTION_FLAVOR,
+            &PythonFunctionFlavor {
+                data: onnx::ONNX_FILE.into(),
+                env: PythonFunctionEnv {
+                    conda: onnx::CONDA_FILE.into(),
+                    virtualenv: onnx::PYTHON_ENV_FILE.into(),
+                },
+                loader_module: "mlflow.onnx".into(),
+                python_version: onnx::PYTHON_VERSION.into(),
+            },
+        )
     }
 
     /// The flavor `name`, deserialized.
@@ -132,6 +208,25 @@ impl MlModel {
     pub fn from_yaml(text: &str) -> Result<Self, serde_yaml_ng::Error> {
         serde_yaml_ng::from_str(text)
     }
+}
+
+/// The files the `onnx` and `python_function` flavors point at: the ONNX model and the
+/// environment files naming the pinned mlflow, onnx and onnxruntime.
+pub(crate) fn onnx_model_files(onnx_bytes: Vec<u8>) -> Vec<ArtifactFile> {
+    use crate::onnx;
+    let file = |path: &str, bytes: Vec<u8>| ArtifactFile {
+        path: path.into(),
+        bytes,
+    };
+    vec![
+        file(onnx::ONNX_FILE, onnx_bytes),
+        file(onnx::CONDA_FILE, onnx::conda_yaml().into_bytes()),
+        file(onnx::PYTHON_ENV_FILE, onnx::python_env_yaml().into_bytes()),
+        file(
+            onnx::REQUIREMENTS_FILE,
+            onnx::requirements_txt().into_bytes(),
+        ),
+    ]
 }
 
 /// One named input column of a column-based signature.

@@ -18,6 +18,7 @@ pub use embedded::{
     mlflow_requirement, read_state, status, up,
 };
 pub use error::ServerError;
+pub use venv::{ONNX_PACKAGES, ensure_onnx_runtime};
 
 use url::Url;
 

@@ -23,6 +23,26 @@ use super::error::ServerError;
 use super::install::{Lock, LockError, StepFailure, run_logged, tail, which};
 use crate::progress::Progress;
 
+/// What MLflow's ONNX flavor needs beside mlflow to load a model (`mlflow.onnx` imports
+/// `onnxruntime`; `onnx` checks the file): named in every exported model's requirements and
+/// installed into the harness venv on demand, like the rescoring sandbox's scikit-learn.
+pub const ONNX_PACKAGES: [&str; 2] = ["onnx==1.23.2", "onnxruntime==1.32.0"];
+
+/// Makes sure the harness venv has the pinned mlflow and [`ONNX_PACKAGES`] (installed once,
+/// cached); returns its `python`.
+pub fn ensure_onnx_runtime(
+    home: &super::Home,
+    python: &str,
+    progress: &Progress,
+) -> Result<PathBuf, ServerError> {
+    let mlflow = super::mlflow_requirement();
+    let mut requirements = vec![mlflow.as_str()];
+    requirements.extend(ONNX_PACKAGES);
+    let venv = home.mlflow_venv();
+    venv.ensure(python, &requirements, progress)?;
+    Ok(venv.python())
+}
+
 /// The longest one step (creating the venv, one `pip install`) may run before it is killed.
 pub(crate) const STEP_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 

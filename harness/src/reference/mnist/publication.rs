@@ -6,7 +6,7 @@ use crate::nn::{self, Mlp, N_CLASSES};
 use crate::reference::RunError;
 use crate::reference::mlmodel::{
     HARNESS_MLP_FLAVOR, HarnessMlpFlavor, INPUT_EXAMPLE_FILE, InputExampleInfo, MlModel,
-    tensor_signature,
+    onnx_model_files, tensor_signature,
 };
 use crate::reference::provenance::run_tags;
 use crate::reference::publish::{
@@ -124,7 +124,7 @@ pub(super) fn draft(
     let rows = spec.input_example_rows.min(train_x.len() / d);
     let example =
         serde_json::json!({ "inputs": train_x[..rows * d].chunks(d).collect::<Vec<_>>() });
-    let files = vec![
+    let mut files = vec![
         ArtifactFile {
             path: nn::WEIGHTS_FILE.into(),
             bytes: read(nn::WEIGHTS_FILE)?,
@@ -138,6 +138,7 @@ pub(super) fn draft(
             bytes: example.to_string().into_bytes(),
         },
     ];
+    files.extend(onnx_model_files(crate::onnx::export_mlp(model)));
     let mlmodel = MlModel {
         signature: Some(tensor_signature(
             "float32",
@@ -165,7 +166,8 @@ pub(super) fn draft(
             layer_sizes: model.layer_sizes().to_vec(),
             weights: nn::WEIGHTS_FILE.into(),
         },
-    );
+    )
+    .with_onnx_flavors();
     let values = [
         ("num_parameters", r.n_parameters.to_string()),
         ("training_time_seconds", format!("{:.2}", r.training_time_s)),

@@ -6,7 +6,7 @@ use crate::data::wine::Dataset;
 use crate::mlflow::{self, DatasetInput, KeyValue};
 use crate::reference::mlmodel::{
     HARNESS_TREE_FLAVOR, HarnessTreeFlavor, INPUT_EXAMPLE_FILE, InputExample, MlModel,
-    double_columns_to_class_signature,
+    double_columns_to_class_signature, onnx_model_files,
 };
 use crate::reference::provenance::run_tags;
 use crate::reference::publish::{
@@ -93,6 +93,7 @@ pub(super) fn draft(
             .to_json()
             .into_bytes(),
     }];
+    files.extend(onnx_model_files(crate::onnx::export_tree_model(&t.model)));
     let mut mlmodel = MlModel {
         signature: Some(double_columns_to_class_signature(&dataset.feature_names)),
         ..Default::default()
@@ -106,7 +107,8 @@ pub(super) fn draft(
             harness_version: crate::version::VERSION.into(),
             model_file: MODEL_FILE.into(),
         },
-    );
+    )
+    .with_onnx_flavors();
     if !example.data.is_empty() {
         files.push(ArtifactFile {
             path: INPUT_EXAMPLE_FILE.into(),
