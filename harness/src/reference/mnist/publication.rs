@@ -332,7 +332,15 @@ mod tests {
         let paths: Vec<&str> = d.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(
             paths,
-            [nn::WEIGHTS_FILE, nn::CONFIG_FILE, INPUT_EXAMPLE_FILE]
+            [
+                nn::WEIGHTS_FILE,
+                nn::CONFIG_FILE,
+                INPUT_EXAMPLE_FILE,
+                "model.onnx",
+                "conda.yaml",
+                "python_env.yaml",
+                "requirements.txt"
+            ]
         );
         let example: serde_json::Value = serde_json::from_slice(&d.files[2].bytes).unwrap();
         assert_eq!(

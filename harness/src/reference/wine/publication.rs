@@ -264,8 +264,19 @@ mod tests {
         );
 
         let paths: Vec<&str> = d.files.iter().map(|f| f.path.as_str()).collect();
-        assert_eq!(paths, [MODEL_FILE, INPUT_EXAMPLE_FILE]);
-        let example: InputExample = serde_json::from_slice(&d.files[1].bytes).unwrap();
+        // The native file, its ONNX copy with MLflow's environment files, then the example.
+        assert_eq!(
+            paths,
+            [
+                MODEL_FILE,
+                "model.onnx",
+                "conda.yaml",
+                "python_env.yaml",
+                "requirements.txt",
+                INPUT_EXAMPLE_FILE
+            ]
+        );
+        let example: InputExample = serde_json::from_slice(&d.files[5].bytes).unwrap();
         assert_eq!(example.columns, dataset.feature_names);
         assert_eq!(example.data.len(), spec.input_example_rows);
         assert_eq!(
@@ -297,7 +308,8 @@ mod tests {
             train::wine::train_with(&vspec.model, &dataset, &split, u64::from(spec.seed)).unwrap();
         let d = draft(&spec, vspec, &dataset, &split, &trained);
         let paths: Vec<&str> = d.files.iter().map(|f| f.path.as_str()).collect();
-        assert_eq!(paths, [MODEL_FILE]);
+        assert!(!paths.contains(&INPUT_EXAMPLE_FILE), "{paths:?}");
+        assert_eq!(paths[0], MODEL_FILE);
         assert_eq!(d.mlmodel.saved_input_example_info, None);
     }
 }
