@@ -93,14 +93,17 @@ pub fn harness_bin() -> PathBuf {
         let exe = std::env::current_exe().unwrap();
         let dir = exe.parent().and_then(|d| d.parent()).unwrap().to_path_buf();
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        // The workspace's whole feature set (dev-dependencies included), as `cargo nextest run
+        // --workspace` and CI's build step resolve it: `-p harness --bin harness` alone resolves
+        // other features for shared crates and rebuilds tract and candle for minutes.
         let status = std::process::Command::new(cargo)
-            .args(["build", "--quiet", "-p", "harness", "--bin", "harness"])
+            .args(["build", "--quiet", "--workspace", "--all-targets"])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .expect("run cargo build for the harness binary");
         assert!(
             status.success(),
-            "cargo build -p harness --bin harness failed"
+            "cargo build --workspace --all-targets failed"
         );
         let bin = dir.join("harness");
         assert!(
