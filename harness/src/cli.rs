@@ -134,6 +134,16 @@ pub(crate) struct CheckArgs {
     #[arg(long)]
     pub rescore: bool,
 
+    /// With --rescore: the Python (a venv with torch and mlflow) that loads PyTorch models in
+    /// the sandbox; default: the sandbox's own venv
+    #[arg(
+        long,
+        value_name = "PYTHON",
+        env = "HARNESS_TORCH_PYTHON",
+        requires = "rescore"
+    )]
+    pub(crate) torch_python: Option<PathBuf>,
+
     /// Without --store/--mlruns/--submissions: the live server to grade
     #[command(flatten)]
     pub(crate) server: ServerArgs,

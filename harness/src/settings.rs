@@ -97,6 +97,8 @@ pub(crate) struct CheckOptions {
     pub rescore: bool,
     /// The TA's review sheet(s) to merge (`--manual`).
     pub(crate) manual: Option<PathBuf>,
+    /// The Python that loads PyTorch models when rescoring (`--torch-python`).
+    pub(crate) torch_python: Option<PathBuf>,
 }
 
 /// What `grade` does.
@@ -178,6 +180,7 @@ impl Settings {
                         out_dir: args.out,
                         rescore: args.rescore,
                         manual: existing_manual(args.manual)?,
+                        torch_python: args.torch_python,
                     },
                 }
             }

@@ -336,3 +336,85 @@ fn rescore_cross_checks_printed_predictions_with_the_champions_own() {
         "{out}"
     );
 }
+
+/// A Python with torch and mlflow to load the hand-in fixtures' PyTorch champions in the
+/// sandbox: `HARNESS_TORCH_PYTHON`, else the fixtures' generator venv (see
+/// `tests/fixtures/handins/README.md`; the harness's own venv has no torch).
+fn torch_python() -> PathBuf {
+    let python = std::env::var_os("HARNESS_TORCH_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/harness/fixtures-venv/bin/python")
+        });
+    let usable = Command::new(&python)
+        .args(["-c", "import torch, mlflow.pytorch"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        usable,
+        "{} cannot import torch and mlflow: make the fixtures' venv (`just fixtures-handins` \
+         installs tests/fixtures/handins/requirements.txt) or set HARNESS_TORCH_PYTHON",
+        python.display()
+    );
+    python
+}
+
+fn rescore_mnist(hand_in: &str) -> (Option<i32>, String) {
+    let class = tempfile::tempdir().unwrap();
+    harness_e2e::copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/handins")
+            .join(hand_in),
+        &class.path().join(hand_in),
+    );
+    let python = torch_python();
+    let o = check(&[
+        "--task",
+        "mnist",
+        "--rescore",
+        "--torch-python",
+        python.to_str().unwrap(),
+        "--quiet",
+        "--submissions",
+        class.path().to_str().unwrap(),
+    ]);
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+    )
+}
+
+/// The PyTorch champion is loaded in the sandbox and scored on the notebook's own
+/// `random_split`; its predictions and confidences on the 20 printed test digits are compared
+/// with what the notebook printed.
+#[test]
+fn rescore_cross_checks_printed_mnist_predictions_and_confidences() {
+    let (code, out) = rescore_mnist("perfect");
+    assert!(
+        out.contains("✓ champion v") && out.contains("logged accuracy"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "✓ the 20 printed predictions and confidences are the champion's own (recomputed with --rescore)"
+        ),
+        "{out}"
+    );
+    assert_eq!(code, Some(0), "{out}");
+
+    // The notebook printed the actual labels as its predictions, each with confidence 0.99.
+    let (code, out) = rescore_mnist("fabricated-predictions");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains(
+            "✗ printed predictions and confidences differ from the champion's own: row 0 printed"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("(0.99), the champion predicts"), "{out}");
+    assert!(out.contains("printed confidence:  0.99 0.99"), "{out}");
+    assert!(out.contains("champion confidence: "), "{out}");
+    // Loading and printing earn their points all the same: the cross-check earns nothing.
+    assert!(out.contains("10/10 Model loading & testing"), "{out}");
+}

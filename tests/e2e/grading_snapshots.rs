@@ -100,6 +100,14 @@ fn executed_hand_ins_score_as_recorded_and_each_fault_is_named() {
         ("wine.loading", "predictions_shown"),
         ("overall.screenshots", "screenshots"),
         ("overall.tables", "comparison_table:wine"),
+        // Task 2 in PyTorch: transforms, DataLoaders, the 20 predictions with confidence, and a
+        // table whose rows name the architectures ("Medium Deep NN" is not the deep version).
+        ("mnist.data", "code_call:ToTensor|Normalize"),
+        ("mnist.data", "code_call:DataLoader"),
+        ("mnist.data", "shown:image side and classes"),
+        ("mnist.loading", "model_loaded:champion"),
+        ("mnist.loading", "predictions_shown"),
+        ("overall.tables", "comparison_table:mnist"),
     ] {
         assert!(
             passed(perfect, item, id),
@@ -110,8 +118,8 @@ fn executed_hand_ins_score_as_recorded_and_each_fault_is_named() {
     assert!(perfect.grade.tasks.iter().all(|t| {
         t.items
             .iter()
-            .filter(|i| i.id.starts_with("wine."))
-            .all(|i| i.points == i.max_points || i.id == "wine.code_quality")
+            .filter(|i| i.id.starts_with("wine.") || i.id.starts_with("mnist."))
+            .all(|i| i.points == i.max_points || i.id.ends_with(".code_quality"))
     }));
 
     let fabricated = check(

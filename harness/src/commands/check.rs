@@ -25,11 +25,11 @@ pub(crate) fn execute(
     let progress = Progress::spinner(settings.quiet);
     let (target, _server) = open_target(target, &progress)?;
     let sandbox = if options.rescore {
-        Some(Sandbox::provision(
-            &settings.home,
-            &settings.python,
-            &progress,
-        )?)
+        let sandbox = Sandbox::provision(&settings.home, &settings.python, &progress)?;
+        Some(match &options.torch_python {
+            Some(python) => sandbox.with_torch_python(python),
+            None => sandbox,
+        })
     } else {
         None
     };

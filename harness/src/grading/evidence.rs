@@ -155,8 +155,11 @@ impl HandInEvidence {
     }
 
     /// The first printed table of predictions next to actual values with `rows` rows (any
-    /// number when `None`): (predicted, actual) cell texts, in printed order.
-    pub(crate) fn printed_predictions(&self, rows: Option<usize>) -> Option<Vec<(String, String)>> {
+    /// number when `None`): cell texts, in printed order.
+    pub(crate) fn printed_predictions(
+        &self,
+        rows: Option<usize>,
+    ) -> Option<Vec<PrintedPrediction>> {
         let column = |t: &Table, want: &dyn Fn(&str) -> bool| {
             t.header.iter().position(|h| want(&h.to_lowercase()))
         };
@@ -168,14 +171,22 @@ impl HandInEvidence {
                         .iter()
                         .any(|w| h.contains(w))
             })?;
+            let c = column(t, &|h| {
+                ["conf", "prob", "softmax"].iter().any(|w| h.contains(w))
+            });
             if rows.is_some_and(|n| t.rows.len() != n) {
                 return None;
             }
+            let cell = |r: &Vec<String>, i: usize| r.get(i).map(|v| v.trim().to_string());
             Some(
                 t.rows
                     .iter()
                     .filter_map(|r| {
-                        Some((r.get(p)?.trim().to_string(), r.get(a)?.trim().to_string()))
+                        Some(PrintedPrediction {
+                            predicted: cell(r, p)?,
+                            actual: cell(r, a)?,
+                            confidence: c.and_then(|c| cell(r, c)),
+                        })
                     })
                     .collect(),
             )
@@ -193,4 +204,13 @@ fn location(loc: &crate::handin::Loc) -> String {
         Some(c) => format!("code cell {}, line {}", c + 1, loc.line),
         None => format!("line {}", loc.line),
     }
+}
+
+/// One row of a printed table of predictions, as printed.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PrintedPrediction {
+    pub(crate) predicted: String,
+    pub(crate) actual: String,
+    /// The confidence column's cell, when the table has one.
+    pub(crate) confidence: Option<String>,
 }

@@ -16,6 +16,7 @@ pub(crate) mod files;
 pub(crate) mod gradebook;
 pub(crate) mod gradescope;
 pub(crate) mod manual;
+pub(crate) mod png;
 pub(crate) mod print;
 mod reference_extras;
 pub(crate) mod run_tables;

@@ -23,19 +23,12 @@ fn redacted(url: &str) -> String {
 
 /// Luma variance of a PNG's pixels: ~0 for a blank page, large for a rendered table.
 pub fn png_variance(png: &[u8]) -> std::result::Result<f64, String> {
-    let mut decoder = png::Decoder::new(std::io::Cursor::new(png));
-    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
-    let size = reader
-        .output_buffer_size()
-        .ok_or_else(|| "PNG too large".to_string())?;
-    let mut buf = vec![0u8; size];
-    let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
-    let channels = info.color_type.samples();
+    let pixels = super::png::Pixels::decode(png)?;
     let (mut n, mut sum, mut sum_sq) = (0f64, 0f64, 0f64);
-    for row in buf[..info.line_size * info.height as usize].chunks(info.line_size) {
-        for px in row[..info.width as usize * channels].chunks(channels) {
-            let luma = match channels {
+    for y in 0..pixels.height {
+        for x in 0..pixels.width {
+            let px = pixels.at(x, y);
+            let luma = match pixels.channels {
                 1 | 2 => f64::from(px[0]),
                 _ => 0.299 * f64::from(px[0]) + 0.587 * f64::from(px[1]) + 0.114 * f64::from(px[2]),
             };

@@ -521,6 +521,39 @@ pub(super) fn predictions_shown(
     )
 }
 
+/// Which row of `table` names which version of `spec`, one row per version: `(row, version key)`.
+/// A row's name can hold another version's keyword ("Medium Deep NN" holds "deep"), so the pairs
+/// with the most matching keywords are taken first, each row and version once.
+fn rows_of_versions<'s>(spec: &'s TaskSpec, table: &Table) -> Vec<(usize, &'s str)> {
+    let mut pairs: Vec<(usize, usize, usize)> = Vec::new(); // (keywords matched, row, version)
+    for (r, row) in table.rows.iter().enumerate() {
+        let text = row.join(" ");
+        for (v, version) in spec.versions.iter().enumerate() {
+            let n = version
+                .keywords
+                .iter()
+                .filter(|k| keyword_matches(k, &text))
+                .count();
+            if n > 0 {
+                pairs.push((n, r, v));
+            }
+        }
+    }
+    // Most keywords first; ties go to the earlier row, then the earlier version.
+    pairs.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let (mut rows_taken, mut versions_taken) = (Vec::new(), Vec::new());
+    let mut hits = Vec::new();
+    for (_, r, v) in pairs {
+        if !rows_taken.contains(&r) && !versions_taken.contains(&v) {
+            rows_taken.push(r);
+            versions_taken.push(v);
+            hits.push((r, spec.versions[v].key.as_str()));
+        }
+    }
+    hits.sort_unstable();
+    hits
+}
+
 /// A printed table with a row per expected version of `task`, matching the logged accuracies.
 pub(super) fn comparison_table(
     id: String,
@@ -539,23 +572,10 @@ pub(super) fn comparison_table(
     let Some(e) = e.filter(|e| !e.tables.is_empty()) else {
         return CheckResult::new(id, false, "no printed table in the hand-in", Vec::new());
     };
-    let row_text = |r: &Vec<String>| r.join(" ");
     let best = e
         .tables
         .iter()
-        .map(|t| {
-            let hits: Vec<(usize, &str)> = spec
-                .versions
-                .iter()
-                .filter_map(|v| {
-                    t.rows
-                        .iter()
-                        .position(|r| v.keywords.iter().any(|k| keyword_matches(k, &row_text(r))))
-                        .map(|i| (i, v.key.as_str()))
-                })
-                .collect();
-            (hits, t)
-        })
+        .map(|t| (rows_of_versions(spec, t), t))
         .max_by_key(|(hits, _)| hits.len());
     let found = best.as_ref().map_or(0, |(h, _)| h.len());
     let Some((hits, table)) = best.filter(|(h, _)| h.len() == spec.versions.len()) else {
@@ -768,6 +788,24 @@ mod tests {
             None,
         )
         .unwrap();
+        assert_eq!(r.status, CheckStatus::Pass, "{}", r.message);
+    }
+
+    #[test]
+    fn each_table_row_names_one_version_even_when_names_share_words() {
+        let tasks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks");
+        let mnist = crate::task::TaskSpec::load(&tasks.join("mnist.toml")).unwrap();
+        let printed = "| Version | Architecture | Accuracy (%) |\n|---|---|---|\n\
+                       | 1 | Shallow NN (784-16-10) | 90.1 |\n\
+                       | 2 | Medium Deep NN (784-32-16-10) | 92.3 |\n\
+                       | 3 | Deep NN + Dropout | 93.9 |\n";
+        let e = evidence(&[], printed);
+        // "Medium Deep NN" holds the deep version's keyword too; it is still the medium row.
+        assert_eq!(
+            rows_of_versions(&mnist, &e.tables[0]),
+            vec![(0, "shallow"), (1, "medium"), (2, "deep")]
+        );
+        let r = comparison_table("t".into(), Some(&mnist), Some(&e), None);
         assert_eq!(r.status, CheckStatus::Pass, "{}", r.message);
     }
 

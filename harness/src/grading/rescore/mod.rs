@@ -25,9 +25,25 @@ pub fn rescore(tasks: &[TaskSpec], graded: &mut Graded, sandbox: &Sandbox) {
             continue;
         }
         let ctx = Context::new(spec, &snapshot);
-        let (result, rescored) = rescore_task(spec, &ctx, &graded.files, sandbox);
-        let printed = match (&graded.hand_in, &rescored) {
-            (Some(e), Some(r)) if !r.predicted.is_empty() => cross_check(spec, e, r),
+        let printed = graded.hand_in.as_ref().and_then(|e| printed_rows(spec, e));
+        let printed_actual: Vec<usize> = match &printed {
+            Some(Ok(rows)) => rows.iter().map(|r| r.actual).collect(),
+            _ => Vec::new(),
+        };
+        let mut rescored = None;
+        let result = rescore_champion(
+            spec,
+            &ctx,
+            &graded.files,
+            sandbox,
+            &printed_actual,
+            &mut rescored,
+        );
+        let printed = match (printed, &rescored) {
+            (Some(Ok(rows)), Some(r)) if !r.predicted.is_empty() => {
+                Some(cross_check(spec, &rows, r))
+            }
+            (Some(Err(note)), Some(r)) if !r.predicted.is_empty() => Some(Err(note)),
             _ => None,
         };
         let printed = match printed {
@@ -65,16 +81,24 @@ struct Rescored {
     /// The champion's predictions on the test split, in its order, and the actual classes
     /// (empty where the model is scored without them).
     predicted: Vec<usize>,
+    /// The probability of each predicted class (empty where the model gives none).
+    confidence: Vec<f64>,
     actual: Vec<usize>,
 }
 
-/// Predictions the hand-in printed, checked against the champion's own on the same test rows.
-/// `Err` is a note: the printed rows could not be matched with the test split. Earns nothing.
-fn cross_check(
+/// A printed prediction row read as classes.
+struct PrintedRow {
+    predicted: usize,
+    actual: usize,
+    confidence: Option<crate::handin::Number>,
+}
+
+/// The hand-in's printed prediction rows (the table the task's `predictions_shown` counts, else
+/// any), as classes; `Err` is a note saying why they cannot be compared; `None`: none printed.
+fn printed_rows(
     spec: &TaskSpec,
     e: &crate::grading::evidence::HandInEvidence,
-    r: &Rescored,
-) -> Option<Result<CheckResult, String>> {
+) -> Option<Result<Vec<PrintedRow>, String>> {
     let count = spec
         .rubric
         .iter()
@@ -86,58 +110,135 @@ fn cross_check(
     let printed = e
         .printed_predictions(count)
         .or_else(|| e.printed_predictions(None))?;
-    let not_checked = |why: String| {
-        Some(Err(format!(
-            "{}: the printed predictions were not cross-checked with the champion's: {why}",
-            spec.id
-        )))
-    };
     let class = |s: &str| s.parse::<usize>().ok();
     let mut rows = Vec::new();
-    for (i, (p, a)) in printed.iter().enumerate() {
-        let (Some(p), Some(a)) = (class(p), class(a)) else {
-            return not_checked(format!("row {i} prints `{p}`/`{a}`, not class numbers"));
+    for (i, p) in printed.iter().enumerate() {
+        let (Some(predicted), Some(actual)) = (class(&p.predicted), class(&p.actual)) else {
+            return Some(Err(not_checked(
+                spec,
+                &format!(
+                    "row {i} prints `{}`/`{}`, not class numbers",
+                    p.predicted, p.actual
+                ),
+            )));
         };
-        rows.push((p, a));
+        let confidence = p
+            .confidence
+            .as_deref()
+            .and_then(|c| crate::handin::numbers(c).into_iter().next());
+        rows.push(PrintedRow {
+            predicted,
+            actual,
+            confidence,
+        });
     }
+    Some(Ok(rows))
+}
+
+fn not_checked(spec: &TaskSpec, why: &str) -> String {
+    format!(
+        "{}: the printed predictions were not cross-checked with the champion's: {why}",
+        spec.id
+    )
+}
+
+/// Whether a printed confidence is `p` as printed: within half a unit of its last digit (a
+/// percent or a fraction), and a little more for float32 arithmetic.
+fn confidence_matches(printed: &crate::handin::Number, p: f64) -> bool {
+    let scale = if printed.percent || printed.value > 1.0 {
+        100.0
+    } else {
+        1.0
+    };
+    (printed.value / scale - p).abs() <= printed.resolution() / scale / 2.0 + 1e-5
+}
+
+/// Predictions the hand-in printed, checked against the champion's own on the same test rows
+/// (and their confidences, when both have them). `Err` is a note: the printed rows could not be
+/// matched with the test split. Earns nothing.
+fn cross_check(spec: &TaskSpec, rows: &[PrintedRow], r: &Rescored) -> Result<CheckResult, String> {
     if rows.is_empty() || rows.len() > r.actual.len() {
-        return not_checked(format!(
-            "{} printed rows for {} test rows",
-            rows.len(),
-            r.actual.len()
+        return Err(not_checked(
+            spec,
+            &format!(
+                "{} printed rows for {} test rows",
+                rows.len(),
+                r.actual.len()
+            ),
         ));
     }
-    if rows.iter().zip(&r.actual).any(|((_, a), want)| a != want) {
-        return not_checked(format!(
-            "their actual values are not the first {} of the test split ({})",
-            rows.len(),
-            r.how
+    if rows
+        .iter()
+        .zip(&r.actual)
+        .any(|(row, want)| row.actual != *want)
+    {
+        return Err(not_checked(
+            spec,
+            &format!(
+                "their actual values are not the first {} of the test split ({})",
+                rows.len(),
+                r.how
+            ),
         ));
     }
-    let list =
-        |v: &mut dyn Iterator<Item = usize>| v.map(|x| x.to_string()).collect::<Vec<_>>().join(" ");
-    let evidence = vec![
-        format!("printed:  {}", list(&mut rows.iter().map(|(p, _)| *p))),
+    let n = rows.len();
+    let list = |v: &mut dyn Iterator<Item = String>| v.collect::<Vec<_>>().join(" ");
+    let mut evidence = vec![
+        format!(
+            "printed:  {}",
+            list(&mut rows.iter().map(|p| p.predicted.to_string()))
+        ),
         format!(
             "champion: {}",
-            list(&mut r.predicted.iter().take(rows.len()).copied())
+            list(&mut r.predicted.iter().take(n).map(|c| c.to_string()))
         ),
     ];
-    let differ: Vec<String> = rows
-        .iter()
-        .zip(&r.predicted)
-        .enumerate()
-        .filter(|(_, ((p, _), c))| p != *c)
-        .map(|(i, ((p, _), c))| format!("row {i} printed {p}, the champion predicts {c}"))
-        .collect();
+    let confidences = !r.confidence.is_empty() && rows.iter().all(|p| p.confidence.is_some());
+    if confidences {
+        evidence.push(format!(
+            "printed confidence:  {}",
+            list(
+                &mut rows
+                    .iter()
+                    .filter_map(|p| p.confidence.as_ref().map(|c| c.text.clone()))
+            )
+        ));
+        evidence.push(format!(
+            "champion confidence: {}",
+            list(&mut r.confidence.iter().take(n).map(|c| format!("{c:.4}")))
+        ));
+    }
+    let mut differ = Vec::new();
+    for (i, p) in rows.iter().enumerate() {
+        let class = r.predicted[i];
+        let conf = r.confidence.get(i).copied();
+        let conf_differs = confidences
+            && matches!((&p.confidence, conf), (Some(c), Some(want)) if !confidence_matches(c, want));
+        if p.predicted != class || conf_differs {
+            differ.push(match (&p.confidence, conf) {
+                (Some(c), Some(want)) if confidences => format!(
+                    "row {i} printed {} ({}), the champion predicts {class} ({want:.4})",
+                    p.predicted, c.text
+                ),
+                _ => format!(
+                    "row {i} printed {}, the champion predicts {class}",
+                    p.predicted
+                ),
+            });
+        }
+    }
     let id = format!("{}.printed_predictions", spec.id);
-    Some(Ok(if differ.is_empty() {
+    let what = if confidences {
+        "predictions and confidences"
+    } else {
+        "predictions"
+    };
+    Ok(if differ.is_empty() {
         CheckResult {
             id,
             status: CheckStatus::Pass,
             message: format!(
-                "the {} printed predictions are the champion's own (recomputed with --rescore)",
-                rows.len()
+                "the {n} printed {what} are the champion's own (recomputed with --rescore)"
             ),
             evidence,
         }
@@ -146,23 +247,12 @@ fn cross_check(
             id,
             status: CheckStatus::Fail,
             message: format!(
-                "printed predictions differ from the champion's own: {}",
+                "printed {what} differ from the champion's own: {}",
                 differ.join("; ")
             ),
             evidence,
         }
-    }))
-}
-
-fn rescore_task(
-    spec: &TaskSpec,
-    ctx: &Context<'_>,
-    files: &ModelFiles,
-    sandbox: &Sandbox,
-) -> (CheckResult, Option<Rescored>) {
-    let mut rescored = None;
-    let result = rescore_champion(spec, ctx, files, sandbox, &mut rescored);
-    (result, rescored)
+    })
 }
 
 fn rescore_champion(
@@ -170,6 +260,7 @@ fn rescore_champion(
     ctx: &Context<'_>,
     files: &ModelFiles,
     sandbox: &Sandbox,
+    printed_actual: &[usize],
     out: &mut Option<Rescored>,
 ) -> CheckResult {
     let id = format!("{}.rescore", spec.id);
@@ -244,7 +335,16 @@ fn rescore_champion(
         .and_then(|s| s.parse::<u64>().ok());
     let rescored = match &spec.training {
         Some(Training::Sklearn(t)) => score_tabular(t, &dir, sandbox),
-        Some(Training::Mlp(t)) => score_mlp(t, run_seed, &dir),
+        Some(Training::Mlp(t)) => score_mlp(
+            t,
+            run_seed,
+            &dir,
+            sandbox,
+            &Expected {
+                accuracy: logged,
+                printed_actual: printed_actual.to_vec(),
+            },
+        ),
         None => {
             return verdict(
                 CheckStatus::Error,
@@ -327,36 +427,155 @@ fn score_tabular(
             .iter()
             .map(|&p| usize::try_from(p).unwrap_or(usize::MAX))
             .collect(),
+        confidence: Vec::new(),
         actual: targets,
     })
 }
 
-/// Task 2: harness's own network files, natively, on the split the run recorded (its `seed`
-/// param). Other formats were trained on the student's own split, which cannot be rebuilt here.
-fn score_mlp(t: &MlpTraining, run_seed: Option<u64>, dir: &Path) -> Result<Rescored, NotRescored> {
+/// Task 2: harness's own network files natively, on the split the run recorded (its `seed`
+/// param); a PyTorch model in the sandbox, on the test rows of both splits harness can rebuild
+/// (the spec's `train_test_split` and torch's `random_split`, with that seed), scaled and
+/// normalised. The student's split and preprocessing are the ones that reproduce the logged
+/// accuracy; else the one the printed actual labels point to; else a TA decides.
+fn score_mlp(
+    t: &MlpTraining,
+    run_seed: Option<u64>,
+    dir: &Path,
+    sandbox: &Sandbox,
+    want: &Expected,
+) -> Result<Rescored, NotRescored> {
     let err = |e: &dyn std::fmt::Display| NotRescored::Error(e.to_string());
-    let model = crate::nn::Mlp::load(dir).map_err(|_| {
-        NotRescored::Manual(
-            "not a harness network; the student's own test split cannot be rebuilt here".into(),
-        )
-    })?;
     let seed = run_seed.unwrap_or(t.seed);
     let pool = crate::data::mnist::load_embedded().map_err(|e| err(&e))?;
     // The same rounding the reference run applies: 1 − 0.7 is 0.30000000000000004 in binary.
     let test_size = ((1.0 - t.train_fraction) * 1e9).round() / 1e9;
     let split = crate::data::split::train_test_split(pool.len(), test_size, seed as u32)
         .map_err(|e| err(&e))?;
+    let Ok(model) = crate::nn::Mlp::load(dir) else {
+        return score_torch(t, seed, dir, sandbox, &pool, split.test, want);
+    };
     let (x, y) = pool.select(&split.test, model.normalize);
     let metrics = model
         .evaluate(crate::nn::Samples::new(&x, &y))
         .map_err(|e| err(&e))?;
+    let proba = model.predict_proba(&x).map_err(|e| err(&e))?;
+    let (predicted, confidence) = proba.iter().map(|p| arg_max(p)).unzip();
     Ok(Rescored {
         accuracy: metrics.accuracy,
         how: format!(
             "{} embedded test digits (test_size {test_size}, seed {seed})",
             y.len()
         ),
-        predicted: Vec::new(),
-        actual: Vec::new(),
+        predicted,
+        confidence,
+        actual: y.iter().map(|&c| usize::from(c)).collect(),
+    })
+}
+
+/// The class with the highest probability (the first on a tie) and that probability.
+fn arg_max(p: &[f32]) -> (usize, f64) {
+    p.iter()
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |best, (i, &v)| {
+            if f64::from(v) > best.1 {
+                (i, f64::from(v))
+            } else {
+                best
+            }
+        })
+}
+
+/// What a rescored model should reproduce: the logged accuracy (a fraction) and the actual
+/// classes the hand-in printed beside its predictions, in order.
+struct Expected {
+    accuracy: f64,
+    printed_actual: Vec<usize>,
+}
+
+fn score_torch(
+    t: &MlpTraining,
+    seed: u64,
+    dir: &Path,
+    sandbox: &Sandbox,
+    pool: &crate::data::mnist::Mnist,
+    test: Vec<usize>,
+    want: &Expected,
+) -> Result<Rescored, NotRescored> {
+    let mlmodel = std::fs::read_to_string(dir.join("MLmodel")).unwrap_or_default();
+    let flavors = crate::snapshot::MlModelSummary::parse(&mlmodel)
+        .map(|m| m.flavors)
+        .unwrap_or_default();
+    if !flavors.iter().any(|f| f == "pytorch") {
+        return Err(NotRescored::Manual(format!(
+            "neither a harness network nor a PyTorch model (flavors: {}); its test split cannot be rebuilt here",
+            if flavors.is_empty() {
+                "none".to_string()
+            } else {
+                flavors.join(", ")
+            }
+        )));
+    }
+    let request = sandbox::MnistRequest {
+        n: pool.len(),
+        test_indices: test,
+        seed,
+        train_fraction: t.train_fraction,
+    };
+    let scores = sandbox
+        .score_torch_mnist(dir, &request, &pool.images)
+        .map_err(|e| NotRescored::Error(e.to_string()))?;
+    let actual_of = |s: &sandbox::MnistScores| -> Vec<usize> {
+        s.indices
+            .iter()
+            .map(|&i| pool.labels.get(i).map_or(usize::MAX, |&c| usize::from(c)))
+            .collect()
+    };
+    let accuracy_of = |s: &sandbox::MnistScores| {
+        let actual = actual_of(s);
+        let hits = s
+            .predicted
+            .iter()
+            .zip(&actual)
+            .filter(|(p, a)| p == a)
+            .count();
+        hits as f64 / actual.len().max(1) as f64
+    };
+    let describe = |s: &sandbox::MnistScores| {
+        format!(
+            "{} test digits of the {} split (seed {seed}), pixels {}",
+            s.indices.len(),
+            s.split,
+            if s.normalized {
+                "normalised (0.1307, 0.3081)"
+            } else {
+                "scaled to [0, 1]"
+            }
+        )
+    };
+    let printed_split = |s: &sandbox::MnistScores| {
+        !want.printed_actual.is_empty() && actual_of(s).starts_with(&want.printed_actual)
+    };
+    let chosen = scores
+        .iter()
+        .find(|s| (accuracy_of(s) - want.accuracy).abs() <= TOLERANCE)
+        .or_else(|| scores.iter().find(|s| printed_split(s)));
+    let Some(s) = chosen else {
+        let tried: Vec<String> = scores
+            .iter()
+            .map(|s| format!("{:.4} ({})", accuracy_of(s), describe(s)))
+            .collect();
+        return Err(NotRescored::Manual(format!(
+            "the PyTorch champion scores {} on the splits harness can rebuild, none the logged {:.4}; \
+             the notebook's own split may differ",
+            tried.join(", "),
+            want.accuracy
+        )));
+    };
+    Ok(Rescored {
+        accuracy: accuracy_of(s),
+        how: describe(s),
+        predicted: s.predicted.clone(),
+        confidence: s.confidence.clone(),
+        actual: actual_of(s),
     })
 }

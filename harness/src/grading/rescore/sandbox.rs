@@ -69,6 +69,8 @@ pub struct Sandbox {
     pub(crate) memory_bytes: u64,
     /// Why the sandbox cannot be built here (the probe at provisioning failed).
     unavailable: Option<String>,
+    /// Another interpreter for PyTorch models (`--torch-python`); this one when `None`.
+    torch: Option<Box<Sandbox>>,
 }
 
 impl Sandbox {
@@ -86,7 +88,11 @@ impl Sandbox {
         venv.ensure(python, &requirements, progress)?;
         // The canonical path, because that is where the sandbox binds the venv.
         let venv_dir = std::fs::canonicalize(venv.path()).unwrap_or_else(|_| venv.path());
-        let py = venv_dir.join("bin").join("python");
+        Ok(Sandbox::on(venv_dir.join("bin").join("python")))
+    }
+
+    /// A sandbox running `py`, probed.
+    fn on(py: PathBuf) -> Sandbox {
         let (prefixes, unavailable) = match interpreter_prefixes(&py) {
             Ok(p) => (p, None),
             Err(why) => (vec![], Some(why)),
@@ -98,6 +104,7 @@ impl Sandbox {
             cpu: Duration::from_secs(121),
             memory_bytes: 4 << 30,
             unavailable,
+            torch: None,
         };
         if sandbox.unavailable.is_none() {
             sandbox.unavailable = sandbox.probe().err().map(|e| {
@@ -113,7 +120,26 @@ impl Sandbox {
                 }
             });
         }
-        Ok(sandbox)
+        sandbox
+    }
+
+    /// PyTorch models load with `python` (a venv with torch and this mlflow), in a sandbox of
+    /// its own with the same limits, but memory: torch maps gigabytes of libraries at import.
+    pub fn with_torch_python(mut self, python: &Path) -> Sandbox {
+        // The folder canonical (where the sandbox binds it), not the file: a venv's `python`
+        // is a link out of the venv, and Python finds its venv through that link's own path.
+        let python = match (python.parent(), python.file_name()) {
+            (Some(dir), Some(name)) if !dir.as_os_str().is_empty() => std::fs::canonicalize(dir)
+                .map(|d| d.join(name))
+                .unwrap_or_else(|_| python.to_path_buf()),
+            _ => python.to_path_buf(),
+        };
+        let mut torch = Sandbox::on(python);
+        torch.timeout = self.timeout;
+        torch.cpu = self.cpu;
+        torch.memory_bytes = self.memory_bytes.max(TORCH_MEMORY);
+        self.torch = Some(Box::new(torch));
+        self
     }
 
     /// The wall-clock limit (default 120 s).
@@ -148,22 +174,59 @@ impl Sandbox {
         if let Some(why) = &self.unavailable {
             return Err(RescoreError::SandboxUnavailable(why.clone()));
         }
-        self.run(PREDICT_SCRIPT, Some(model_dir), rows)
+        let reply = self.run(
+            PREDICT_SCRIPT,
+            Some(model_dir),
+            serde_json::json!({ "rows": rows }),
+            None,
+        )?;
+        serde_json::from_value(reply)
+            .map_err(|e| RescoreError::NoResult(format!("the reply holds no predictions: {e}")))
+    }
+
+    /// Scores the PyTorch MNIST model in `model_dir` on the test splits in `request` (see
+    /// [`MnistRequest`]) with the torch interpreter; `pixels` are the pool's images, 784 bytes each.
+    pub(crate) fn score_torch_mnist(
+        &self,
+        model_dir: &Path,
+        request: &MnistRequest,
+        pixels: &[u8],
+    ) -> Result<Vec<MnistScores>, RescoreError> {
+        let sandbox = self.torch.as_deref().unwrap_or(self);
+        if let Some(why) = &sandbox.unavailable {
+            return Err(RescoreError::SandboxUnavailable(why.clone()));
+        }
+        let payload = serde_json::to_value(request)
+            .map_err(|e| RescoreError::Jail(format!("request: {e}")))?;
+        let reply = sandbox.run(
+            MNIST_TORCH_SCRIPT,
+            Some(model_dir),
+            payload,
+            Some(("pixels.u8", pixels)),
+        )?;
+        serde_json::from_value(reply)
+            .map_err(|e| RescoreError::NoResult(format!("the reply holds no MNIST scores: {e}")))
     }
 
     /// Runs the sandbox once with a script that checks what it must not be able to do.
-    fn probe(&self) -> Result<Vec<i64>, RescoreError> {
-        self.clone()
-            .with_timeout(Duration::from_secs(30))
-            .run(PROBE_SCRIPT, None, &[])
+    fn probe(&self) -> Result<serde_json::Value, RescoreError> {
+        self.clone().with_timeout(Duration::from_secs(30)).run(
+            PROBE_SCRIPT,
+            None,
+            serde_json::json!({}),
+            None,
+        )
     }
 
+    /// Runs `script` on a copy of `model_dir`, with `payload`'s fields in the request and
+    /// `file` (name, bytes) beside it; returns the reply's `result`.
     fn run(
         &self,
         script: &str,
         model_dir: Option<&Path>,
-        rows: &[Vec<f64>],
-    ) -> Result<Vec<i64>, RescoreError> {
+        payload: serde_json::Value,
+        file: Option<(&str, &[u8])>,
+    ) -> Result<serde_json::Value, RescoreError> {
         let io = |what: &str, e: std::io::Error| RescoreError::Jail(format!("{what}: {e}"));
         let stage = tempfile::Builder::new()
             .prefix("harness-sandbox-")
@@ -177,13 +240,21 @@ impl Sandbox {
             copy_model(dir, &inputs.join("model"), 0)
                 .map_err(|e| io(&format!("copying {}", dir.display()), e))?;
         }
+        if let Some((name, bytes)) = file {
+            let path = inputs.join(name);
+            std::fs::write(&path, bytes)
+                .and_then(|()| {
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))
+                })
+                .map_err(|e| io(name, e))?;
+        }
         let nonce = format!("{:032x}", rand::random::<u128>());
         // SAFETY: geteuid and getuid have no preconditions.
         let (root, uid) = unsafe { (libc::geteuid() == 0, libc::getuid()) };
         let request = serde_json::json!({
             "nonce": nonce,
             "model_dir": format!("{INPUTS}/model"),
-            "rows": rows,
+            "payload": payload,
             // What the probe checks: `nobody` without groups, or (in a user namespace) the
             // caller's own uid, whose groups cannot be dropped without root.
             "uid": if root { NOBODY } else { uid },
@@ -216,7 +287,7 @@ impl Sandbox {
     }
 
     /// What the run's ending says: the result channel only when the program exited cleanly.
-    fn verdict(&self, outcome: Outcome, nonce: &str) -> Result<Vec<i64>, RescoreError> {
+    fn verdict(&self, outcome: Outcome, nonce: &str) -> Result<serde_json::Value, RescoreError> {
         let stderr = &outcome.stderr;
         let last_line = || describe_output(stderr, &outcome.stdout);
         match outcome.ended {
@@ -314,12 +385,12 @@ fn out_of_memory(stderr: &Captured) -> bool {
 }
 
 /// The one reply on the result channel, with this run's nonce.
-fn parse_reply(result: &Captured, nonce: &str) -> Result<Vec<i64>, RescoreError> {
+fn parse_reply(result: &Captured, nonce: &str) -> Result<serde_json::Value, RescoreError> {
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Reply {
         nonce: String,
-        predictions: Vec<i64>,
+        result: serde_json::Value,
     }
     if result.truncated() {
         return Err(RescoreError::NoResult(format!(
@@ -340,7 +411,7 @@ fn parse_reply(result: &Captured, nonce: &str) -> Result<Vec<i64>, RescoreError>
             "the reply does not carry this run's nonce".into(),
         ));
     }
-    Ok(reply.predictions)
+    Ok(reply.result)
 }
 
 /// `sys.prefix` (the venv), `sys.base_prefix` and the real interpreter's folder: what the
@@ -407,9 +478,10 @@ _out = int(os.environ.pop("HARNESS_RESULT_FD"))  # jail::RESULT_FD_ENV
 os.set_inheritable(_out, False)
 with open("/sandbox/request.json") as f:
     req = json.load(f)
-def reply(predictions):
+payload = req["payload"]
+def reply(result):
     with os.fdopen(_out, "w") as f:
-        json.dump({"nonce": req["nonce"], "predictions": predictions}, f)
+        json.dump({"nonce": req["nonce"], "result": result}, f)
 "#
     };
 }
@@ -422,7 +494,7 @@ const PREDICT_SCRIPT: &str = concat!(
 import numpy as np
 import mlflow.sklearn
 model = mlflow.sklearn.load_model(req["model_dir"])
-X = np.asarray(req["rows"], dtype=float)
+X = np.asarray(payload["rows"], dtype=float)
 try:
     pred = model.predict(X)
 except Exception:
@@ -430,6 +502,74 @@ except Exception:
     names = getattr(model, "feature_names_in_", None)
     pred = model.predict(pd.DataFrame(X, columns=list(names) if names is not None else None))
 reply([int(p) for p in np.asarray(pred).ravel()])
+"#
+);
+
+/// The address-space limit for PyTorch models: importing torch maps its (CUDA) libraries.
+const TORCH_MEMORY: u64 = 16 << 30;
+
+/// What the MNIST scoring script is asked: the pool's size, the test rows of the spec's split
+/// (`train_test_split`-compatible, rebuilt here), and the seed and train fraction with which the
+/// script also rebuilds `torch.utils.data.random_split`'s test rows, which only torch can.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct MnistRequest {
+    pub(crate) n: usize,
+    pub(crate) test_indices: Vec<usize>,
+    pub(crate) seed: u64,
+    pub(crate) train_fraction: f64,
+}
+
+/// The model's answers on one test split under one preprocessing.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MnistScores {
+    /// How the test rows were chosen: `train_test_split` or `random_split`.
+    pub(crate) split: String,
+    /// Pixels normalised with MNIST's mean and std after scaling to [0, 1] (else only scaled).
+    pub(crate) normalized: bool,
+    /// Pool rows of the test split, in its order.
+    pub(crate) indices: Vec<usize>,
+    pub(crate) predicted: Vec<usize>,
+    /// The softmax probability of the predicted class.
+    pub(crate) confidence: Vec<f64>,
+}
+
+/// Loads an MLflow PyTorch model and scores it on both rebuildable test splits, with pixels
+/// scaled to [0, 1] and also normalised (the starter code's `Normalize((0.1307,), (0.3081,))`),
+/// computed as torchvision does, in float32.
+const MNIST_TORCH_SCRIPT: &str = concat!(
+    script_prelude!(),
+    r#"
+import numpy as np
+import torch
+torch.set_num_threads(1)
+import mlflow.pytorch
+from torch.utils.data import random_split
+model = mlflow.pytorch.load_model(req["model_dir"], map_location="cpu")
+model.eval()
+n = payload["n"]
+pixels = torch.from_numpy(np.fromfile("/sandbox/pixels.u8", dtype=np.uint8).reshape(n, 1, 28, 28).copy())
+f = payload["train_fraction"]
+_, test = random_split(range(n), [f, 1 - f], generator=torch.Generator().manual_seed(payload["seed"]))
+splits = [("train_test_split", list(payload["test_indices"])), ("random_split", list(test.indices))]
+def outputs(x):
+    try:
+        return model(x)
+    except Exception:
+        return model(x.reshape(len(x), -1))
+result = []
+with torch.no_grad():
+    for name, rows in splits:
+        scaled = pixels[torch.tensor(rows, dtype=torch.long)].float().div(255)
+        for normalized in (False, True):
+            x = scaled.sub(0.1307).div(0.3081) if normalized else scaled
+            out = torch.cat([outputs(x[i:i + 500]) for i in range(0, len(x), 500)]).float()
+            is_proba = bool((out >= 0).all()) and bool(torch.allclose(out.sum(dim=1), torch.ones(len(out)), atol=1e-4))
+            proba = out if is_proba else torch.softmax(out, dim=1)
+            conf, pred = proba.max(dim=1)
+            result.append({"split": name, "normalized": normalized, "indices": rows,
+                           "predicted": [int(p) for p in pred], "confidence": [round(float(c), 6) for c in conf]})
+reply(result)
 "#
 );
 

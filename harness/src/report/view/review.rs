@@ -227,19 +227,11 @@ pub(crate) fn thumbnail(bytes: &[u8]) -> Result<String, String> {
 
 /// Decodes a PNG to RGBA, averages it down to at most [`THUMB_WIDTH`] wide, encodes it again.
 fn scaled_png(bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
-    let size = reader
-        .output_buffer_size()
-        .ok_or_else(|| "PNG too large".to_string())?;
-    let mut buf = vec![0u8; size];
-    let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
-    let channels = info.color_type.samples();
-    let (w, h) = (info.width as usize, info.height as usize);
+    let pixels = crate::report::png::Pixels::decode(bytes)?;
+    let (w, h) = (pixels.width, pixels.height);
     let rgba = |x: usize, y: usize| -> [u32; 4] {
-        let p = &buf[y * info.line_size + x * channels..];
-        match channels {
+        let p = pixels.at(x, y);
+        match pixels.channels {
             1 => [p[0].into(), p[0].into(), p[0].into(), 255],
             2 => [p[0].into(), p[0].into(), p[0].into(), p[1].into()],
             3 => [p[0].into(), p[1].into(), p[2].into(), 255],
