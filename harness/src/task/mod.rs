@@ -13,6 +13,7 @@
 //! (a check naming a version key that does not exist, weights that do not add up to the points).
 
 pub mod general;
+pub mod reference;
 pub(crate) mod rubric;
 pub mod source;
 pub(crate) mod training;
@@ -26,6 +27,7 @@ pub use rubric::{
     AccuracySpec, AliasRule, ArgValue, CheckSpec, DescriptionSpec, HistoryReq, MetricReq,
     RegistrySpec, Requirements, RubricItem, VersionSpec,
 };
+pub use reference::{ConfigStep, PromoteStep, ReferenceSpec, ReferenceStep};
 pub use source::TaskSource;
 pub use training::{
     Algorithm, MlpTraining, MlpVersion, Profile, RegisteredModelSetup, SklearnTraining,
@@ -96,6 +98,9 @@ pub struct TaskSpec {
     pub aliases: Vec<AliasRule>,
     #[serde(default)]
     pub(crate) training: Option<Training>,
+    /// How `harness run` does an exercise (run configs, sweeps, promotions); see [`reference`].
+    #[serde(default)]
+    pub reference: Option<ReferenceSpec>,
     pub(crate) rubric: Vec<RubricItem>,
 }
 
@@ -106,7 +111,30 @@ impl TaskSpec {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::parse(&text, &path.display().to_string())
+        let origin = path.display().to_string();
+        let mut spec = Self::parse(&text, &origin)?;
+        let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        spec.attach_reference_files(&origin, |rel| reference::read_under(&dir, rel))?;
+        if let Some(r) = &mut spec.reference {
+            r.base = Some(dir);
+        }
+        Ok(spec)
+    }
+
+    /// Reads the configs the `[reference]` steps name (nothing to do without the section).
+    pub(crate) fn attach_reference_files(
+        &mut self,
+        origin: &str,
+        read: impl Fn(&str) -> Result<String, String>,
+    ) -> Result<(), TaskError> {
+        match &mut self.reference {
+            None => Ok(()),
+            Some(r) => r.attach(read).map_err(|(key, message)| TaskError::Invalid {
+                origin: origin.into(),
+                key,
+                message,
+            }),
+        }
     }
 
     /// Parses task-file text; `origin` names it in errors (a path or `<test>`).

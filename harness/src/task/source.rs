@@ -38,6 +38,44 @@ const BUILTIN: [(&str, &str); 9] = [
     ),
 ];
 
+/// The files the built-in tasks' `[reference]` sections name, by their path under `tasks/`.
+const BUILTIN_FILES: [(&str, &str); 5] = [
+    (
+        "reference/day28-pipeline.yaml",
+        include_str!("../../../tasks/reference/day28-pipeline.yaml"),
+    ),
+    (
+        "reference/day28-sweep.yaml",
+        include_str!("../../../tasks/reference/day28-sweep.yaml"),
+    ),
+    (
+        "reference/day28-tracking.yaml",
+        include_str!("../../../tasks/reference/day28-tracking.yaml"),
+    ),
+    (
+        "reference/day28-versioning.yaml",
+        include_str!("../../../tasks/reference/day28-versioning.yaml"),
+    ),
+    (
+        "reference/registry-lab.yaml",
+        include_str!("../../../tasks/reference/registry-lab.yaml"),
+    ),
+];
+
+/// A built-in task file with its reference configs attached.
+fn parse_builtin(name: &str, text: &str) -> Result<TaskSpec, TaskError> {
+    let origin = format!("built-in {name}.toml");
+    let mut spec = TaskSpec::parse(text, &origin)?;
+    spec.attach_reference_files(&origin, |rel| {
+        BUILTIN_FILES
+            .iter()
+            .find(|(path, _)| *path == rel)
+            .map(|(_, text)| (*text).to_owned())
+            .ok_or_else(|| "not among the built-in files".to_owned())
+    })?;
+    Ok(spec)
+}
+
 /// Task 1, task 2, then the overall part, as the homework lists them.
 const HOMEWORK_ORDER: [&str; 3] = ["wine", "mnist", "overall"];
 
@@ -86,7 +124,7 @@ impl TaskSource {
                 TaskSource::Dir(dir) => TaskSpec::load_every(dir),
                 TaskSource::Builtin => BUILTIN
                     .iter()
-                    .map(|(name, text)| TaskSpec::parse(text, &format!("built-in {name}.toml")))
+                    .map(|(name, text)| parse_builtin(name, text))
                     .collect(),
             }
         };
@@ -100,9 +138,7 @@ impl TaskSource {
             TaskSource::Dir(dir) => TaskSpec::find(dir, selector)
                 .and_then(|path| TaskSpec::load(&path).map(|t| vec![t])),
             TaskSource::Builtin => match BUILTIN.iter().find(|(name, _)| *name == selector) {
-                Some((name, text)) => {
-                    TaskSpec::parse(text, &format!("built-in {name}.toml")).map(|t| vec![t])
-                }
+                Some((name, text)) => parse_builtin(name, text).map(|t| vec![t]),
                 None => Err(TaskError::NotFound {
                     name: selector.into(),
                     dir: "(built-in tasks)".into(),
