@@ -261,7 +261,13 @@ impl Settings {
                 }
             }
             Command::Run(args) => {
-                let task = args.task.unwrap_or(TaskName::All);
+                let name = args.task.unwrap_or_else(|| "all".to_owned());
+                let task = match name.as_str() {
+                    "wine" => Some(TaskName::Wine),
+                    "mnist" => Some(TaskName::Mnist),
+                    "all" => Some(TaskName::All),
+                    _ => None,
+                };
                 let device: DeviceKind = args
                     .device
                     .parse()
@@ -277,9 +283,13 @@ impl Settings {
                 // `all` is a smoke run of every task unless a profile is asked for.
                 let profile = args
                     .profile
-                    .or_else(|| (task == TaskName::All).then(|| "quick".to_owned()));
+                    .or_else(|| (task == Some(TaskName::All)).then(|| "quick".to_owned()));
+                let tasks = match task {
+                    Some(task) => run_tasks(task, args.tasks_dir.as_deref())?,
+                    None => exercise_tasks(&name, args.tasks_dir.as_deref())?,
+                };
                 Action::Run {
-                    tasks: run_tasks(task, args.tasks_dir.as_deref())?,
+                    tasks,
                     server: server_target(&args.server, &home, &python)?,
                     options: RunOptions {
                         seed: args.seed,
@@ -344,6 +354,20 @@ fn run_tasks(name: TaskName, dir: Option<&std::path::Path>) -> Result<Vec<TaskSp
             Ok(spec)
         })
         .collect()
+}
+
+/// The exercises `harness run <name>` performs: a task, a group or a task file, each with a
+/// `[reference]` section.
+fn exercise_tasks(name: &str, dir: Option<&std::path::Path>) -> Result<Vec<TaskSpec>, Error> {
+    let tasks = TaskSource::detect(dir).resolve(name)?;
+    match tasks.iter().find(|t| !crate::exercise::has_reference(t)) {
+        Some(t) => Err(Error::Usage(format!(
+            "task `{}` has no [reference] section, so `harness run {name}` has nothing to run \
+             (the homework's tasks are wine, mnist and all)",
+            t.id
+        ))),
+        None => Ok(tasks),
+    }
 }
 
 /// The MLflow state a command was given to read: a file store, a class folder, or (with a

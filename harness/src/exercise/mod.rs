@@ -112,8 +112,8 @@ pub fn run(
                 Plan::Run(Box::new(config))
             }
             ReferenceStep::Sweep(c) => {
-                let plan = parse_sweep(reference, c, &prefixed, options.seed)
-                    .map_err(config_err)?;
+                let plan =
+                    parse_sweep(reference, c, &prefixed, options.seed).map_err(config_err)?;
                 Plan::Sweep(Box::new(plan))
             }
             ReferenceStep::Promote(_) => Plan::Promote,
@@ -170,7 +170,10 @@ pub fn run(
                 let s = crate::experiments::run(client, config, &file, progress).map_err(failed)?;
                 also_log(client, n, c, std::slice::from_ref(&s.logged.run_id))?;
                 let best = &s.trained.history[s.trained.best_epoch];
-                chosen.push(Some((s.logged.experiment_id.clone(), s.logged.run_id.clone())));
+                chosen.push(Some((
+                    s.logged.experiment_id.clone(),
+                    s.logged.run_id.clone(),
+                )));
                 push_unique(&mut summary.experiments, &config.experiment_name);
                 summary.steps.push(StepSummary::Run {
                     config: c.config.clone(),
@@ -216,9 +219,9 @@ pub fn run(
                     .cloned()
                     .flatten()
                     .ok_or_else(|| ExerciseError::NoModel {
-                        step: n,
-                        run_id: format!("of step {from}"),
-                    })?;
+                    step: n,
+                    run_id: format!("of step {from}"),
+                })?;
                 progress.set_message(format!("step {n}: registering {}", prefixed(&p.model)));
                 let s = promote(client, n, p, &prefixed(&p.model), &experiment_id, &run_id)?;
                 chosen.push(None);
@@ -306,7 +309,10 @@ fn parse_sweep(
         doc.insert("seed".into(), u64::from(seed).into());
     }
     if let Some(serde_yaml_ng::Value::Mapping(register)) = doc.get_mut("register")
-        && let Some(model) = register.get("name").and_then(|v| v.as_str()).map(str::to_owned)
+        && let Some(model) = register
+            .get("name")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
     {
         register.insert("name".into(), prefixed(&model).into());
     }

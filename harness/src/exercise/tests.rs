@@ -59,7 +59,11 @@ fn day28_sweep_reference_runs_the_whole_grid() {
     let plan = parse_sweep(r, c, &|n| n.to_owned(), None).unwrap();
     assert_eq!(plan.total, 18);
     // One epoch: the last val_accuracy logged is the kept epoch's, which is_best is chosen by.
-    assert!(plan.trials.iter().all(|t| t.config.training.num_epochs == 1));
+    assert!(
+        plan.trials
+            .iter()
+            .all(|t| t.config.training.num_epochs == 1)
+    );
     assert_eq!(c.also_params["dropout"], "model.dropout");
 }
 

@@ -23,11 +23,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use reference::{ConfigStep, PromoteStep, ReferenceSpec, ReferenceStep};
 pub use rubric::{
     AccuracySpec, AliasRule, ArgValue, CheckSpec, DescriptionSpec, HistoryReq, MetricReq,
     RegistrySpec, Requirements, RubricItem, VersionSpec,
 };
-pub use reference::{ConfigStep, PromoteStep, ReferenceSpec, ReferenceStep};
 pub use source::TaskSource;
 pub use training::{
     Algorithm, MlpTraining, MlpVersion, Profile, RegisteredModelSetup, SklearnTraining,
@@ -394,6 +394,87 @@ checks = [{ check = "version_registered", version = "a", weight = 3 }]
         let err = TaskSpec::parse(&text, "<test>").unwrap_err().to_string();
         assert!(
             err.contains("rubric[0].checks") && err.contains("add up to 3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_repeated_id_names_both_places() {
+        let text = MINIMAL.replace(
+            "[[rubric]]",
+            "[[rubric]]\nid = \"t.a\"\ntitle = \"first\"\npoints = 1\nchecks = [{ check = \"version_registered\", version = \"a\", weight = 1 }]\n[[rubric]]",
+        );
+        let err = TaskSpec::parse(&text, "<test>").unwrap_err().to_string();
+        assert!(
+            err.contains("rubric[1].id") && err.contains("rubric[0].id") && err.contains("t.a"),
+            "{err}"
+        );
+        // Two checks of one item that look at the same thing: results could not tell them apart.
+        let text = MINIMAL.replace(
+            "points = 3\nchecks = [{ check = \"version_registered\", version = \"a\", weight = 3 }]",
+            "points = 3\nchecks = [{ check = \"version_registered\", version = \"a\", weight = 1 }, { check = \"run_params\", version = \"a\", weight = 1 }, { check = \"version_registered\", version = \"a\", weight = 1 }]",
+        );
+        let err = TaskSpec::parse(&text, "<test>").unwrap_err().to_string();
+        assert!(
+            err.contains("rubric[0].checks[2]")
+                && err.contains("rubric[0].checks[0]")
+                && err.contains("version_registered:a"),
+            "{err}"
+        );
+        // The same check in two items is fine (each item is its own row).
+        let every = TaskSpec::load_every(&tasks_dir()).unwrap();
+        assert!(every.iter().any(|t| t.id == "day28-versioning"));
+    }
+
+    #[test]
+    fn a_malformed_reference_section_names_its_key() {
+        let pipeline = std::fs::read_to_string(tasks_dir().join("day28-pipeline.toml")).unwrap();
+        let cases = [
+            (
+                "kind = \"run\"",
+                "kind = \"train\"",
+                "reference.steps[0]",
+                "train",
+            ),
+            (
+                "config = \"reference/day28-pipeline.yaml\"",
+                "config = \"../../etc/passwd\"",
+                "reference.steps[0].config",
+                "inside the tasks folder",
+            ),
+            (
+                "config = \"reference/day28-pipeline.yaml\"",
+                "config = \"reference/day28-pipeline.yaml\"\nconfg = 1",
+                "reference.steps[0]",
+                "confg",
+            ),
+            (
+                "config = \"reference/day28-pipeline.yaml\"",
+                "config = \"reference/day28-pipeline.yaml\"\n[[reference.steps]]\nkind = \"promote\"\nmodel = \"m\"\nstage = \"Prod\"",
+                "reference.steps[1].stage",
+                "Production",
+            ),
+            (
+                "config = \"reference/day28-pipeline.yaml\"",
+                "config = \"reference/day28-pipeline.yaml\"\n[[reference.steps]]\nkind = \"promote\"\nmodel = \"m\"\nfrom = 2",
+                "reference.steps[1].from",
+                "earlier",
+            ),
+        ];
+        for (from, to, key, words) in cases {
+            assert!(pipeline.contains(from), "{from}");
+            let text = pipeline.replace(from, to);
+            let err = TaskSpec::parse(&text, "<test>").unwrap_err().to_string();
+            assert!(err.contains(key) && err.contains(words), "{to}: {err}");
+        }
+        // A config that is not there is a task-file error naming the step's key.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x.toml"), &pipeline).unwrap();
+        let err = TaskSpec::load(&dir.path().join("x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("reference.steps[0].config") && err.contains("day28-pipeline.yaml"),
             "{err}"
         );
     }
