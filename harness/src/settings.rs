@@ -107,6 +107,9 @@ pub(crate) struct GradeOptions {
     pub(crate) manual: Option<PathBuf>,
     pub screenshots: bool,
     pub run: RunOptions,
+    /// The exercises whose reference runs `grade` does after the homework's (their task files'
+    /// `[reference]` sections); empty when it grades given state.
+    pub(crate) exercises: Vec<TaskSpec>,
 }
 
 /// Where `grade` gets its MLflow state.
@@ -474,13 +477,19 @@ fn canonical_as_far_as_exists(path: &Path) -> PathBuf {
 }
 
 fn grade_action(args: GradeArgs, home: &Home, python: &str) -> Result<Action, Error> {
-    let tasks = TaskSource::detect(args.tasks_dir.as_deref()).resolve("all")?;
-    let source = match given_target(&args.state, &args.server, home, python)? {
+    let source_of_tasks = TaskSource::detect(args.tasks_dir.as_deref());
+    let tasks = source_of_tasks.resolve("all")?;
+    let (source, exercises) = match given_target(&args.state, &args.server, home, python)? {
         Some(target) => {
             refuse_out_inside_graded(&args.out, &target)?;
-            GradeSource::Given(target)
+            (GradeSource::Given(target), Vec::new())
         }
-        None => GradeSource::Reference(server_target(&args.server, home, python)?),
+        None => (
+            GradeSource::Reference(server_target(&args.server, home, python)?),
+            // A student's homework is not graded on the other exercises, but the reference
+            // shows that each of them can earn every point.
+            crate::exercise::reference_tasks(&source_of_tasks)?,
+        ),
     };
     // The reference is harness's own state: each `grade` rebuilds it from scratch.
     let device = args
@@ -502,6 +511,7 @@ fn grade_action(args: GradeArgs, home: &Home, python: &str) -> Result<Action, Er
             out: args.out,
             screenshots: !args.no_screenshots,
             run,
+            exercises,
         },
     })
 }

@@ -69,6 +69,18 @@ pub fn has_reference(spec: &TaskSpec) -> bool {
     spec.reference.is_some()
 }
 
+/// Every task file with a `[reference]` section (the course's other exercises), by name.
+///
+/// # Errors
+/// A task file that cannot be read or is malformed.
+pub fn reference_tasks(
+    source: &crate::task::TaskSource,
+) -> Result<Vec<TaskSpec>, crate::task::TaskError> {
+    let mut tasks = source.resolve_every()?;
+    tasks.retain(has_reference);
+    Ok(tasks)
+}
+
 /// Trials side by side in a sweep step: a few, so a reference sweep takes seconds without
 /// taking the machine.
 const SWEEP_JOBS: usize = 4;

@@ -114,20 +114,23 @@ impl TaskSource {
         Ok(tasks)
     }
 
+    /// Every task file, whatever its group, by name.
+    pub fn resolve_every(&self) -> Result<Vec<TaskSpec>, TaskError> {
+        match self {
+            TaskSource::Dir(dir) => TaskSpec::load_every(dir),
+            TaskSource::Builtin => BUILTIN
+                .iter()
+                .map(|(name, text)| parse_builtin(name, text))
+                .collect(),
+        }
+    }
+
     fn resolve_unordered(&self, selector: &str) -> Result<Vec<TaskSpec>, TaskError> {
         let as_path = Path::new(selector);
         if selector.ends_with(".toml") || as_path.components().count() > 1 {
             return Ok(vec![TaskSpec::load(as_path)?]);
         }
-        let everything = || -> Result<Vec<TaskSpec>, TaskError> {
-            match self {
-                TaskSource::Dir(dir) => TaskSpec::load_every(dir),
-                TaskSource::Builtin => BUILTIN
-                    .iter()
-                    .map(|(name, text)| parse_builtin(name, text))
-                    .collect(),
-            }
-        };
+        let everything = || self.resolve_every();
         if selector == "all" {
             // `all` is the registry homework; other courses' tasks are graded by their group.
             let mut tasks = everything()?;
