@@ -138,7 +138,10 @@ pub(crate) fn exercise_summary(
     if rows.is_empty() {
         return Ok(());
     }
-    writeln!(out, "exercise references (each graded by its own task file):")?;
+    writeln!(
+        out,
+        "exercise references (each graded by its own task file):"
+    )?;
     for (summary, g) in rows {
         writeln!(
             out,
@@ -154,7 +157,11 @@ pub(crate) fn exercise_summary(
         )?;
         for t in &g.grade.tasks {
             for i in &t.items {
-                writeln!(out, "  {:<28} {:>3}/{:<3} {}", i.id, i.points, i.max_points, i.title)?;
+                writeln!(
+                    out,
+                    "  {:<28} {:>3}/{:<3} {}",
+                    i.id, i.points, i.max_points, i.title
+                )?;
             }
         }
     }
