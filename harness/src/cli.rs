@@ -221,9 +221,12 @@ pub(crate) enum CheckFormat {
 
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
-    /// Which task to run (or `--config FILE` for an experiment of your own)
-    #[arg(value_enum, required_unless_present_any = ["config", "print_defaults"])]
-    pub task: Option<TaskName>,
+    /// Which task to run: wine, mnist or all (the homework), or an exercise whose task file has
+    /// a [reference] section (day28-tracking, day28-versioning, day28-pipeline, day28-sweep,
+    /// registry-lab), a group of them (day28, labs) or a task file (FILE.toml). Or `--config
+    /// FILE` for an experiment of your own
+    #[arg(value_name = "TASK", required_unless_present_any = ["config", "print_defaults"])]
+    pub task: Option<String>,
 
     /// Run the experiment a config file describes (YAML, or TOML when it ends in .toml): data,
     /// model, training, registration. `--print-defaults` shows every key with its default

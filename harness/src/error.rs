@@ -31,6 +31,13 @@ pub enum Error {
     /// `harness run --config`: the experiment failed after its config was accepted.
     #[error("{0}")]
     Experiment(Box<crate::experiments::ExperimentError>),
+    /// `harness run <exercise>` failed; the source says at which step.
+    #[error("harness run {task}: {source}")]
+    Exercise {
+        task: String,
+        #[source]
+        source: crate::exercise::ExerciseError,
+    },
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
     #[error(transparent)]
@@ -69,6 +76,10 @@ impl Error {
             | Error::Config(_)
             | Error::Grading(_)
             | Error::Manual(_) => 2,
+            Error::Exercise {
+                source: crate::exercise::ExerciseError::Config { .. },
+                ..
+            } => 2,
             Error::Experiment(e)
                 if matches!(
                     **e,

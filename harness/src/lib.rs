@@ -19,6 +19,7 @@ pub mod cli;
 mod commands;
 pub mod data;
 pub mod error;
+pub mod exercise;
 pub mod experiments;
 pub mod grading;
 pub mod handin;

@@ -109,6 +109,9 @@ pub(crate) struct GradeOptions {
     pub(crate) manual: Option<PathBuf>,
     pub screenshots: bool,
     pub run: RunOptions,
+    /// The exercises whose reference runs `grade` does after the homework's (their task files'
+    /// `[reference]` sections); empty when it grades given state.
+    pub(crate) exercises: Vec<TaskSpec>,
 }
 
 /// Where `grade` gets its MLflow state.
@@ -264,7 +267,13 @@ impl Settings {
                 }
             }
             Command::Run(args) => {
-                let task = args.task.unwrap_or(TaskName::All);
+                let name = args.task.unwrap_or_else(|| "all".to_owned());
+                let task = match name.as_str() {
+                    "wine" => Some(TaskName::Wine),
+                    "mnist" => Some(TaskName::Mnist),
+                    "all" => Some(TaskName::All),
+                    _ => None,
+                };
                 let device: DeviceKind = args
                     .device
                     .parse()
@@ -280,9 +289,13 @@ impl Settings {
                 // `all` is a smoke run of every task unless a profile is asked for.
                 let profile = args
                     .profile
-                    .or_else(|| (task == TaskName::All).then(|| "quick".to_owned()));
+                    .or_else(|| (task == Some(TaskName::All)).then(|| "quick".to_owned()));
+                let tasks = match task {
+                    Some(task) => run_tasks(task, args.tasks_dir.as_deref())?,
+                    None => exercise_tasks(&name, args.tasks_dir.as_deref())?,
+                };
                 Action::Run {
-                    tasks: run_tasks(task, args.tasks_dir.as_deref())?,
+                    tasks,
                     server: server_target(&args.server, &home, &python)?,
                     options: RunOptions {
                         seed: args.seed,
@@ -347,6 +360,20 @@ fn run_tasks(name: TaskName, dir: Option<&std::path::Path>) -> Result<Vec<TaskSp
             Ok(spec)
         })
         .collect()
+}
+
+/// The exercises `harness run <name>` performs: a task, a group or a task file, each with a
+/// `[reference]` section.
+fn exercise_tasks(name: &str, dir: Option<&std::path::Path>) -> Result<Vec<TaskSpec>, Error> {
+    let tasks = TaskSource::detect(dir).resolve(name)?;
+    match tasks.iter().find(|t| !crate::exercise::has_reference(t)) {
+        Some(t) => Err(Error::Usage(format!(
+            "task `{}` has no [reference] section, so `harness run {name}` has nothing to run \
+             (the homework's tasks are wine, mnist and all)",
+            t.id
+        ))),
+        None => Ok(tasks),
+    }
 }
 
 /// The MLflow state a command was given to read: a file store, a class folder, or (with a
@@ -453,13 +480,19 @@ fn canonical_as_far_as_exists(path: &Path) -> PathBuf {
 }
 
 fn grade_action(args: GradeArgs, home: &Home, python: &str) -> Result<Action, Error> {
-    let tasks = TaskSource::detect(args.tasks_dir.as_deref()).resolve("all")?;
-    let source = match given_target(&args.state, &args.server, home, python)? {
+    let source_of_tasks = TaskSource::detect(args.tasks_dir.as_deref());
+    let tasks = source_of_tasks.resolve("all")?;
+    let (source, exercises) = match given_target(&args.state, &args.server, home, python)? {
         Some(target) => {
             refuse_out_inside_graded(&args.out, &target)?;
-            GradeSource::Given(target)
+            (GradeSource::Given(target), Vec::new())
         }
-        None => GradeSource::Reference(server_target(&args.server, home, python)?),
+        None => (
+            GradeSource::Reference(server_target(&args.server, home, python)?),
+            // A student's homework is not graded on the other exercises, but the reference
+            // shows that each of them can earn every point.
+            crate::exercise::reference_tasks(&source_of_tasks)?,
+        ),
     };
     // The reference is harness's own state: each `grade` rebuilds it from scratch.
     let device = args
@@ -481,6 +514,7 @@ fn grade_action(args: GradeArgs, home: &Home, python: &str) -> Result<Action, Er
             out: args.out,
             screenshots: !args.no_screenshots,
             run,
+            exercises,
         },
     })
 }

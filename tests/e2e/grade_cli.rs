@@ -125,4 +125,31 @@ fn reference_run_scores_every_automatic_point() {
     let md = std::fs::read_to_string(out_dir.path().join("report.md")).unwrap();
     assert!(md.contains("| Version | Algorithm | Accuracy | F1-Score |"));
     assert!(out_dir.path().join("reference-run.json").is_file());
+    // The exercises' reference runs follow, each graded by its own task file.
+    let exercises: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out_dir.path().join("exercise-references.json")).unwrap(),
+    )
+    .unwrap();
+    let exercises = exercises.as_array().unwrap();
+    let ids: Vec<&str> = exercises
+        .iter()
+        .map(|e| e["reference"]["task"].as_str().unwrap())
+        .collect();
+    for id in [
+        "day28-pipeline",
+        "day28-sweep",
+        "day28-tracking",
+        "day28-versioning",
+        "registry-lab",
+    ] {
+        assert!(ids.contains(&id), "{id} not in {ids:?}");
+    }
+    for e in exercises {
+        assert_eq!(
+            e["grade"]["points"], e["grade"]["max_points"],
+            "{}",
+            e["reference"]["task"]
+        );
+    }
+    assert!(all.contains("day28-sweep: 100/100 points"), "{all}");
 }

@@ -13,6 +13,8 @@ const LAYERS: &[&[&str]] = &[
     &["settings"],
     &["cli", "error"],
     &["report"],
+    // The exercises' reference runs are made of experiment runs and sweeps.
+    &["exercise"],
     // Experiments reuse the reference runs' MLmodel writing and interrupt handling as they are.
     &["experiments"],
     &["grading", "reference"],

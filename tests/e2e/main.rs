@@ -4,6 +4,7 @@
 mod artifacts;
 mod check_cli;
 mod corpus;
+mod exercise_reference;
 mod exercise_tasks;
 mod experiments;
 mod failures;

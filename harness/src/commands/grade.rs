@@ -65,7 +65,20 @@ pub(crate) fn grade(
                     &scores,
                 )?;
                 report::files::write_reference_summary(&opts.out, &summaries)?;
-                graded
+                let exercises = exercise_references(&client, opts, &progress)?;
+                report::files::write_exercise_results(&opts.out, &exercises)?;
+                progress.finish();
+                report::print::grade_summary(&graded, &opts.out, out)?;
+                report::print::exercise_summary(&exercises, out)?;
+                let passed = crate::grading::all_passed(&graded)
+                    && exercises
+                        .iter()
+                        .all(|(_, g)| g.grade.all_automatic_passed());
+                return Ok(if passed {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                });
             }
             GradeSource::Given(target) => {
                 let (target, _server) = open_target(target, &progress)?;
@@ -88,6 +101,41 @@ pub(crate) fn grade(
         };
     progress.finish();
     summarize(&graded, opts, out)
+}
+
+/// Each exercise's reference run (replacing what an earlier `grade` registered), graded on
+/// what that run made only.
+fn exercise_references(
+    client: &crate::mlflow::MlflowClient,
+    opts: &GradeOptions,
+    progress: &Progress,
+) -> Result<Vec<(crate::exercise::ExerciseSummary, Graded)>, Error> {
+    let run = reference::RunOptions {
+        seed: opts.run.seed,
+        replace: true,
+        ..Default::default()
+    };
+    let mut rows = Vec::new();
+    for spec in &opts.exercises {
+        progress.set_message(format!("reference run: {}", spec.id));
+        let summary = crate::exercise::run(client, spec, &run, progress).map_err(|source| {
+            Error::Exercise {
+                task: spec.id.clone(),
+                source,
+            }
+        })?;
+        let scope = crate::source::rest::Scope::only(
+            summary.experiments.clone(),
+            summary.registered_models.clone(),
+        );
+        let mut graded =
+            crate::grading::grade_server(std::slice::from_ref(spec), client.clone(), &scope);
+        for g in &mut graded {
+            g.submission = format!("reference run of {}", spec.id);
+        }
+        rows.extend(graded.into_iter().map(|g| (summary.clone(), g)));
+    }
+    Ok(rows)
 }
 
 /// The tasks that have a reference run, in task-file order.

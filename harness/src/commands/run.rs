@@ -1,4 +1,5 @@
-//! `harness run wine|mnist|all`: perform the tasks against a server and print what was done.
+//! `harness run wine|mnist|all|EXERCISE`: perform the tasks (or an exercise's `[reference]`
+//! steps) against a server and print what was done.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -28,15 +29,25 @@ pub(crate) fn run(
     for (i, task) in tasks.iter().enumerate() {
         // A spinner per task (a bar while a network trains), cleared before the task's tables.
         let progress = Progress::spinner(quiet);
+        if i > 0 {
+            writeln!(out)?;
+        }
+        if Task::of(task).is_none() && crate::exercise::has_reference(task) {
+            let summary = crate::exercise::run(&client, task, options, &progress);
+            progress.finish();
+            let summary = summary.map_err(|source| Error::Exercise {
+                task: task.id.clone(),
+                source,
+            })?;
+            crate::exercise::render(&summary, out)?;
+            continue;
+        }
         let summary = reference::run_task(&client, task, options, &progress);
         progress.finish();
         let summary = summary.map_err(|source| Error::Run {
             task: Task::of(task).map_or("?", Task::name),
             source,
         })?;
-        if i > 0 {
-            writeln!(out)?;
-        }
         crate::report::run_tables::render(&summary, out)?;
     }
     if server.owns_server() && !quiet {

@@ -535,6 +535,18 @@ fn serde_name(value: &impl Serialize) -> String {
     }
 }
 
+/// A number as a param: an `f32` field (dropout) reaches here widened to `f64`, and is written
+/// as the `f32` it was (`0.3`, not `0.30000001192092896`), so a param reads as it was configured
+/// and compares equal to it.
+fn number_text(x: f64) -> String {
+    let narrow = x as f32;
+    if f64::from(narrow) == x {
+        narrow.to_string()
+    } else {
+        x.to_string()
+    }
+}
+
 fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, String)>) {
     match value {
         serde_json::Value::Object(map) => {
@@ -549,6 +561,12 @@ fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, Strin
         }
         serde_json::Value::Null => {}
         serde_json::Value::String(s) => out.push((prefix.to_owned(), s.clone())),
+        serde_json::Value::Number(n) if n.is_f64() => {
+            out.push((
+                prefix.to_owned(),
+                number_text(n.as_f64().unwrap_or(f64::NAN)),
+            ));
+        }
         other => out.push((prefix.to_owned(), other.to_string())),
     }
 }
@@ -683,6 +701,14 @@ mod tests {
         assert_eq!(p["model.architecture"], "mlp");
         assert_eq!(p["register.alias"], "champion");
         assert_eq!(p["seed"], "42");
+        let c = parse(
+            "experiment_name: e\ndata: {dataset: wine}\nmodel: {architecture: mlp, dropout: 0.3}\ntraining: {learning_rate: 0.0001}\n",
+        )
+        .unwrap();
+        let p: std::collections::BTreeMap<_, _> = c.params().into_iter().collect();
+        assert_eq!(p["model.dropout"], "0.3", "an f32 is logged as written");
+        assert_eq!(p["training.learning_rate"], "0.0001");
+        assert_eq!(p["data.train_split"], "0.7");
         assert!(!p.contains_key("run_name"), "unset options are not logged");
     }
 }

@@ -266,7 +266,7 @@ fn model_artefacts(
                     model_file: TREE_MODEL_FILE.into(),
                 },
             );
-            let files = vec![
+            let mut files = vec![
                 ModelArtefact {
                     path: TREE_MODEL_FILE.into(),
                     bytes: file.to_json().into_bytes(),
@@ -276,7 +276,8 @@ fn model_artefacts(
                     bytes: example.to_json().into_bytes(),
                 },
             ];
-            Ok((files, mlmodel))
+            files.extend(onnx_files(crate::onnx::export_tree_model(tree)));
+            Ok((files, mlmodel.with_onnx_flavors()))
         }
         Model::Mlp(mlp) => {
             let io = |what: &str| {
@@ -326,9 +327,21 @@ fn model_artefacts(
                     weights: nn::WEIGHTS_FILE.into(),
                 },
             );
-            Ok((files, mlmodel))
+            files.extend(onnx_files(crate::onnx::export_mlp(mlp)));
+            Ok((files, mlmodel.with_onnx_flavors()))
         }
     }
+}
+
+/// The ONNX copy and its environment files, so MLflow's `python_function` loads the model
+/// (`mlflow.pyfunc.load_model("models:/NAME/Production")`), as the reference runs' models do.
+fn onnx_files(onnx: Vec<u8>) -> impl Iterator<Item = ModelArtefact> {
+    crate::reference::mlmodel::onnx_model_files(onnx)
+        .into_iter()
+        .map(|f| ModelArtefact {
+            path: f.path,
+            bytes: f.bytes,
+        })
 }
 
 /// Registers `model_id` (logged by `run_id`) as a new version of `r.name`, created when

@@ -119,18 +119,31 @@ impl SweepPlan {
     /// # Errors
     /// [`ConfigError`] with the key path.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let origin = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
             path: path.to_path_buf(),
             source,
         })?;
+        Self::parse(
+            &text,
+            &path.display().to_string(),
+            path.parent().unwrap_or(Path::new("")),
+        )
+    }
+
+    /// [`SweepPlan::load`] on a file's text; `origin` names it in errors and CSV paths are
+    /// relative to `dir`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] with the key path.
+    pub fn parse(text: &str, origin: &str, dir: &Path) -> Result<Self, ConfigError> {
+        let origin = origin.to_owned();
         let invalid = |key: &str, message: String| ConfigError::Invalid {
             origin: origin.clone(),
             key: key.to_owned(),
             message,
         };
         let mut doc: serde_yaml_ng::Mapping =
-            serde_yaml_ng::from_str(&text).map_err(|e| invalid("<document>", e.to_string()))?;
+            serde_yaml_ng::from_str(text).map_err(|e| invalid("<document>", e.to_string()))?;
         let section = doc
             .remove("sweep")
             .ok_or_else(|| invalid("sweep", "a sweep file needs a `sweep:` section".into()))?;
@@ -142,7 +155,7 @@ impl SweepPlan {
             })?;
         let rest = serde_yaml_ng::to_string(&doc).unwrap_or_default();
         let base = ExperimentConfig::parse(&rest, false, &origin)?;
-        let base = base.relative_to(path.parent().unwrap_or(Path::new("")));
+        let base = base.relative_to(dir);
         if !METRICS.contains(&section.metric.as_str()) {
             return Err(invalid(
                 "sweep.metric",

@@ -151,15 +151,7 @@ pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, G
                     ),
                 }
             };
-            let snapshot = rest::load(&client, &scope).map_err(|e| e.to_string());
-            vec![Graded::new(
-                crate::mlflow::redact_url(client.tracking_uri()),
-                Identity::default(),
-                tasks,
-                snapshot,
-                None,
-                ModelFiles::Remote(client),
-            )]
+            grade_server(tasks, client, &scope)
         }
         Target::Store(path) => vec![Graded::of_submission(
             Submission::of_store(Store::Sqlite(path)),
@@ -187,6 +179,20 @@ pub fn grade_target(tasks: &[TaskSpec], target: Target) -> Result<Vec<Graded>, G
             subs.into_iter().map(|s| within_budget(s, &tasks)).collect()
         }
     })
+}
+
+/// Grades what `scope` names on a live server (a scope that names experiments and models
+/// leaves everything else on the server unread, whatever the tasks' checks would look at).
+pub fn grade_server(tasks: &[TaskSpec], client: MlflowClient, scope: &rest::Scope) -> Vec<Graded> {
+    let snapshot = rest::load(&client, scope).map_err(|e| e.to_string());
+    vec![Graded::new(
+        crate::mlflow::redact_url(client.tracking_uri()),
+        Identity::default(),
+        tasks,
+        snapshot,
+        None,
+        ModelFiles::Remote(client),
+    )]
 }
 
 /// Grades one hand-in of a batch on a thread of its own, giving up on it after the per-hand-in

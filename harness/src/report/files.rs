@@ -175,6 +175,19 @@ pub(crate) fn write_reference_summary(
     write_file(&dir.join("reference-run.json"), &json)
 }
 
+/// `exercise-references.json`: what each exercise's reference run did and its grade.
+pub(crate) fn write_exercise_results(
+    dir: &Path,
+    rows: &[(crate::exercise::ExerciseSummary, crate::grading::Graded)],
+) -> Result<()> {
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(summary, g)| serde_json::json!({ "reference": summary, "grade": g.grade }))
+        .collect();
+    let json = serde_json::to_vec_pretty(&rows).map_err(std::io::Error::from)?;
+    write_file(&dir.join("exercise-references.json"), &json)
+}
+
 /// Now, as reports show it.
 pub(crate) fn report_date() -> String {
     let stamp = crate::reference::mlmodel::utc_time(crate::mlflow::now_ms());

@@ -128,3 +128,42 @@ pub(crate) fn grade_summary(
     }
     Ok(())
 }
+
+/// What `grade` prints for the exercises' reference runs: a table per exercise (its items and
+/// points), each graded against its own task file.
+pub(crate) fn exercise_summary(
+    rows: &[(crate::exercise::ExerciseSummary, Graded)],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "exercise references (each graded by its own task file):"
+    )?;
+    for (summary, g) in rows {
+        writeln!(
+            out,
+            "{}: {}/{} points{}",
+            summary.task,
+            g.grade.points,
+            g.grade.max_points,
+            if g.grade.all_automatic_passed() {
+                ", every automatic check passed"
+            } else {
+                ""
+            }
+        )?;
+        for t in &g.grade.tasks {
+            for i in &t.items {
+                writeln!(
+                    out,
+                    "  {:<28} {:>3}/{:<3} {}",
+                    i.id, i.points, i.max_points, i.title
+                )?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -18,6 +18,17 @@ pub struct Scope {
     pub(crate) registered_models: Option<Vec<String>>,
 }
 
+impl Scope {
+    /// Only these experiments and registered models (by exact name): what one reference run
+    /// made on a server others use too.
+    pub fn only(experiments: Vec<String>, registered_models: Vec<String>) -> Scope {
+        Scope {
+            experiments: Some(experiments),
+            registered_models: Some(registered_models),
+        }
+    }
+}
+
 /// Reads the server into a snapshot: experiments, runs with full metric histories, registered
 /// models, versions, logged models, and each version's artefacts (file list and `MLmodel`).
 pub fn load(client: &MlflowClient, scope: &Scope) -> Result<Snapshot, MlflowError> {

@@ -13,6 +13,7 @@
 //! (a check naming a version key that does not exist, weights that do not add up to the points).
 
 pub mod general;
+pub mod reference;
 pub(crate) mod rubric;
 pub mod source;
 pub(crate) mod training;
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use reference::{ConfigStep, PromoteStep, ReferenceSpec, ReferenceStep};
 pub use rubric::{
     AccuracySpec, AliasRule, ArgValue, CheckSpec, DescriptionSpec, HistoryReq, MetricReq,
     RegistrySpec, Requirements, RubricItem, VersionSpec,
@@ -96,6 +98,9 @@ pub struct TaskSpec {
     pub aliases: Vec<AliasRule>,
     #[serde(default)]
     pub(crate) training: Option<Training>,
+    /// How `harness run` does an exercise (run configs, sweeps, promotions); see [`reference`].
+    #[serde(default)]
+    pub reference: Option<ReferenceSpec>,
     pub(crate) rubric: Vec<RubricItem>,
 }
 
@@ -106,7 +111,30 @@ impl TaskSpec {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::parse(&text, &path.display().to_string())
+        let origin = path.display().to_string();
+        let mut spec = Self::parse(&text, &origin)?;
+        let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        spec.attach_reference_files(&origin, |rel| reference::read_under(&dir, rel))?;
+        if let Some(r) = &mut spec.reference {
+            r.base = Some(dir);
+        }
+        Ok(spec)
+    }
+
+    /// Reads the configs the `[reference]` steps name (nothing to do without the section).
+    pub(crate) fn attach_reference_files(
+        &mut self,
+        origin: &str,
+        read: impl Fn(&str) -> Result<String, String>,
+    ) -> Result<(), TaskError> {
+        match &mut self.reference {
+            None => Ok(()),
+            Some(r) => r.attach(read).map_err(|(key, message)| TaskError::Invalid {
+                origin: origin.into(),
+                key,
+                message,
+            }),
+        }
     }
 
     /// Parses task-file text; `origin` names it in errors (a path or `<test>`).
@@ -366,6 +394,87 @@ checks = [{ check = "version_registered", version = "a", weight = 3 }]
         let err = TaskSpec::parse(&text, "<test>").unwrap_err().to_string();
         assert!(
             err.contains("rubric[0].checks") && err.contains("add up to 3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_repeated_id_names_both_places() {
+        let text = MINIMAL.replace(
+            "[[rubric]]",
+            "[[rubric]]\nid = \"t.a\"\ntitle = \"first\"\npoints = 1\nchecks = [{ check = \"version_registered\", version = \"a\", weight = 1 }]\n[[rubric]]",
+        );
+        let err = TaskSpec::parse(&text, "<test>").unwrap_err().to_string();
+        assert!(
+            err.contains("rubric[1].id") && err.contains("rubric[0].id") && err.contains("t.a"),
+            "{err}"
+        );
+        // Two checks of one item that look at the same thing: results could not tell them apart.
+        let text = MINIMAL.replace(
+            "points = 3\nchecks = [{ check = \"version_registered\", version = \"a\", weight = 3 }]",
+            "points = 3\nchecks = [{ check = \"version_registered\", version = \"a\", weight = 1 }, { check = \"run_params\", version = \"a\", weight = 1 }, { check = \"version_registered\", version = \"a\", weight = 1 }]",
+        );
+        let err = TaskSpec::parse(&text, "<test>").unwrap_err().to_string();
+        assert!(
+            err.contains("rubric[0].checks[2]")
+                && err.contains("rubric[0].checks[0]")
+                && err.contains("version_registered:a"),
+            "{err}"
+        );
+        // The same check in two items is fine (each item is its own row).
+        let every = TaskSpec::load_every(&tasks_dir()).unwrap();
+        assert!(every.iter().any(|t| t.id == "day28-versioning"));
+    }
+
+    #[test]
+    fn a_malformed_reference_section_names_its_key() {
+        let pipeline = std::fs::read_to_string(tasks_dir().join("day28-pipeline.toml")).unwrap();
+        let cases = [
+            (
+                "kind = \"run\"",
+                "kind = \"train\"",
+                "reference.steps[0]",
+                "train",
+            ),
+            (
+                "config = \"reference/day28-pipeline.yaml\"",
+                "config = \"../../etc/passwd\"",
+                "reference.steps[0].config",
+                "inside the tasks folder",
+            ),
+            (
+                "config = \"reference/day28-pipeline.yaml\"",
+                "config = \"reference/day28-pipeline.yaml\"\nconfg = 1",
+                "reference.steps[0]",
+                "confg",
+            ),
+            (
+                "config = \"reference/day28-pipeline.yaml\"",
+                "config = \"reference/day28-pipeline.yaml\"\n[[reference.steps]]\nkind = \"promote\"\nmodel = \"m\"\nstage = \"Prod\"",
+                "reference.steps[1].stage",
+                "Production",
+            ),
+            (
+                "config = \"reference/day28-pipeline.yaml\"",
+                "config = \"reference/day28-pipeline.yaml\"\n[[reference.steps]]\nkind = \"promote\"\nmodel = \"m\"\nfrom = 2",
+                "reference.steps[1].from",
+                "earlier",
+            ),
+        ];
+        for (from, to, key, words) in cases {
+            assert!(pipeline.contains(from), "{from}");
+            let text = pipeline.replace(from, to);
+            let err = TaskSpec::parse(&text, "<test>").unwrap_err().to_string();
+            assert!(err.contains(key) && err.contains(words), "{to}: {err}");
+        }
+        // A config that is not there is a task-file error naming the step's key.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x.toml"), &pipeline).unwrap();
+        let err = TaskSpec::load(&dir.path().join("x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("reference.steps[0].config") && err.contains("day28-pipeline.yaml"),
             "{err}"
         );
     }

@@ -38,6 +38,44 @@ const BUILTIN: [(&str, &str); 9] = [
     ),
 ];
 
+/// The files the built-in tasks' `[reference]` sections name, by their path under `tasks/`.
+const BUILTIN_FILES: [(&str, &str); 5] = [
+    (
+        "reference/day28-pipeline.yaml",
+        include_str!("../../../tasks/reference/day28-pipeline.yaml"),
+    ),
+    (
+        "reference/day28-sweep.yaml",
+        include_str!("../../../tasks/reference/day28-sweep.yaml"),
+    ),
+    (
+        "reference/day28-tracking.yaml",
+        include_str!("../../../tasks/reference/day28-tracking.yaml"),
+    ),
+    (
+        "reference/day28-versioning.yaml",
+        include_str!("../../../tasks/reference/day28-versioning.yaml"),
+    ),
+    (
+        "reference/registry-lab.yaml",
+        include_str!("../../../tasks/reference/registry-lab.yaml"),
+    ),
+];
+
+/// A built-in task file with its reference configs attached.
+fn parse_builtin(name: &str, text: &str) -> Result<TaskSpec, TaskError> {
+    let origin = format!("built-in {name}.toml");
+    let mut spec = TaskSpec::parse(text, &origin)?;
+    spec.attach_reference_files(&origin, |rel| {
+        BUILTIN_FILES
+            .iter()
+            .find(|(path, _)| *path == rel)
+            .map(|(_, text)| (*text).to_owned())
+            .ok_or_else(|| "not among the built-in files".to_owned())
+    })?;
+    Ok(spec)
+}
+
 /// Task 1, task 2, then the overall part, as the homework lists them.
 const HOMEWORK_ORDER: [&str; 3] = ["wine", "mnist", "overall"];
 
@@ -76,20 +114,23 @@ impl TaskSource {
         Ok(tasks)
     }
 
+    /// Every task file, whatever its group, by name.
+    pub fn resolve_every(&self) -> Result<Vec<TaskSpec>, TaskError> {
+        match self {
+            TaskSource::Dir(dir) => TaskSpec::load_every(dir),
+            TaskSource::Builtin => BUILTIN
+                .iter()
+                .map(|(name, text)| parse_builtin(name, text))
+                .collect(),
+        }
+    }
+
     fn resolve_unordered(&self, selector: &str) -> Result<Vec<TaskSpec>, TaskError> {
         let as_path = Path::new(selector);
         if selector.ends_with(".toml") || as_path.components().count() > 1 {
             return Ok(vec![TaskSpec::load(as_path)?]);
         }
-        let everything = || -> Result<Vec<TaskSpec>, TaskError> {
-            match self {
-                TaskSource::Dir(dir) => TaskSpec::load_every(dir),
-                TaskSource::Builtin => BUILTIN
-                    .iter()
-                    .map(|(name, text)| TaskSpec::parse(text, &format!("built-in {name}.toml")))
-                    .collect(),
-            }
-        };
+        let everything = || self.resolve_every();
         if selector == "all" {
             // `all` is the registry homework; other courses' tasks are graded by their group.
             let mut tasks = everything()?;
@@ -100,9 +141,7 @@ impl TaskSource {
             TaskSource::Dir(dir) => TaskSpec::find(dir, selector)
                 .and_then(|path| TaskSpec::load(&path).map(|t| vec![t])),
             TaskSource::Builtin => match BUILTIN.iter().find(|(name, _)| *name == selector) {
-                Some((name, text)) => {
-                    TaskSpec::parse(text, &format!("built-in {name}.toml")).map(|t| vec![t])
-                }
+                Some((name, text)) => parse_builtin(name, text).map(|t| vec![t]),
                 None => Err(TaskError::NotFound {
                     name: selector.into(),
                     dir: "(built-in tasks)".into(),

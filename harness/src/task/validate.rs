@@ -58,13 +58,29 @@ impl TaskSpec {
                 "must be in [0, 1)".into(),
             ));
         }
-        let mut ids = BTreeSet::new();
+        if let Some((key, message)) = self.reference.as_ref().and_then(|r| r.problem()) {
+            return Err(invalid(key, message));
+        }
+        // Results, gradebook columns and a TA's review rows are keyed by these ids.
+        let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
         for (i, item) in self.rubric.iter().enumerate() {
-            if !ids.insert(item.id.as_str()) {
+            if let Some(first) = ids.insert(item.id.as_str(), i) {
                 return Err(invalid(
                     format!("rubric[{i}].id"),
-                    format!("duplicate id `{}`", item.id),
+                    format!("duplicate id `{}`: rubric[{first}].id has it too", item.id),
                 ));
+            }
+            let mut check_ids: BTreeMap<String, usize> = BTreeMap::new();
+            for (j, c) in item.checks.iter().enumerate() {
+                if let Some(first) = check_ids.insert(c.id(), j) {
+                    return Err(invalid(
+                        format!("rubric[{i}].checks[{j}]"),
+                        format!(
+                            "its id `{}` is also the id of rubric[{i}].checks[{first}]; two checks of one item must differ in what they look at",
+                            c.id()
+                        ),
+                    ));
+                }
             }
             let sum: u32 = item.checks.iter().map(CheckSpec::weight).sum();
             if sum != item.points {
