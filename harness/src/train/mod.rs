@@ -25,6 +25,7 @@ pub(crate) mod forest;
 pub(crate) mod metrics;
 pub mod model;
 mod params;
+pub mod regressors;
 pub(crate) mod tree;
 pub mod wine;
 
@@ -34,5 +35,6 @@ pub use forest::{RandomForestClassifier, RandomForestParams};
 pub use model::{
     Hyperparameters, MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFile, ModelFileError, TreeModel,
 };
+pub use regressors::{RegressionModel, RegressorParams};
 pub use params::{Algorithm, MaxFeatures, TrainError, UnknownAlgorithm};
 pub use params::{argmax, check_common, check_data, py_bool, py_float, py_option};
