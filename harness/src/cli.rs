@@ -320,6 +320,9 @@ pub(crate) enum TaskName {
     Mnist,
     /// Every task, in order
     All,
+    /// MLOps Zoomcamp week 2 (tracking, hyperopt, registry) on the bundled diabetes data
+    #[value(name = "zoomcamp-hw2")]
+    ZoomcampHw2,
 }
 
 #[derive(Debug, Subcommand)]

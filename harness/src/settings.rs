@@ -66,6 +66,11 @@ pub(crate) enum Action {
         config_file: crate::experiments::ConfigFile,
         server: ServerTarget,
     },
+    /// `harness run zoomcamp-hw2`.
+    RunZoomcamp {
+        options: crate::experiments::zoomcamp::ZoomcampOptions,
+        server: ServerTarget,
+    },
     /// `harness gate`.
     Gate {
         spec: Box<crate::experiments::GateSpec>,
@@ -260,6 +265,19 @@ impl Settings {
                     server: server_target(&args.server, &home, &python)?,
                 }
             }
+            Command::Run(args) if args.task == Some(TaskName::ZoomcampHw2) => {
+                let mut options = crate::experiments::zoomcamp::ZoomcampOptions {
+                    name_prefix: args.name_prefix.unwrap_or_default(),
+                    ..Default::default()
+                };
+                if let Some(seed) = args.seed {
+                    options.seed = u64::from(seed);
+                }
+                Action::RunZoomcamp {
+                    options,
+                    server: server_target(&args.server, &home, &python)?,
+                }
+            }
             Command::Run(args) => {
                 let task = args.task.unwrap_or(TaskName::All);
                 let device: DeviceKind = args
@@ -321,6 +339,7 @@ fn run_tasks(name: TaskName, dir: Option<&std::path::Path>) -> Result<Vec<TaskSp
         TaskName::Wine => &[Task::Wine],
         TaskName::Mnist => &[Task::Mnist],
         TaskName::All => &Task::ALL,
+        TaskName::ZoomcampHw2 => &[],
     };
     let source = TaskSource::detect(dir);
     wanted

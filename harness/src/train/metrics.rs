@@ -82,7 +82,11 @@ pub(crate) fn mse(y_true: &[f64], y_pred: &[f64]) -> f64 {
     if y_true.is_empty() {
         return 0.0;
     }
-    let sum: f64 = y_true.iter().zip(y_pred).map(|(t, p)| (t - p) * (t - p)).sum();
+    let sum: f64 = y_true
+        .iter()
+        .zip(y_pred)
+        .map(|(t, p)| (t - p) * (t - p))
+        .sum();
     sum / y_true.len() as f64
 }
 
@@ -113,7 +117,11 @@ pub(crate) fn r2(y_true: &[f64], y_pred: &[f64]) -> f64 {
     assert_eq!(y_true.len(), y_pred.len(), "r2: length mismatch");
     let n = y_true.len() as f64;
     let mean = y_true.iter().sum::<f64>() / n;
-    let ss_res: f64 = y_true.iter().zip(y_pred).map(|(t, p)| (t - p) * (t - p)).sum();
+    let ss_res: f64 = y_true
+        .iter()
+        .zip(y_pred)
+        .map(|(t, p)| (t - p) * (t - p))
+        .sum();
     let ss_tot: f64 = y_true.iter().map(|t| (t - mean) * (t - mean)).sum();
     if ss_tot == 0.0 {
         return if ss_res == 0.0 { 1.0 } else { 0.0 };

@@ -108,8 +108,7 @@ impl RegressorParams {
                 ("warm_start", "False".into()),
             ]),
         }
-        let mut p: Vec<(String, String)> =
-            p.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let mut p: Vec<(String, String)> = p.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         p.sort();
         p
     }
@@ -212,9 +211,7 @@ impl RegressionModel {
             RegressorParams::RandomForest(f) => {
                 // As the classifier: a ChaCha8 stream per tree, bootstrap counts as weights.
                 let mut forest_rng = ChaCha8Rng::seed_from_u64(seed);
-                let seeds: Vec<u64> = (0..f.n_estimators)
-                    .map(|_| forest_rng.next_u64())
-                    .collect();
+                let seeds: Vec<u64> = (0..f.n_estimators).map(|_| forest_rng.next_u64()).collect();
                 let trees = seeds
                     .into_iter()
                     .map(|tree_seed| {
@@ -449,13 +446,19 @@ mod tests {
         // One stage moves every prediction a tenth of the way to its leaf's mean residual.
         let many = RegressorParams::GradientBoosting(GradientBoostingParams::default());
         let m = RegressionModel::fit(&many, &x, 1, &y, 0).unwrap();
-        let err: f64 = x.iter().zip(&y).map(|(v, t)| (m.predict(&[*v]) - t).abs()).sum();
+        let err: f64 = x
+            .iter()
+            .zip(&y)
+            .map(|(v, t)| (m.predict(&[*v]) - t).abs())
+            .sum();
         assert!(err / 20.0 < 5.0, "mean abs error {}", err / 20.0);
     }
 
     #[test]
     fn forests_are_reproducible_and_average_their_trees() {
-        let x: Vec<f64> = (0..30).map(|i| f64::from(i % 7) + f64::from(i) / 100.0).collect();
+        let x: Vec<f64> = (0..30)
+            .map(|i| f64::from(i % 7) + f64::from(i) / 100.0)
+            .collect();
         let y: Vec<f64> = (0..30).map(|i| f64::from(i * 3 % 11)).collect();
         let p = RegressorParams::RandomForest(RandomForestParams {
             n_estimators: 7,
@@ -608,10 +611,18 @@ mod sklearn_fidelity {
     fn scores_within_sklearn_range_on_every_split() {
         for case in reference().cases {
             for (name, runs) in &case.models {
-                let lo = runs.runs.iter().map(|r| r.rmse).fold(f64::INFINITY, f64::min);
+                let lo = runs
+                    .runs
+                    .iter()
+                    .map(|r| r.rmse)
+                    .fold(f64::INFINITY, f64::min);
                 let hi = runs.runs.iter().map(|r| r.rmse).fold(0.0, f64::max);
                 let r2_lo = runs.runs.iter().map(|r| r.r2).fold(f64::INFINITY, f64::min);
-                let r2_hi = runs.runs.iter().map(|r| r.r2).fold(f64::NEG_INFINITY, f64::max);
+                let r2_hi = runs
+                    .runs
+                    .iter()
+                    .map(|r| r.r2)
+                    .fold(f64::NEG_INFINITY, f64::max);
                 for seed in [0, 1] {
                     let (pred, y) = fit(&case, name, seed);
                     let (rmse, r2) = (metrics::rmse(&y, &pred), metrics::r2(&y, &pred));
