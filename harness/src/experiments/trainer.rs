@@ -580,7 +580,7 @@ mod tests {
             assert!(r.test.mae < r.test.rmse);
             assert_eq!(r.test_predictions.len(), 67); // ceil(0.15 · 442)
             assert_eq!(t.history[0].val_loss, r.val.rmse * r.val.rmse);
-            assert_eq!(run(&c), t, "same config, same result");
+            assert_eq!(run(&c).regression, t.regression, "same config, same result");
         }
         // The forest examines every feature by default, as RandomForestRegressor does.
         let c = diabetes("{architecture: random_forest}");

@@ -530,7 +530,7 @@ mod tests {
         assert_eq!(table.n_rows(), 442);
         assert_eq!(
             (split.train.len(), split.val.len(), split.test.len()),
-            (265, 88, 89)
+            (264, 89, 89)
         );
         assert_eq!(data(42).unwrap().1, split);
     }
