@@ -74,6 +74,9 @@ pub fn run(settings: settings::Settings) -> Result<std::process::ExitCode, Error
             config_file,
             server,
         } => commands::run::run_config(config, config_file, server, s.quiet, &mut out),
+        Action::RunZoomcamp { options, server } => {
+            commands::run::run_zoomcamp(options, server, s.quiet, &mut out)
+        }
         Action::Gate { spec, server } => commands::gate::gate(spec, server, s.quiet, &mut out),
         Action::Sweep {
             plan,

@@ -66,6 +66,11 @@ pub(crate) enum Action {
         config_file: crate::experiments::ConfigFile,
         server: ServerTarget,
     },
+    /// `harness run zoomcamp-hw2`.
+    RunZoomcamp {
+        options: crate::experiments::zoomcamp::ZoomcampOptions,
+        server: ServerTarget,
+    },
     /// `harness gate`.
     Gate {
         spec: Box<crate::experiments::GateSpec>,
@@ -263,6 +268,19 @@ impl Settings {
                         ),
                         bytes,
                     },
+                    server: server_target(&args.server, &home, &python)?,
+                }
+            }
+            Command::Run(args) if args.task.as_deref() == Some("zoomcamp-hw2") => {
+                let mut options = crate::experiments::zoomcamp::ZoomcampOptions {
+                    name_prefix: args.name_prefix.unwrap_or_default(),
+                    ..Default::default()
+                };
+                if let Some(seed) = args.seed {
+                    options.seed = u64::from(seed);
+                }
+                Action::RunZoomcamp {
+                    options,
                     server: server_target(&args.server, &home, &python)?,
                 }
             }

@@ -17,6 +17,7 @@ mod interrupted;
 mod layers;
 mod onnx;
 mod registry;
+mod regression;
 mod report;
 mod rescore;
 mod run_mnist;

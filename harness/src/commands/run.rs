@@ -87,6 +87,28 @@ pub(crate) fn run_config(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `harness run zoomcamp-hw2`: the MLOps Zoomcamp's week-2 homework on the diabetes data.
+pub(crate) fn run_zoomcamp(
+    options: &crate::experiments::zoomcamp::ZoomcampOptions,
+    target: &ServerTarget,
+    quiet: bool,
+    out: &mut dyn Write,
+) -> Result<ExitCode, Error> {
+    use crate::experiments::zoomcamp;
+    reference::interrupt::install();
+    let progress = Progress::spinner(quiet);
+    progress.set_message("connecting to MLflow");
+    let summary = server::connect(target, &progress)
+        .map_err(Error::from)
+        .and_then(|server| {
+            let client = server.client()?;
+            zoomcamp::run(&client, options, &progress).map_err(Error::from)
+        });
+    progress.finish();
+    zoomcamp::render(&summary?, out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `harness run --print-defaults`: a config with every key and its default.
 pub(crate) fn print_defaults(out: &mut dyn Write) -> Result<ExitCode, Error> {
     out.write_all(crate::experiments::DEFAULTS_YAML.as_bytes())?;

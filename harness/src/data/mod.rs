@@ -3,6 +3,7 @@
 //! Data ships inside the binary (`tasks/data/`, see its README for provenance), so a fresh clone
 //! needs no download; every loader verifies the sha256 it expects.
 
+pub mod diabetes;
 pub mod mnist;
 pub mod split;
 pub mod wine;

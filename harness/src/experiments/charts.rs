@@ -1,6 +1,6 @@
 //! The two images exercise 1 logs: `training_history.png` (loss and accuracy per epoch, train
-//! and validation) and `confusion_matrix.png` (test rows), drawn with plotters into a bitmap and
-//! encoded with `png`. Text uses an embedded DejaVu Sans, so no system font library is needed.
+//! and validation) and `confusion_matrix.png` (test rows), and a regressor's
+//! `predicted_vs_actual.png`, drawn with plotters into a bitmap and encoded with `png`. Text uses an embedded DejaVu Sans, so no system font library is needed.
 
 use std::sync::Once;
 
@@ -225,9 +225,79 @@ pub fn confusion_matrix(
     encode_png(&rgb, SIZE).map_err(err)
 }
 
+/// A regressor's test rows: predicted (y) against actual (x) values, with the line where they
+/// would be equal.
+///
+/// # Errors
+/// [`ExperimentError::Chart`] when drawing fails.
+pub fn predicted_vs_actual(
+    actual: &[f64],
+    predicted: &[f64],
+    target_name: &str,
+) -> Result<Vec<u8>, ExperimentError> {
+    const SIZE: (u32, u32) = (700, 640);
+    register_font();
+    let err = chart_error("predicted_vs_actual.png");
+    let all = actual.iter().chain(predicted).copied();
+    let lo = all.clone().fold(f64::INFINITY, f64::min);
+    let hi = all.fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = if lo.is_finite() && hi > lo {
+        let pad = (hi - lo) * 0.05;
+        (lo - pad, hi + pad)
+    } else {
+        (0.0, 1.0)
+    };
+    let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Predicted vs actual (test)", (FAMILY, 26))
+            .margin(15)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(lo..hi, lo..hi)
+            .map_err(|e| err(e.to_string()))?;
+        chart
+            .configure_mesh()
+            .x_desc(format!("actual {target_name}"))
+            .y_desc(format!("predicted {target_name}"))
+            .label_style((FAMILY, 15))
+            .draw()
+            .map_err(|e| err(e.to_string()))?;
+        chart
+            .draw_series(LineSeries::new([(lo, lo), (hi, hi)], BLACK.mix(0.5)))
+            .map_err(|e| err(e.to_string()))?;
+        chart
+            .draw_series(
+                actual
+                    .iter()
+                    .zip(predicted)
+                    .map(|(&a, &p)| Circle::new((a, p), 4, BLUE.mix(0.6).filled())),
+            )
+            .map_err(|e| err(e.to_string()))?;
+        root.present().map_err(|e| err(e.to_string()))?;
+    }
+    encode_png(&rgb, SIZE).map_err(err)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn predicted_vs_actual_draws_points_off_white() {
+        let png = predicted_vs_actual(&[1.0, 2.0, 3.0], &[1.5, 2.0, 2.5], "y").unwrap();
+        let (w, h, pixels) = decode(&png);
+        assert_eq!((w, h), (700, 640));
+        let blueish = pixels
+            .chunks(3)
+            .filter(|p| p[2] > 150 && p[0] < 150 && p[1] < 150)
+            .count();
+        assert!(blueish > 50, "{blueish} blue pixels");
+        // A constant series still draws (no empty range).
+        assert!(predicted_vs_actual(&[2.0], &[2.0], "y").is_ok());
+    }
 
     fn decode(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
         let decoder = png::Decoder::new(std::io::Cursor::new(bytes));

@@ -41,9 +41,14 @@ fn default_seed() -> u64 {
 pub struct DataConfig {
     /// `wine`, `mnist` (the embedded 10 000 digits) or the path of a CSV file with a header.
     pub dataset: String,
-    /// The CSV column holding the class (only for a CSV path).
+    /// The CSV column holding the class or the value to predict (only for a CSV path).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// `classification` or `regression` [default: `diabetes` is regression, `wine` and `mnist`
+    /// classification; a CSV is regression when its target is numeric and either has a
+    /// fractional value or more than [`MAX_INFERRED_CLASSES`] distinct values].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskKind>,
     #[serde(default = "default_train_split")]
     pub train_split: f64,
     #[serde(default = "default_holdout_split")]
@@ -62,12 +67,30 @@ fn default_holdout_split() -> f64 {
     0.15
 }
 
+/// What the model predicts: a class or a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    Classification,
+    Regression,
+}
+
+/// A CSV whose integer target has more distinct values than this is inferred to be regression
+/// (set `data.task` to say otherwise).
+pub const MAX_INFERRED_CLASSES: usize = 20;
+
 /// The data source `data.dataset` names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DataSource {
     Wine,
     Mnist,
-    Csv { path: PathBuf, target: String },
+    /// scikit-learn's diabetes data (regression), embedded.
+    Diabetes,
+    Csv {
+        path: PathBuf,
+        target: String,
+        task: Option<TaskKind>,
+    },
 }
 
 /// Model families.
@@ -182,13 +205,16 @@ experiment_name: my-experiment
 # run_name: baseline             # default: <architecture>-<seed>
 seed: 42                         # model seed; also the split's unless data.seed is set
 data:
-  dataset: wine                  # wine | mnist | path/to/file.csv (then `target: COLUMN`)
+  dataset: wine                  # wine | mnist | diabetes | path/to/file.csv (then `target: COLUMN`)
+  # task: classification         # or regression [default: diabetes regression, wine/mnist
+  #                              #  classification, a CSV inferred from its target column]
   train_split: 0.7
   val_split: 0.15
   test_split: 0.15
   # seed: 42
 model:
   architecture: mlp              # mlp | decision_tree | random_forest | gradient_boosting
+  #                              # (regression: the three tree models)
   hidden_sizes: [128]            # mlp
   dropout: 0.0                   # mlp, after every hidden layer
   # max_depth: 5                 # trees
@@ -312,10 +338,22 @@ impl ExperimentConfig {
         match self.data.dataset.as_str() {
             "wine" => DataSource::Wine,
             "mnist" => DataSource::Mnist,
+            "diabetes" => DataSource::Diabetes,
             path => DataSource::Csv {
                 path: PathBuf::from(path),
                 target: self.data.target.clone().unwrap_or_default(),
+                task: self.data.task,
             },
+        }
+    }
+
+    /// Classification or regression, where the config alone says (a CSV without `data.task`
+    /// is decided by its target column when loaded).
+    pub fn task_hint(&self) -> Option<TaskKind> {
+        match self.source() {
+            DataSource::Wine | DataSource::Mnist => Some(TaskKind::Classification),
+            DataSource::Diabetes => Some(TaskKind::Regression),
+            DataSource::Csv { task, .. } => task,
         }
     }
 
@@ -355,7 +393,7 @@ impl ExperimentConfig {
                     "a CSV dataset needs the name of its class column".into(),
                 );
             }
-            (DataSource::Wine | DataSource::Mnist, Some(_)) => {
+            (DataSource::Wine | DataSource::Mnist | DataSource::Diabetes, Some(_)) => {
                 return bad(
                     "data.target",
                     format!(
@@ -365,6 +403,33 @@ impl ExperimentConfig {
                 );
             }
             _ => {}
+        }
+        if let Some(task) = d.task {
+            let fixed = match self.source() {
+                DataSource::Wine | DataSource::Mnist => Some(TaskKind::Classification),
+                DataSource::Diabetes => Some(TaskKind::Regression),
+                DataSource::Csv { .. } => None,
+            };
+            if fixed.is_some_and(|f| f != task) {
+                return bad(
+                    "data.task",
+                    format!(
+                        "`{}` is a {} dataset",
+                        d.dataset,
+                        serde_name(&fixed.unwrap_or(task))
+                    ),
+                );
+            }
+        }
+        if self.task_hint() == Some(TaskKind::Regression)
+            && self.model.architecture == Architecture::Mlp
+        {
+            return bad(
+                "model.architecture",
+                "`mlp` trains classifiers; for regression use decision_tree, random_forest or \
+                 gradient_boosting"
+                    .into(),
+            );
         }
         for (key, value) in [
             ("data.train_split", d.train_split),

@@ -1,20 +1,26 @@
-//! The data of an experiment as one table (wine, the embedded MNIST digits, or a CSV file with a
-//! class column), split three ways with the validation part kept apart from the test part.
+//! The data of an experiment as one table (wine, the embedded MNIST digits, the diabetes
+//! regression data, or a CSV file with a class or numeric target column), split three ways with
+//! the validation part kept apart from the test part.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use super::config::{DataConfig, DataSource};
+use super::config::{DataConfig, DataSource, MAX_INFERRED_CLASSES, TaskKind};
 use super::error::ExperimentError;
 use crate::data::split::train_test_split;
 
-/// A classification table: row-major features, class indices, and names.
+/// A table: row-major features, and either class indices and class names (classification) or
+/// one number per row (`values`, regression; `targets` and `class_names` then empty).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     pub name: String,
     pub features: Vec<f64>,
     pub n_features: usize,
     pub targets: Vec<usize>,
+    /// Regression targets; `Some` makes this a regression table.
+    pub values: Option<Vec<f64>>,
+    /// The target column's name (regression).
+    pub target_name: String,
     pub feature_names: Vec<String>,
     pub class_names: Vec<String>,
     /// sha256 (hex) of the source, recorded with the model.
@@ -33,7 +39,25 @@ pub struct ThreeWaySplit {
 
 impl Table {
     pub fn n_rows(&self) -> usize {
-        self.targets.len()
+        self.values.as_ref().map_or(self.targets.len(), Vec::len)
+    }
+
+    pub fn is_regression(&self) -> bool {
+        self.values.is_some()
+    }
+
+    /// The rows `indices` as a row-major matrix and their regression targets (empty for a
+    /// classification table).
+    pub fn select_values(&self, indices: &[usize]) -> (Vec<f64>, Vec<f64>) {
+        let mut x = Vec::with_capacity(indices.len() * self.n_features);
+        for &i in indices {
+            x.extend_from_slice(self.row(i));
+        }
+        let y = match &self.values {
+            Some(v) => indices.iter().map(|&i| v[i]).collect(),
+            None => Vec::new(),
+        };
+        (x, y)
     }
 
     pub fn n_classes(&self) -> usize {
@@ -50,7 +74,12 @@ impl Table {
         for &i in indices {
             x.extend_from_slice(self.row(i));
         }
-        (x, indices.iter().map(|&i| self.targets[i]).collect())
+        let y = if self.targets.is_empty() {
+            Vec::new()
+        } else {
+            indices.iter().map(|&i| self.targets[i]).collect()
+        };
+        (x, y)
     }
 }
 
@@ -66,6 +95,8 @@ pub fn load(source: &DataSource) -> Result<Table, ExperimentError> {
                 name: "wine".into(),
                 n_features: d.n_features,
                 targets: d.targets.clone(),
+                values: None,
+                target_name: "class".into(),
                 feature_names: d.feature_names.clone(),
                 class_names: d.class_names.clone(),
                 digest: d.digest().to_owned(),
@@ -82,19 +113,58 @@ pub fn load(source: &DataSource) -> Result<Table, ExperimentError> {
                 features: m.features(None).into_iter().map(f64::from).collect(),
                 n_features,
                 targets: m.labels.iter().map(|&l| usize::from(l)).collect(),
+                values: None,
+                target_name: "digit".into(),
                 feature_names: (0..n_features).map(|i| format!("pixel_{i}")).collect(),
                 class_names: (0..m.n_classes()).map(|c| c.to_string()).collect(),
                 digest: m.digest(),
                 input_scale: "1/255",
             })
         }
-        DataSource::Csv { path, target } => read_csv(path, target),
+        DataSource::Diabetes => {
+            let d =
+                crate::data::diabetes::load().map_err(|e| ExperimentError::Data(e.to_string()))?;
+            Ok(Table {
+                name: "diabetes".into(),
+                features: d.features,
+                n_features: d.n_features,
+                targets: Vec::new(),
+                values: Some(d.targets),
+                target_name: crate::data::diabetes::TARGET_NAME.into(),
+                feature_names: d.feature_names,
+                class_names: Vec::new(),
+                digest: d.digest,
+                input_scale: "none",
+            })
+        }
+        DataSource::Csv { path, target, task } => read_csv(path, target, *task),
+    }
+}
+
+/// Regression when asked, or (not asked) when every label is a finite number and one has a
+/// fraction or there are more than [`MAX_INFERRED_CLASSES`] distinct labels.
+fn infer_task(labels: &[String], asked: Option<TaskKind>) -> TaskKind {
+    if let Some(task) = asked {
+        return task;
+    }
+    let numbers: Option<Vec<f64>> = labels
+        .iter()
+        .map(|l| l.parse::<f64>().ok().filter(|v| v.is_finite()))
+        .collect();
+    let Some(numbers) = numbers else {
+        return TaskKind::Classification;
+    };
+    let distinct: BTreeSet<u64> = numbers.iter().map(|v| v.to_bits()).collect();
+    if numbers.iter().any(|v| v.fract() != 0.0) || distinct.len() > MAX_INFERRED_CLASSES {
+        TaskKind::Regression
+    } else {
+        TaskKind::Classification
     }
 }
 
 /// A CSV file with a header line; every column but `target` must be numeric. Classes are the
 /// distinct target values, sorted (numerically when they all are numbers).
-fn read_csv(path: &Path, target: &str) -> Result<Table, ExperimentError> {
+fn read_csv(path: &Path, target: &str, task: Option<TaskKind>) -> Result<Table, ExperimentError> {
     // Generous for a course's tabular data, yet bounded.
     const MAX_BYTES: u64 = 512 * 1024 * 1024;
     let bad = |m: String| ExperimentError::Data(format!("{}: {m}", path.display()));
@@ -166,6 +236,44 @@ fn read_csv(path: &Path, target: &str) -> Result<Table, ExperimentError> {
             labels.len()
         )));
     }
+    let name = path
+        .file_stem()
+        .map_or_else(|| "csv".into(), |s| s.to_string_lossy().into_owned());
+    let feature_names: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != target_col)
+        .map(|(_, c)| c.clone())
+        .collect();
+    if infer_task(&labels, task) == TaskKind::Regression {
+        let mut values = Vec::with_capacity(labels.len());
+        for (row, label) in labels.iter().enumerate() {
+            let v = label
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| {
+                    bad(format!(
+                        "data row {}, column `{target}`: `{label}` is not a finite number, \
+                         which a regression target must be",
+                        row + 1
+                    ))
+                })?;
+            values.push(v);
+        }
+        return Ok(Table {
+            name,
+            features,
+            n_features: columns.len() - 1,
+            targets: Vec::new(),
+            values: Some(values),
+            target_name: target.to_owned(),
+            feature_names,
+            class_names: Vec::new(),
+            digest: crate::data::sha256_hex(&bytes),
+            input_scale: "none",
+        });
+    }
     let distinct: BTreeSet<&str> = labels.iter().map(String::as_str).collect();
     let mut class_names: Vec<String> = distinct.into_iter().map(str::to_owned).collect();
     if class_names.iter().all(|c| c.parse::<f64>().is_ok()) {
@@ -183,18 +291,13 @@ fn read_csv(path: &Path, target: &str) -> Result<Table, ExperimentError> {
         .map(|l| class_names.iter().position(|c| c == l).unwrap_or(0))
         .collect();
     Ok(Table {
-        name: path
-            .file_stem()
-            .map_or_else(|| "csv".into(), |s| s.to_string_lossy().into_owned()),
+        name,
         features,
         n_features: columns.len() - 1,
         targets,
-        feature_names: columns
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| i != target_col)
-            .map(|(_, c)| c.clone())
-            .collect(),
+        values: None,
+        target_name: target.to_owned(),
+        feature_names,
         class_names,
         digest: crate::data::sha256_hex(&bytes),
         input_scale: "none",
@@ -232,6 +335,7 @@ mod tests {
         DataConfig {
             dataset: "wine".into(),
             target: None,
+            task: None,
             train_split: train,
             val_split: val,
             test_split: test,
@@ -266,18 +370,52 @@ mod tests {
             "a,b,species\n1,2,setosa\n3,4,virginica\n5,6,setosa\n7,8,versicolor\n",
         )
         .unwrap();
-        let t = read_csv(&path, "species").unwrap();
+        let t = read_csv(&path, "species", None).unwrap();
+        assert!(!t.is_regression());
         assert_eq!(t.class_names, ["setosa", "versicolor", "virginica"]);
         assert_eq!(t.targets, [0, 2, 0, 1]);
         assert_eq!(t.feature_names, ["a", "b"]);
         assert_eq!(t.row(3), [7.0, 8.0]);
-        let e = read_csv(&path, "kind").unwrap_err().to_string();
+        let e = read_csv(&path, "kind", None).unwrap_err().to_string();
         assert!(e.contains("no column `kind`"), "{e}");
         std::fs::write(&path, "a,y\n1,0\nx,1\n2,1\n").unwrap();
-        let e = read_csv(&path, "y").unwrap_err().to_string();
+        let e = read_csv(&path, "y", None).unwrap_err().to_string();
         assert!(
             e.contains("line 3") && e.contains("`x` is not a number"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_numeric_target_is_regression_when_inferred_or_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("prices.csv");
+        std::fs::write(&path, "a,price\n1,2.5\n2,3\n3,7.25\n").unwrap();
+        let t = read_csv(&path, "price", None).unwrap();
+        assert_eq!(t.values.as_deref(), Some(&[2.5, 3.0, 7.25][..]));
+        assert_eq!((t.n_rows(), t.target_name.as_str()), (3, "price"));
+        assert_eq!(t.select_values(&[2]), (vec![3.0], vec![7.25]));
+        // Few whole numbers read as classes, unless the config says regression.
+        std::fs::write(&path, "a,price\n1,2\n2,3\n3,2\n").unwrap();
+        assert!(!read_csv(&path, "price", None).unwrap().is_regression());
+        let t = read_csv(&path, "price", Some(TaskKind::Regression)).unwrap();
+        assert_eq!(t.values.as_deref(), Some(&[2.0, 3.0, 2.0][..]));
+        // Many distinct whole numbers (the diabetes target's kind) are a quantity.
+        let rows: String = (0..30).map(|i| format!("{i},{}\n", i * 7)).collect();
+        std::fs::write(&path, format!("a,price\n{rows}")).unwrap();
+        assert!(read_csv(&path, "price", None).unwrap().is_regression());
+        std::fs::write(&path, "a,price\n1,2\n2,cheap\n3,2\n").unwrap();
+        let e = read_csv(&path, "price", Some(TaskKind::Regression))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("data row 2") && e.contains("`cheap`"), "{e}");
+    }
+
+    #[test]
+    fn diabetes_loads_as_a_regression_table() {
+        let t = load(&DataSource::Diabetes).unwrap();
+        assert!(t.is_regression());
+        assert_eq!((t.n_rows(), t.n_features), (442, 10));
+        assert_eq!(t.feature_names[2], "bmi");
     }
 }

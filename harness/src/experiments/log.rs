@@ -11,9 +11,9 @@ use crate::nn;
 use crate::reference::mlmodel::{
     HARNESS_MLP_FLAVOR, HARNESS_TREE_FLAVOR, HarnessMlpFlavor, HarnessTreeFlavor,
     INPUT_EXAMPLE_FILE, InputExample, MLMODEL_FILE, MlModel, double_columns_to_class_signature,
-    tensor_signature, utc_time,
+    onnx_model_files, tensor_signature, utc_time,
 };
-use crate::train::{self, ModelFile};
+use crate::train::{self, ModelFile, RegressorFile};
 
 use super::config::ExperimentConfig;
 use super::dataset::Table;
@@ -41,9 +41,9 @@ pub struct ConfigFile {
 }
 
 /// A file of the logged model.
-struct ModelArtefact {
-    path: String,
-    bytes: Vec<u8>,
+pub(crate) struct ModelArtefact {
+    pub(crate) path: String,
+    pub(crate) bytes: Vec<u8>,
 }
 
 /// Logs everything of one trained experiment; the run ends FINISHED, or FAILED on an error.
@@ -56,7 +56,7 @@ pub fn log(
     config_file: &ConfigFile,
     table: &Table,
     trained: &Trained,
-    charts: [(&str, Vec<u8>); 2],
+    charts: Vec<(&str, Vec<u8>)>,
     extra_tags: &[KeyValue],
 ) -> Result<Logged, ExperimentError> {
     let experiment_id = client
@@ -117,7 +117,7 @@ fn log_into(
     config_file: &ConfigFile,
     table: &Table,
     trained: &Trained,
-    charts: [(&str, Vec<u8>); 2],
+    charts: Vec<(&str, Vec<u8>)>,
     run: &crate::mlflow::RunInfo,
 ) -> Result<(String, Registered), ExperimentError> {
     let run_id = run.run_id.as_str();
@@ -143,13 +143,56 @@ fn log_into(
         .map_err(at(format!("uploading the config {}", config_file.name)))?;
 
     let (files, mlmodel) = model_artefacts(&trained.model, table)?;
+    let model_id = log_model(client, run, &params, files, mlmodel)?;
+
+    let registered = match &config.register {
+        None => None,
+        Some(r) => Some(register(
+            client,
+            r,
+            run_id,
+            &model_id,
+            match &trained.regression {
+                Some(r) => format!(
+                    "{} regressor on {}: test RMSE {:.4} ({})",
+                    config.model.architecture.name(),
+                    table.name,
+                    r.test.rmse,
+                    config.run_name()
+                ),
+                None => format!(
+                    "{} on {}: test accuracy {:.4} ({})",
+                    config.model.architecture.name(),
+                    table.name,
+                    trained.test.accuracy,
+                    config.run_name()
+                ),
+            },
+        )?),
+    };
+    Ok((model_id, registered))
+}
+
+/// Logs `files` and `mlmodel` as the run's model `model` (a logged model, READY, recorded as
+/// the run's output) and returns its id; a failed upload marks the logged model so.
+///
+/// # Errors
+/// [`ExperimentError::Mlflow`] naming the step.
+pub(crate) fn log_model(
+    client: &MlflowClient,
+    run: &crate::mlflow::RunInfo,
+    params: &[KeyValue],
+    files: Vec<ModelArtefact>,
+    mlmodel: MlModel,
+) -> Result<String, ExperimentError> {
+    let run_id = run.run_id.as_str();
     let lm = client
         .create_logged_model(&NewLoggedModel {
             experiment_id: run.experiment_id.clone(),
             name: "model".into(),
             model_type: None,
             source_run_id: Some(run_id.to_owned()),
-            params: params.clone(),
+            params: params.to_vec(),
             tags: vec![],
         })
         .map_err(at("creating the logged model"))?
@@ -183,29 +226,21 @@ fn log_into(
     client
         .log_outputs(run_id, &[(&model_id, 0)])
         .map_err(at(format!("recording {model_id} as the run's output")))?;
-
-    let registered = match &config.register {
-        None => None,
-        Some(r) => Some(register(
-            client,
-            r,
-            run_id,
-            &model_id,
-            format!(
-                "{} on {}: test accuracy {:.4} ({})",
-                config.model.architecture.name(),
-                table.name,
-                trained.test.accuracy,
-                config.run_name()
-            ),
-        )?),
-    };
-    Ok((model_id, registered))
+    Ok(model_id)
 }
 
-/// Per-epoch metrics at their step, then the test metrics and the kept epoch at step 0.
-fn metrics(trained: &Trained, now: i64) -> Vec<Metric> {
+/// Per-epoch metrics at their step, then the test metrics and the kept epoch at step 0; a
+/// regressor's RMSE, MAE and R² on each part (`train_rmse`, `val_rmse`, `test_rmse`, …).
+pub(crate) fn metrics(trained: &Trained, now: i64) -> Vec<Metric> {
     let mut out = Vec::new();
+    if let Some(r) = &trained.regression {
+        for (part, m) in [("train", r.train), ("val", r.val), ("test", r.test)] {
+            for (name, value) in [("rmse", m.rmse), ("mae", m.mae), ("r2", m.r2)] {
+                out.push(Metric::new(format!("{part}_{name}"), value, now, 0));
+            }
+        }
+        return out;
+    }
     for r in &trained.history {
         let step = r.epoch as i64;
         for (key, value) in [
@@ -279,6 +314,15 @@ fn model_artefacts(
             files.extend(onnx_files(crate::onnx::export_tree_model(tree)));
             Ok((files, mlmodel.with_onnx_flavors()))
         }
+        Model::Regressor(m) => {
+            let file = RegressorFile::new(
+                m.clone(),
+                table.feature_names.clone(),
+                table.target_name.clone(),
+                table.digest.clone(),
+            );
+            Ok(regressor_artefacts(&file, example_rows))
+        }
         Model::Mlp(mlp) => {
             let io = |what: &str| {
                 let what = what.to_owned();
@@ -336,12 +380,54 @@ fn model_artefacts(
 /// The ONNX copy and its environment files, so MLflow's `python_function` loads the model
 /// (`mlflow.pyfunc.load_model("models:/NAME/Production")`), as the reference runs' models do.
 fn onnx_files(onnx: Vec<u8>) -> impl Iterator<Item = ModelArtefact> {
-    crate::reference::mlmodel::onnx_model_files(onnx)
+    onnx_model_files(onnx)
         .into_iter()
         .map(|f| ModelArtefact {
             path: f.path,
             bytes: f.bytes,
         })
+}
+
+/// A regressor's files (`model.json`, the ONNX copy and its environment files, the input
+/// example) and its `MLmodel` (flavors `harness_tree`, `onnx` and `python_function`).
+pub(crate) fn regressor_artefacts(
+    file: &RegressorFile,
+    example_rows: Vec<Vec<f64>>,
+) -> (Vec<ModelArtefact>, MlModel) {
+    let example = InputExample {
+        columns: file.feature_names.clone(),
+        data: example_rows,
+    };
+    let mut signature = double_columns_to_class_signature(&file.feature_names);
+    // What `infer_signature` writes for a regressor's float64 predictions.
+    signature.outputs =
+        r#"[{"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1]}}]"#.into();
+    let mlmodel = MlModel {
+        signature: Some(signature),
+        saved_input_example_info: Some(InputExample::info()),
+        ..Default::default()
+    }
+    .with_flavor(
+        HARNESS_TREE_FLAVOR,
+        &HarnessTreeFlavor {
+            algorithm: file.model.params.sklearn_class().into(),
+            format: train::REGRESSOR_FORMAT.into(),
+            format_version: train::REGRESSOR_FORMAT_VERSION,
+            harness_version: crate::version::VERSION.into(),
+            model_file: TREE_MODEL_FILE.into(),
+        },
+    )
+    .with_onnx_flavors();
+    let mut files = vec![ModelArtefact {
+        path: TREE_MODEL_FILE.into(),
+        bytes: file.to_json().into_bytes(),
+    }];
+    files.extend(onnx_files(crate::onnx::export_regressor(&file.model)));
+    files.push(ModelArtefact {
+        path: INPUT_EXAMPLE_FILE.into(),
+        bytes: example.to_json().into_bytes(),
+    });
+    (files, mlmodel)
 }
 
 /// Registers `model_id` (logged by `run_id`) as a new version of `r.name`, created when

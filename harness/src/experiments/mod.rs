@@ -7,7 +7,8 @@
 //! - [`config`]: the schema, parsing with key paths, validation, defaults, params;
 //! - [`dataset`]: wine, MNIST or a CSV as one table, and the three-way split;
 //! - [`trainer`]: training, early stopping, the best epoch, test metrics;
-//! - [`charts`]: `training_history.png` and `confusion_matrix.png`;
+//! - [`charts`]: `training_history.png` and `confusion_matrix.png` (a regressor:
+//!   `predicted_vs_actual.png`);
 //! - [`log`]: the run, its artefacts, the logged model and its registration;
 //! - [`sweep`]: `harness sweep` over a [`space`] (grid, random, or TPE's proposals from `tpe.rs`).
 //!
@@ -24,6 +25,7 @@ pub mod space;
 pub mod sweep;
 mod tpe;
 pub mod trainer;
+pub mod zoomcamp;
 
 use std::io::Write;
 
@@ -75,8 +77,23 @@ pub(crate) fn run_on(
     ));
     let trained = trainer::train(config, table, &split)?;
     progress.set_message("drawing charts");
-    let history = charts::training_history(&trained.history, trained.best_epoch)?;
-    let confusion = charts::confusion_matrix(&trained.test.confusion_matrix, &table.class_names)?;
+    let images = match &trained.regression {
+        // One fit, no epochs: the chart that says something is the test rows' fit.
+        Some(r) => vec![(
+            "predicted_vs_actual.png",
+            charts::predicted_vs_actual(&r.test_targets, &r.test_predictions, &table.target_name)?,
+        )],
+        None => vec![
+            (
+                "training_history.png",
+                charts::training_history(&trained.history, trained.best_epoch)?,
+            ),
+            (
+                "confusion_matrix.png",
+                charts::confusion_matrix(&trained.test.confusion_matrix, &table.class_names)?,
+            ),
+        ],
+    };
     progress.set_message("logging to MLflow");
     let logged = log::log(
         client,
@@ -84,10 +101,7 @@ pub(crate) fn run_on(
         config_file,
         table,
         &trained,
-        [
-            ("training_history.png", history),
-            ("confusion_matrix.png", confusion),
-        ],
+        images,
         extra_tags,
     )?;
     Ok(ExperimentSummary {
@@ -120,6 +134,23 @@ pub fn render(
         "Data: {} ({train} train / {val} validation / {test} test rows)",
         config.data.dataset
     )?;
+    if let Some(r) = &t.regression {
+        writeln!(out, "part         rmse       mae      r2")?;
+        for (part, m) in [("train", r.train), ("validation", r.val), ("test", r.test)] {
+            writeln!(
+                out,
+                "{part:<10} {:>8.4} {:>9.4} {:>7.4}",
+                m.rmse, m.mae, m.r2
+            )?;
+        }
+        if let Some((name, version, alias)) = &summary.logged.registered {
+            match alias {
+                Some(a) => writeln!(out, "Registered `{name}` version {version} as @{a}")?,
+                None => writeln!(out, "Registered `{name}` version {version}")?,
+            }
+        }
+        return writeln!(out, "Final test RMSE: {:.4}", r.test.rmse);
+    }
     writeln!(out, "epoch  train_loss  train_acc  val_loss  val_acc")?;
     for r in &t.history {
         let mark = if r.epoch == t.history[t.best_epoch].epoch {

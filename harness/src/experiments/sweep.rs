@@ -36,7 +36,8 @@ pub struct SweepSection {
     #[serde(default)]
     pub name: Option<String>,
     pub strategy: Strategy,
-    /// `val_accuracy` (the kept epoch's), `val_loss`, `test_accuracy` or `test_loss`.
+    /// `val_accuracy` (the kept epoch's), `val_loss`, `test_accuracy` or `test_loss`; for
+    /// regression `val_rmse`, `val_mae`, `val_r2`, `test_rmse`, `test_mae` or `test_r2`.
     pub metric: String,
     pub goal: Goal,
     /// Config key (dotted) → its space: a list of values or a distribution (see [`Space`]).
@@ -112,6 +113,15 @@ impl Trial {
 }
 
 const METRICS: [&str; 4] = ["val_accuracy", "val_loss", "test_accuracy", "test_loss"];
+/// The metrics a regression sweep may optimise.
+const REGRESSION_METRICS: [&str; 6] = [
+    "val_rmse",
+    "val_mae",
+    "val_r2",
+    "test_rmse",
+    "test_mae",
+    "test_r2",
+];
 
 impl SweepPlan {
     /// Reads a sweep file and checks every trial's config before anything is logged.
@@ -156,10 +166,15 @@ impl SweepPlan {
         let rest = serde_yaml_ng::to_string(&doc).unwrap_or_default();
         let base = ExperimentConfig::parse(&rest, false, &origin)?;
         let base = base.relative_to(dir);
-        if !METRICS.contains(&section.metric.as_str()) {
+        let allowed: Vec<&str> = match base.task_hint() {
+            Some(super::config::TaskKind::Classification) => METRICS.to_vec(),
+            Some(super::config::TaskKind::Regression) => REGRESSION_METRICS.to_vec(),
+            None => METRICS.iter().chain(&REGRESSION_METRICS).copied().collect(),
+        };
+        if !allowed.contains(&section.metric.as_str()) {
             return Err(invalid(
                 "sweep.metric",
-                format!("`{}` is not one of {}", section.metric, METRICS.join(", ")),
+                format!("`{}` is not one of {}", section.metric, allowed.join(", ")),
             ));
         }
         if section.parameters.is_empty() {
@@ -357,6 +372,18 @@ impl SweepPlan {
     /// A trial's score on the sweep's metric.
     fn score(&self, t: &Trained) -> f64 {
         let best = &t.history[t.best_epoch];
+        if let Some(r) = &t.regression {
+            return match self.section.metric.as_str() {
+                "val_rmse" => r.val.rmse,
+                "val_mae" => r.val.mae,
+                "val_r2" => r.val.r2,
+                "test_rmse" => r.test.rmse,
+                "test_mae" => r.test.mae,
+                "test_r2" => r.test.r2,
+                // A classification metric on a CSV that turned out numeric: no score.
+                _ => f64::NAN,
+            };
+        }
         match self.section.metric.as_str() {
             "val_loss" => best.val_loss,
             "test_accuracy" => t.test.accuracy,

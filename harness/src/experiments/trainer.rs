@@ -8,7 +8,8 @@ use super::error::ExperimentError;
 use crate::nn::{self, DeviceKind, EpochMetrics, Mlp, MlpConfig, Samples, TrainObserver};
 use crate::train::metrics;
 use crate::train::{
-    DecisionTreeParams, GradientBoostingParams, Hyperparameters, RandomForestParams, TreeModel,
+    DecisionTreeParams, GradientBoostingParams, Hyperparameters, RandomForestParams,
+    RegressionModel, RegressorParams, TreeModel,
 };
 
 /// One epoch's metrics.
@@ -26,6 +27,8 @@ pub struct EpochRecord {
 pub enum Model {
     Mlp(Mlp),
     Tree(TreeModel),
+    /// A regression tree model (regression tables only).
+    Regressor(RegressionModel),
 }
 
 impl Model {
@@ -64,8 +67,53 @@ impl Model {
                     Ok(t.predict_proba(row))
                 })
                 .collect(),
+            Model::Regressor(_) => {
+                Err("a regression model predicts numbers, not class probabilities".into())
+            }
         }
     }
+
+    /// Predicted values of each row of the row-major `x` (regressors only).
+    ///
+    /// # Errors
+    /// When the model is a classifier or the rows do not fit it.
+    pub fn predict_values(&self, x: &[f64], n_features: usize) -> Result<Vec<f64>, String> {
+        match self {
+            Model::Regressor(m) => x
+                .chunks_exact(n_features.max(1))
+                .map(|row| m.try_predict(row).map_err(|e| e.to_string()))
+                .collect(),
+            _ => Err("a classifier predicts classes, not numbers".into()),
+        }
+    }
+}
+
+/// RMSE, MAE and R² of a regressor on some rows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RegressionMetrics {
+    pub rmse: f64,
+    pub mae: f64,
+    pub r2: f64,
+}
+
+impl RegressionMetrics {
+    pub fn of(y_true: &[f64], y_pred: &[f64]) -> Self {
+        RegressionMetrics {
+            rmse: metrics::rmse(y_true, y_pred),
+            mae: metrics::mae(y_true, y_pred),
+            r2: metrics::r2(y_true, y_pred),
+        }
+    }
+}
+
+/// How a regressor did on the three parts, and its test predictions (for the chart).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegressionScores {
+    pub train: RegressionMetrics,
+    pub val: RegressionMetrics,
+    pub test: RegressionMetrics,
+    pub test_targets: Vec<f64>,
+    pub test_predictions: Vec<f64>,
 }
 
 /// Accuracy, mean log loss, and the predictions of a model on some rows.
@@ -107,7 +155,9 @@ pub fn evaluate(
     })
 }
 
-/// What training produced.
+/// What training produced. A regressor has one epoch whose losses are mean squared errors
+/// and whose accuracies are NaN, a `test` evaluation with NaN accuracy and F1, and its real
+/// scores in `regression`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trained {
     pub history: Vec<EpochRecord>,
@@ -117,6 +167,8 @@ pub struct Trained {
     pub stopped_early: bool,
     pub model: Model,
     pub test: Evaluation,
+    /// The regression scores (regression tables only).
+    pub regression: Option<RegressionScores>,
 }
 
 /// Trains the model `config` describes on the train rows, watching the validation rows.
@@ -128,6 +180,15 @@ pub fn train(
     table: &Table,
     split: &ThreeWaySplit,
 ) -> Result<Trained, ExperimentError> {
+    if table.is_regression() {
+        return train_regressor(config, table, split);
+    }
+    if config.model.architecture != Architecture::Mlp && table.n_classes() < 2 {
+        return Err(ExperimentError::Train(format!(
+            "`{}` has fewer than two classes",
+            table.name
+        )));
+    }
     let (x_train, y_train) = table.select(&split.train);
     let (x_val, y_val) = table.select(&split.val);
     let (x_test, y_test) = table.select(&split.test);
@@ -177,6 +238,78 @@ pub fn train(
         stopped_early,
         model,
         test,
+        regression: None,
+    })
+}
+
+/// Fits the regressor `config` describes and scores it on the three parts.
+fn train_regressor(
+    config: &ExperimentConfig,
+    table: &Table,
+    split: &ThreeWaySplit,
+) -> Result<Trained, ExperimentError> {
+    let params = regressor_params(config).ok_or_else(|| {
+        ExperimentError::Train(format!(
+            "`{}` has a numeric target (regression); `mlp` trains classifiers: use \
+             decision_tree, random_forest or gradient_boosting",
+            table.name
+        ))
+    })?;
+    let (x_train, y_train) = table.select_values(&split.train);
+    let (x_val, y_val) = table.select_values(&split.val);
+    let (x_test, y_test) = table.select_values(&split.test);
+    let model = RegressionModel::fit(&params, &x_train, table.n_features, &y_train, config.seed)
+        .map_err(|e| ExperimentError::Train(e.to_string()))?;
+    let score = |x: &[f64], y: &[f64]| {
+        let predictions = model.predict_rows(x);
+        (RegressionMetrics::of(y, &predictions), predictions)
+    };
+    let (train, _) = score(&x_train, &y_train);
+    let (val, _) = score(&x_val, &y_val);
+    let (test, test_predictions) = score(&x_test, &y_test);
+    let record = EpochRecord {
+        epoch: 0,
+        train_loss: train.rmse * train.rmse,
+        train_accuracy: f64::NAN,
+        val_loss: val.rmse * val.rmse,
+        val_accuracy: f64::NAN,
+    };
+    Ok(Trained {
+        history: vec![record],
+        best_epoch: 0,
+        stopped_early: false,
+        model: Model::Regressor(model),
+        test: Evaluation {
+            accuracy: f64::NAN,
+            loss: test.rmse * test.rmse,
+            f1_weighted: f64::NAN,
+            predictions: Vec::new(),
+            confusion_matrix: Vec::new(),
+        },
+        regression: Some(RegressionScores {
+            train,
+            val,
+            test,
+            test_targets: y_test,
+            test_predictions,
+        }),
+    })
+}
+
+/// The regressor and its hyperparameters a config asks for, with scikit-learn's regressor
+/// defaults; `None` for an MLP.
+pub(crate) fn regressor_params(config: &ExperimentConfig) -> Option<RegressorParams> {
+    Some(match tree_hyperparameters(config) {
+        _ if config.model.architecture == Architecture::Mlp => return None,
+        Hyperparameters::DecisionTree(p) => RegressorParams::DecisionTree(p),
+        Hyperparameters::RandomForest(p) => RegressorParams::RandomForest(RandomForestParams {
+            max_features: config
+                .model
+                .max_features
+                .unwrap_or(RegressorParams::default_forest().max_features),
+            ..p
+        }),
+        Hyperparameters::GradientBoosting(p) => RegressorParams::GradientBoosting(p),
     })
 }
 
@@ -414,5 +547,72 @@ mod tests {
         assert!(t.stopped_early, "{} epochs", t.history.len());
         assert!(t.history.len() < 40);
         assert_eq!(t.history.len(), t.best_epoch + 3);
+    }
+
+    fn diabetes(model: &str) -> ExperimentConfig {
+        ExperimentConfig::parse(
+            &format!("experiment_name: t\nseed: 3\ndata: {{dataset: diabetes}}\nmodel: {model}\n"),
+            false,
+            "t.yaml",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn regressors_train_on_diabetes_and_score_like_sklearn() {
+        for (model, max_rmse) in [
+            ("{architecture: decision_tree, max_depth: 3}", 70.0),
+            ("{architecture: random_forest, n_estimators: 30}", 65.0),
+            ("{architecture: gradient_boosting, n_estimators: 50}", 65.0),
+        ] {
+            let c = diabetes(model);
+            let t = run(&c);
+            let r = t.regression.as_ref().unwrap();
+            assert!(matches!(t.model, Model::Regressor(_)), "{model}");
+            // The diabetes target spans 25–346 with a standard deviation near 77: a useful
+            // model stays well under that.
+            assert!(r.test.rmse < max_rmse, "{model}: test rmse {}", r.test.rmse);
+            assert!(
+                r.test.r2 > 0.2 && r.test.r2 < 1.0,
+                "{model}: r2 {}",
+                r.test.r2
+            );
+            assert!(r.test.mae < r.test.rmse);
+            assert_eq!(r.test_predictions.len(), 67); // ceil(0.15 · 442)
+            assert_eq!(t.history[0].val_loss, r.val.rmse * r.val.rmse);
+            assert_eq!(run(&c).regression, t.regression, "same config, same result");
+        }
+        // The forest examines every feature by default, as RandomForestRegressor does.
+        let c = diabetes("{architecture: random_forest}");
+        let Some(RegressorParams::RandomForest(p)) = regressor_params(&c) else {
+            panic!("a forest")
+        };
+        assert_eq!(p.max_features, crate::train::MaxFeatures::All);
+    }
+
+    #[test]
+    fn an_mlp_on_regression_data_is_refused_with_the_key() {
+        let e = ExperimentConfig::parse(
+            "experiment_name: t\ndata: {dataset: diabetes}\nmodel: {architecture: mlp}\n",
+            false,
+            "t.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("`model.architecture`") && e.contains("regression"),
+            "{e}"
+        );
+        let e = ExperimentConfig::parse(
+            "experiment_name: t\ndata: {dataset: wine, task: regression}\nmodel: {architecture: decision_tree}\n",
+            false,
+            "t.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("`data.task`") && e.contains("classification"),
+            "{e}"
+        );
     }
 }

@@ -40,6 +40,15 @@ pub fn export_tree_model(model: &crate::train::TreeModel) -> Vec<u8> {
     trees::tree_model(model).encode_to_vec()
 }
 
+/// A regression tree model as ONNX bytes (`TreeEnsembleRegressor`, output `variable`
+/// `[N, 1]`). tract 0.23 does not run this operator; onnxruntime (through `mlflow.onnx`) does.
+pub fn export_regressor(model: &crate::train::RegressionModel) -> Vec<u8> {
+    trees::regressor_model(model).encode_to_vec()
+}
+
+/// The output name of an exported regressor.
+pub const REGRESSION_OUTPUT: &str = trees::REGRESSION_OUTPUT;
+
 /// `mlp` (a task-2 network, dropout removed) as ONNX bytes.
 pub fn export_mlp(mlp: &crate::nn::Mlp) -> Vec<u8> {
     mlp::mlp(mlp).encode_to_vec()

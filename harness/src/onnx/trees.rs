@@ -6,10 +6,68 @@
 
 use tract_onnx::pb::{AttributeProto, ModelProto};
 
-use super::graph::classifier_graph;
-use super::proto::{ML_DOMAIN, attr_floats, attr_ints, attr_string, attr_strings, model, node};
-use crate::train::TreeModel;
+use tract_onnx::pb::GraphProto;
+use tract_onnx::pb::tensor_proto::DataType;
+
+use super::graph::{INPUT, classifier_graph};
+use super::proto::{
+    Dim, ML_DOMAIN, attr_floats, attr_int, attr_ints, attr_string, attr_strings, model, node,
+    value_info,
+};
 use crate::train::tree::{Node, Tree};
+use crate::train::{RegressionModel, TreeModel};
+
+/// The output of an exported regressor: float `[N, 1]`, named as skl2onnx names it.
+pub(crate) const REGRESSION_OUTPUT: &str = "variable";
+
+/// A regressor as one `ai.onnx.ml.TreeEnsembleRegressor` (skl2onnx's structure): the sum over
+/// trees of `weight × leaf mean` plus `base_values` — weight 1 for a decision tree, `1/n` for a
+/// forest's trees, `learning_rate` for boosting's stages on top of its initial mean.
+pub(crate) fn regressor_model(model_: &RegressionModel) -> ModelProto {
+    let (base, weight) = model_.ensemble_weights();
+    let mut ensemble = Ensemble::default();
+    for tree in &model_.trees {
+        ensemble.push(tree, |value| vec![(0, (weight * value[0]) as f32)]);
+    }
+    let mut attributes = ensemble.leaf_attributes("target");
+    attributes.extend([
+        attr_int("n_targets", 1),
+        attr_string("aggregate_function", "SUM"),
+        attr_string("post_transform", "NONE"),
+        attr_floats("base_values", vec![base as f32]),
+    ]);
+    let trees = node(
+        "TreeEnsembleRegressor",
+        ML_DOMAIN,
+        &[INPUT],
+        &[REGRESSION_OUTPUT],
+        attributes,
+    );
+    let batch = Dim::Named("N");
+    let graph = GraphProto {
+        node: vec![trees],
+        name: format!("harness_{}", model_.params.sklearn_class()),
+        input: vec![value_info(
+            INPUT,
+            DataType::Float,
+            &[batch.clone(), Dim::Fixed(model_.n_features() as i64)],
+        )],
+        output: vec![value_info(
+            REGRESSION_OUTPUT,
+            DataType::Float,
+            &[batch, Dim::Fixed(1)],
+        )],
+        ..Default::default()
+    };
+    model(
+        graph,
+        true,
+        format!(
+            "{} exported by harness; the same predictions as its model.json",
+            model_.params.sklearn_class()
+        ),
+    )
+}
 
 /// The ONNX model of `model` (input `input`: float `[N, n_features]`).
 pub(crate) fn tree_model(model_: &TreeModel) -> ModelProto {
@@ -155,8 +213,22 @@ impl Ensemble {
     }
 
     fn attributes(self, n_classes: usize) -> Vec<AttributeProto> {
-        let mut a = vec![
-            attr_ints("classlabels_int64s", (0..n_classes as i64).collect()),
+        let base_values = self.base_values.clone();
+        let mut a = vec![attr_ints(
+            "classlabels_int64s",
+            (0..n_classes as i64).collect(),
+        )];
+        a.extend(self.leaf_attributes("class"));
+        if !base_values.is_empty() {
+            a.push(attr_floats("base_values", base_values));
+        }
+        a
+    }
+
+    /// The node lists and the leaf lists, the latter prefixed `class_` (classifier) or
+    /// `target_` (regressor).
+    fn leaf_attributes(self, prefix: &str) -> Vec<AttributeProto> {
+        vec![
             attr_ints("nodes_treeids", self.tree_ids),
             attr_ints("nodes_nodeids", self.node_ids),
             attr_ints("nodes_featureids", self.feature_ids),
@@ -164,15 +236,11 @@ impl Ensemble {
             attr_floats("nodes_values", self.values),
             attr_ints("nodes_truenodeids", self.true_ids),
             attr_ints("nodes_falsenodeids", self.false_ids),
-            attr_ints("class_treeids", self.class_tree_ids),
-            attr_ints("class_nodeids", self.class_node_ids),
-            attr_ints("class_ids", self.class_ids),
-            attr_floats("class_weights", self.class_weights),
-        ];
-        if !self.base_values.is_empty() {
-            a.push(attr_floats("base_values", self.base_values));
-        }
-        a
+            attr_ints(&format!("{prefix}_treeids"), self.class_tree_ids),
+            attr_ints(&format!("{prefix}_nodeids"), self.class_node_ids),
+            attr_ints(&format!("{prefix}_ids"), self.class_ids),
+            attr_floats(&format!("{prefix}_weights"), self.class_weights),
+        ]
     }
 }
 

@@ -25,6 +25,8 @@ pub(crate) mod forest;
 pub(crate) mod metrics;
 pub mod model;
 mod params;
+pub mod regressor_file;
+pub mod regressors;
 pub(crate) mod tree;
 pub mod wine;
 
@@ -36,3 +38,5 @@ pub use model::{
 };
 pub use params::{Algorithm, MaxFeatures, TrainError, UnknownAlgorithm};
 pub use params::{argmax, check_common, check_data, py_bool, py_float, py_option};
+pub use regressor_file::{REGRESSOR_FORMAT, REGRESSOR_FORMAT_VERSION, RegressorFile};
+pub use regressors::{RegressionModel, RegressorParams};

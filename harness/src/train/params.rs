@@ -30,6 +30,8 @@ pub enum TrainError {
         feature: usize,
         value: f64,
     },
+    #[error("target of row {row} is not a finite number ({value})")]
+    NonFiniteTarget { row: usize, value: f64 },
     #[error("row index {index} is out of range for a dataset of {n_samples} rows")]
     RowOutOfRange { index: usize, n_samples: usize },
     #[error("a row has {found} values, the model expects {expected} features")]

@@ -170,6 +170,8 @@ pub(crate) enum Target<'a> {
     Gini { y: &'a [usize], n_classes: usize },
     /// Squared error with Friedman's improvement score (`friedman_mse`); leaves hold the mean.
     FriedmanMse { y: &'a [f64] },
+    /// Plain squared error (`squared_error`, the regressors' default); leaves hold the mean.
+    SquaredError { y: &'a [f64] },
 }
 
 /// Growth limits, already resolved to counts.
@@ -209,7 +211,7 @@ impl Stats {
                 counts: vec![0.0; *n_classes],
                 w: 0.0,
             },
-            Target::FriedmanMse { .. } => Stats::Mse {
+            Target::FriedmanMse { .. } | Target::SquaredError { .. } => Stats::Mse {
                 sum: 0.0,
                 sq_sum: 0.0,
                 w: 0.0,
@@ -223,7 +225,10 @@ impl Stats {
                 counts[y[i]] += weight;
                 *w += weight;
             }
-            (Stats::Mse { sum, sq_sum, w }, Target::FriedmanMse { y }) => {
+            (
+                Stats::Mse { sum, sq_sum, w },
+                Target::FriedmanMse { y } | Target::SquaredError { y },
+            ) => {
                 *sum += weight * y[i];
                 *sq_sum += weight * y[i] * y[i];
                 *w += weight;
@@ -394,7 +399,7 @@ impl Builder<'_> {
             if pos < min_leaf || n - pos < min_leaf {
                 continue;
             }
-            let proxy = proxy_improvement(&left, total);
+            let proxy = proxy_improvement(&self.target, &left, total);
             if best.is_none_or(|b| proxy > b.proxy) {
                 let mut threshold = prev / 2.0 + next / 2.0;
                 if threshold == next || !threshold.is_finite() {
@@ -414,8 +419,8 @@ impl Builder<'_> {
 
 /// scikit-learn's `proxy_impurity_improvement`, which ranks splits like the real improvement
 /// but skips constant terms. Gini: `Σc_l²/w_l + Σc_r²/w_r`. friedman_mse:
-/// `(w_r·s_l − w_l·s_r)² / (w_l·w_r)`.
-fn proxy_improvement(left: &Stats, total: &Stats) -> f64 {
+/// `(w_r·s_l − w_l·s_r)² / (w_l·w_r)`. squared_error: `s_l²/w_l + s_r²/w_r`.
+fn proxy_improvement(target: &Target, left: &Stats, total: &Stats) -> f64 {
     match (left, total) {
         (Stats::Gini { counts: cl, w: wl }, Stats::Gini { counts: ct, w: wt }) => {
             let wr = wt - wl;
@@ -429,8 +434,12 @@ fn proxy_improvement(left: &Stats, total: &Stats) -> f64 {
         }
         (Stats::Mse { sum: sl, w: wl, .. }, Stats::Mse { sum: st, w: wt, .. }) => {
             let (wr, sr) = (wt - wl, st - sl);
-            let diff = wr * sl - wl * sr;
-            diff * diff / (wl * wr)
+            if matches!(target, Target::SquaredError { .. }) {
+                sl * sl / wl + sr * sr / wr
+            } else {
+                let diff = wr * sl - wl * sr;
+                diff * diff / (wl * wr)
+            }
         }
         _ => unreachable!("stats kinds always match"),
     }
