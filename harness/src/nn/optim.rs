@@ -79,13 +79,9 @@ impl LrSchedule {
     pub(crate) fn validate(&self) -> Result<(), String> {
         match *self {
             LrSchedule::Constant => Ok(()),
-            LrSchedule::Cosine { t_max } if t_max == 0 => {
-                Err("cosine schedule needs t_max ≥ 1".into())
-            }
+            LrSchedule::Cosine { t_max: 0 } => Err("cosine schedule needs t_max ≥ 1".into()),
             LrSchedule::Cosine { .. } => Ok(()),
-            LrSchedule::Step { step_size, .. } if step_size == 0 => {
-                Err("step_size must be at least 1".into())
-            }
+            LrSchedule::Step { step_size: 0, .. } => Err("step_size must be at least 1".into()),
             LrSchedule::Step { gamma, .. } if !(gamma > 0.0 && gamma.is_finite()) => {
                 Err(format!("gamma {gamma} must be a positive number"))
             }
