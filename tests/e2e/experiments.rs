@@ -772,3 +772,139 @@ sweep:
     );
     assert_eq!(sweep_state(&id).1, children);
 }
+
+/// Ctrl-C in the middle of a sweep (`--jobs 1`, MLP trials on wine that each take a moment):
+/// harness exits 130, the trials that had finished stay FINISHED with their score, the parent
+/// is KILLED, and a rerun resumes — the finished trials are kept, not trained again.
+#[test]
+fn ctrl_c_during_a_sweep_keeps_finished_trials_and_a_rerun_resumes() {
+    use harness::mlflow::RunStatus;
+    let dir = tempfile::tempdir().unwrap();
+    let id = unique("exp-sweep-sigint");
+    let file = write(
+        dir.path(),
+        "sigint.yaml",
+        &format!(
+            "experiment_name: {id}
+seed: 7
+data: {{dataset: wine}}
+model: {{architecture: mlp, hidden_sizes: [64]}}
+training: {{num_epochs: 150, batch_size: 16}}
+sweep:
+  strategy: grid
+  metric: val_accuracy
+  goal: maximize
+  parameters:
+    training.learning_rate: [0.0005, 0.001, 0.002, 0.005]
+    model.dropout: [0.0, 0.1, 0.2, 0.3]
+"
+        ),
+    );
+    let c = client();
+    // Children by status: (FINISHED trial key → run id, all children).
+    let children = || {
+        let Some(exp) = c.get_experiment_by_name(&id).unwrap() else {
+            return (std::collections::BTreeMap::new(), Vec::new());
+        };
+        let runs = c
+            .search_runs(&RunSearch {
+                experiment_ids: vec![exp.experiment_id],
+                run_view_type: ViewType::All,
+                ..Default::default()
+            })
+            .unwrap();
+        let tag = |r: &harness::mlflow::Run, k: &str| {
+            r.data
+                .tags
+                .iter()
+                .find(|t| t.key == k)
+                .map(|t| t.value.clone())
+        };
+        let all: Vec<_> = runs
+            .into_iter()
+            .filter(|r| tag(r, "harness.sweep").is_none())
+            .collect();
+        let finished = all
+            .iter()
+            .filter(|r| r.info.status == RunStatus::Finished)
+            .map(|r| (tag(r, "harness.trial").unwrap(), r.info.run_id.clone()))
+            .collect();
+        (finished, all)
+    };
+    let mut child = Command::new(harness_bin())
+        .args(["sweep", "--config", &file, "--jobs", "1", "--quiet"])
+        .args(["--tracking-uri", tracking_uri()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no two trials finished in 5 minutes"
+        );
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the sweep ended before it was interrupted: {status}");
+        }
+        if children().0.len() >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // SAFETY: sending a signal to the child process this test started.
+    let sent = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(sent, 0);
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
+    assert!(stderr.contains("marked KILLED"), "{stderr}");
+
+    let (finished, all) = children();
+    assert!(
+        (2..16).contains(&finished.len()),
+        "{} trials finished",
+        finished.len()
+    );
+    for r in all.iter().filter(|r| r.info.status == RunStatus::Finished) {
+        let score = c.get_metric_history(&r.info.run_id, "sweep_score").unwrap();
+        assert_eq!(score.len(), 1, "a finished trial keeps its score");
+    }
+    assert!(
+        all.iter()
+            .all(|r| matches!(r.info.status, RunStatus::Finished | RunStatus::Killed)),
+        "no trial is left RUNNING"
+    );
+    let exp = c.get_experiment_by_name(&id).unwrap().unwrap();
+    let parent: Vec<_> = c
+        .search_runs(&RunSearch {
+            experiment_ids: vec![exp.experiment_id],
+            run_view_type: ViewType::All,
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.data.tags.iter().any(|t| t.key == "harness.sweep"))
+        .collect();
+    assert_eq!(parent.len(), 1);
+    assert_eq!(parent[0].info.status, RunStatus::Killed);
+
+    let again = harness(&["sweep", "--config", &file, "--jobs", "2"]);
+    let (stdout, stderr) = text(&again);
+    assert!(again.status.success(), "{stdout}\n{stderr}");
+    let kept = finished.len();
+    assert!(
+        stdout.contains(&format!(
+            "16 trials, {} trained now, {kept} kept",
+            16 - kept
+        )),
+        "{stdout}"
+    );
+    let (finished_after, _) = children();
+    assert_eq!(finished_after.len(), 16);
+    for (key, run_id) in &finished {
+        assert_eq!(&finished_after[key], run_id, "{key} was not trained again");
+    }
+    let parent = c.get_run(&parent[0].info.run_id).unwrap();
+    assert_eq!(parent.info.status, RunStatus::Finished);
+}

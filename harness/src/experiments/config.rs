@@ -154,7 +154,19 @@ pub struct TrainingConfig {
     pub learning_rate: f64,
     pub num_epochs: usize,
     pub optimizer: Optimizer,
+    /// SGD momentum [default: 0, plain SGD, as PyTorch].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub momentum: Option<f64>,
+    /// AdamW's decoupled weight decay [default: 0.01, as PyTorch].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight_decay: Option<f64>,
     pub scheduler: Scheduler,
+    /// Step schedule: epochs between two decays (required with `scheduler: step`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step_size: Option<usize>,
+    /// Step schedule: factor of each decay [default: 0.1, as PyTorch].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gamma: Option<f64>,
     /// Stop when the validation accuracy has not improved for this many epochs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub early_stopping_patience: Option<usize>,
@@ -167,7 +179,11 @@ impl Default for TrainingConfig {
             learning_rate: 0.001,
             num_epochs: 10,
             optimizer: Optimizer::Adam,
+            momentum: None,
+            weight_decay: None,
             scheduler: Scheduler::None,
+            step_size: None,
+            gamma: None,
             early_stopping_patience: None,
         }
     }
@@ -228,8 +244,12 @@ training:                        # mlp
   batch_size: 32
   learning_rate: 0.001
   num_epochs: 10
-  optimizer: adam                # adam (sgd and adamw are refused: not supported yet)
-  scheduler: none                # none (cosine and step are refused: not supported yet)
+  optimizer: adam                # adam | sgd | adamw (PyTorch's update formulas)
+  # momentum: 0.9                # sgd [default: 0]
+  # weight_decay: 0.01           # adamw, decoupled [default: 0.01]
+  scheduler: none                # none | cosine (to 0 over num_epochs) | step
+  # step_size: 5                 # step: decay every this many epochs (required)
+  # gamma: 0.1                   # step: decay factor [default: 0.1]
   # early_stopping_patience: 3   # stop after this many epochs without a better val_accuracy
 # register:
 #   name: my-model
@@ -473,24 +493,7 @@ impl ExperimentConfig {
                 "must be at least 1".into(),
             );
         }
-        if t.optimizer != Optimizer::Adam {
-            return bad(
-                "training.optimizer",
-                format!(
-                    "`{}` is not supported yet: harness's MLP engine trains with adam",
-                    serde_name(&t.optimizer)
-                ),
-            );
-        }
-        if t.scheduler != Scheduler::None {
-            return bad(
-                "training.scheduler",
-                format!(
-                    "`{}` is not supported yet: the learning rate is constant (scheduler: none)",
-                    serde_name(&t.scheduler)
-                ),
-            );
-        }
+        self.validate_optimizer(origin)?;
         if let Some(r) = &self.register {
             if r.name.trim().is_empty() {
                 return bad("register.name", "must not be empty".into());
@@ -498,6 +501,87 @@ impl ExperimentConfig {
             if r.alias.as_deref().is_some_and(|a| a.trim().is_empty()) {
                 return bad("register.alias", "must not be empty".into());
             }
+        }
+        Ok(())
+    }
+
+    /// Optimizer and schedule keys: each only with the optimizer or schedule it belongs to.
+    fn validate_optimizer(&self, origin: &str) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: String| {
+            Err(ConfigError::Invalid {
+                origin: origin.to_owned(),
+                key: format!("training.{key}"),
+                message,
+            })
+        };
+        let t = &self.training;
+        let given: [(&str, bool, bool, String); 4] = [
+            (
+                "momentum",
+                t.momentum.is_some(),
+                t.optimizer == Optimizer::Sgd,
+                format!(
+                    "applies to optimizer sgd, not `{}`",
+                    serde_name(&t.optimizer)
+                ),
+            ),
+            (
+                "weight_decay",
+                t.weight_decay.is_some(),
+                t.optimizer == Optimizer::Adamw,
+                format!(
+                    "applies to optimizer adamw, not `{}`",
+                    serde_name(&t.optimizer)
+                ),
+            ),
+            (
+                "step_size",
+                t.step_size.is_some(),
+                t.scheduler == Scheduler::Step,
+                format!(
+                    "applies to scheduler step, not `{}`",
+                    serde_name(&t.scheduler)
+                ),
+            ),
+            (
+                "gamma",
+                t.gamma.is_some(),
+                t.scheduler == Scheduler::Step,
+                format!(
+                    "applies to scheduler step, not `{}`",
+                    serde_name(&t.scheduler)
+                ),
+            ),
+        ];
+        if let Some((key, _, _, message)) = given.iter().find(|(_, set, fits, _)| *set && !*fits) {
+            return bad(key, message.clone());
+        }
+        if let Some(m) = t.momentum
+            && !(0.0..1.0).contains(&m)
+        {
+            return bad("momentum", format!("{m} is outside [0, 1)"));
+        }
+        if let Some(w) = t.weight_decay
+            && !(w >= 0.0 && w.is_finite())
+        {
+            return bad("weight_decay", format!("{w} must be 0 or more"));
+        }
+        if t.scheduler == Scheduler::Step {
+            match t.step_size {
+                None => {
+                    return bad(
+                        "step_size",
+                        "scheduler step needs the number of epochs between decays".into(),
+                    );
+                }
+                Some(0) => return bad("step_size", "must be at least 1".into()),
+                Some(_) => {}
+            }
+        }
+        if let Some(g) = t.gamma
+            && !(g > 0.0 && g.is_finite())
+        {
+            return bad("gamma", format!("{g} must be a positive number"));
         }
         Ok(())
     }
@@ -721,15 +805,42 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_optimizers_and_schedulers_say_so() {
-        let m = message(&format!("{MINIMAL}training: {{optimizer: adamw}}\n"));
+    fn optimizer_and_schedule_keys_belong_to_their_choice() {
+        let c = parse(&format!(
+            "{MINIMAL}training: {{optimizer: sgd, momentum: 0.9, scheduler: step, step_size: 3, gamma: 0.5}}\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            (c.training.momentum, c.training.step_size, c.training.gamma),
+            (Some(0.9), Some(3), Some(0.5))
+        );
+        parse(&format!(
+            "{MINIMAL}training: {{optimizer: adamw, weight_decay: 0.1, scheduler: cosine}}\n"
+        ))
+        .unwrap();
+        let m = message(&format!("{MINIMAL}training: {{momentum: 0.9}}\n"));
         assert!(
-            m.contains("not supported yet") && m.contains("adamw"),
+            m.contains("`training.momentum`") && m.contains("sgd") && m.contains("adam"),
             "{m}"
         );
-        let m = message(&format!("{MINIMAL}training: {{scheduler: cosine}}\n"));
+        let m = message(&format!(
+            "{MINIMAL}training: {{optimizer: sgd, weight_decay: 0.1}}\n"
+        ));
+        assert!(m.contains("`training.weight_decay`"), "{m}");
+        let m = message(&format!("{MINIMAL}training: {{scheduler: step}}\n"));
+        assert!(m.contains("`training.step_size`"), "{m}");
+        let m = message(&format!(
+            "{MINIMAL}training: {{scheduler: cosine, gamma: 0.5}}\n"
+        ));
         assert!(
-            m.contains("not supported yet") && m.contains("cosine"),
+            m.contains("`training.gamma`") && m.contains("cosine"),
+            "{m}"
+        );
+        let m = message(&format!(
+            "{MINIMAL}training: {{optimizer: sgd, momentum: 1.5}}\n"
+        ));
+        assert!(
+            m.contains("`training.momentum`") && m.contains("1.5"),
             "{m}"
         );
     }

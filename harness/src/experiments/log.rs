@@ -366,7 +366,11 @@ fn model_artefacts(
                     format: nn::FORMAT.into(),
                     format_version: nn::FORMAT_VERSION,
                     harness_version: crate::version::VERSION.into(),
-                    input_scale: table.input_scale.into(),
+                    input_scale: if mlp.standardize.is_some() {
+                        "standardize (per-feature mean and scale in config.json)".into()
+                    } else {
+                        table.input_scale.into()
+                    },
                     layer_sizes: mlp.layer_sizes().to_vec(),
                     weights: nn::WEIGHTS_FILE.into(),
                 },

@@ -1,15 +1,60 @@
 //! The candle engine: the same network and the same RNG stream, expressed with candle tensors,
-//! autograd and `AdamW { weight_decay: 0 }` (which is Adam). Runs on any candle device — this is
-//! the CUDA path — and cross-checks the fused engine's hand-written gradients.
+//! autograd and candle's `AdamW` (PyTorch's AdamW; with `weight_decay: 0` it is Adam) or SGD with
+//! PyTorch's momentum. Runs on any candle device — this is the CUDA path — and cross-checks the
+//! fused engine's hand-written gradients.
 
 use candle_core::{D, DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 
-use super::{EvalMetrics, MlpConfig, NnError, Samples, StepStats, Stepper};
+use super::{EvalMetrics, MlpConfig, NnError, OptimizerKind, Samples, StepStats, Stepper};
 use crate::nn::Mlp;
 
 /// Rows per forward pass when evaluating.
 const EVAL_CHUNK: usize = 1024;
+
+enum CandleOptimizer {
+    AdamW(AdamW),
+    /// `torch.optim.SGD` (dampening 0, not Nesterov): the momentum buffer starts as the first
+    /// gradient.
+    Sgd {
+        vars: Vec<Var>,
+        buffers: Vec<Option<Tensor>>,
+        lr: f64,
+        momentum: f64,
+    },
+}
+
+impl CandleOptimizer {
+    fn backward_step(&mut self, loss: &Tensor) -> Result<(), NnError> {
+        match self {
+            CandleOptimizer::AdamW(o) => o.backward_step(loss)?,
+            CandleOptimizer::Sgd {
+                vars,
+                buffers,
+                lr,
+                momentum,
+            } => {
+                let grads = loss.backward()?;
+                for (var, buffer) in vars.iter().zip(buffers.iter_mut()) {
+                    let Some(g) = grads.get(var.as_tensor()) else {
+                        continue;
+                    };
+                    let update = if *momentum == 0.0 {
+                        g.clone()
+                    } else {
+                        let next = match buffer.take() {
+                            None => g.clone(),
+                            Some(b) => ((b * *momentum)? + g)?,
+                        };
+                        buffer.insert(next).clone()
+                    };
+                    var.set(&(var.as_tensor() - (update * *lr)?)?)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
 
 pub(crate) struct CandleStepper {
     device: Device,
@@ -18,7 +63,7 @@ pub(crate) struct CandleStepper {
     dropout: Vec<f32>,
     /// (weight `[out, in]`, bias `[out]`) per layer.
     vars: Vec<(Var, Var)>,
-    opt: AdamW,
+    opt: CandleOptimizer,
     /// Device-side sums since the last `take_stats`: loss × batch (f32) and correct (u32).
     acc: Option<(Tensor, Tensor)>,
 }
@@ -39,16 +84,30 @@ impl CandleStepper {
             .iter()
             .flat_map(|(w, b)| [w.clone(), b.clone()])
             .collect();
-        let opt = AdamW::new(
-            all,
-            ParamsAdamW {
+        let opt = match config.optimizer {
+            OptimizerKind::Sgd { momentum } => CandleOptimizer::Sgd {
+                buffers: vec![None; all.len()],
+                vars: all,
                 lr: config.learning_rate,
-                beta1: config.beta1,
-                beta2: config.beta2,
-                eps: config.eps,
-                weight_decay: 0.0,
+                momentum,
             },
-        )?;
+            OptimizerKind::Adam | OptimizerKind::AdamW { .. } => {
+                let weight_decay = match config.optimizer {
+                    OptimizerKind::AdamW { weight_decay } => weight_decay,
+                    _ => 0.0,
+                };
+                CandleOptimizer::AdamW(AdamW::new(
+                    all,
+                    ParamsAdamW {
+                        lr: config.learning_rate,
+                        beta1: config.beta1,
+                        beta2: config.beta2,
+                        eps: config.eps,
+                        weight_decay,
+                    },
+                )?)
+            }
+        };
         Ok(CandleStepper {
             device: device.clone(),
             name: model.name.clone(),
@@ -134,6 +193,13 @@ impl Stepper for CandleStepper {
             Some((al, ac)) => ((al + l)?, (ac + c)?),
         });
         Ok(())
+    }
+
+    fn set_learning_rate(&mut self, lr: f64) {
+        match &mut self.opt {
+            CandleOptimizer::AdamW(o) => o.set_learning_rate(lr),
+            CandleOptimizer::Sgd { lr: l, .. } => *l = lr,
+        }
     }
 
     fn take_stats(&mut self) -> Result<StepStats, NnError> {

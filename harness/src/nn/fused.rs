@@ -10,9 +10,10 @@
 //! The first layer's weight is kept transposed (`[in, out]`) inside the engine: its input is raw
 //! pixels, mostly zeros, and in that layout both its forward product and its weight gradient
 //! become one contiguous row update per non-zero pixel (dense batches fall back to `gemm`).
-//! Adam is elementwise, so the permuted layout changes nothing else.
+//! The optimizers are elementwise, so the permuted layout changes nothing else.
 
 use super::kernels::{self, Adam};
+use super::optim::FlatOptimizer;
 use super::{EvalMetrics, MlpConfig, N_CLASSES, NnError, Samples, StepStats, Stepper};
 use crate::nn::Mlp;
 
@@ -31,9 +32,7 @@ pub(crate) struct FusedStepper {
     /// dZ of each layer.
     deltas: Vec<Vec<f32>>,
     grads: Vec<f32>,
-    m: Vec<f32>,
-    v: Vec<f32>,
-    adam: Adam,
+    optimizer: FlatOptimizer,
     stats: StepStats,
     /// First-layer-width scratch row for the sparse kernels.
     scratch: Vec<f32>,
@@ -56,15 +55,17 @@ impl FusedStepper {
             outs,
             deltas,
             grads: vec![0.0; n],
-            m: vec![0.0; n],
-            v: vec![0.0; n],
-            adam: Adam {
-                lr: config.learning_rate,
-                beta1: config.beta1,
-                beta2: config.beta2,
-                eps: config.eps,
-                t: 0,
-            },
+            optimizer: FlatOptimizer::new(
+                config.optimizer,
+                Adam {
+                    lr: config.learning_rate,
+                    beta1: config.beta1,
+                    beta2: config.beta2,
+                    eps: config.eps,
+                    t: 0,
+                },
+                n,
+            ),
             stats: StepStats::default(),
             scratch: vec![0.0; o],
         }
@@ -169,9 +170,12 @@ impl Stepper for FusedStepper {
         let s = self.gradients(x, y, masks);
         self.stats.loss_sum += s.loss_sum;
         self.stats.correct += s.correct;
-        self.adam
-            .step(&mut self.params, &self.grads, &mut self.m, &mut self.v);
+        self.optimizer.step(&mut self.params, &self.grads);
         Ok(())
+    }
+
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.optimizer.set_learning_rate(lr);
     }
 
     fn take_stats(&mut self) -> Result<StepStats, NnError> {

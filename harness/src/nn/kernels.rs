@@ -274,6 +274,14 @@ fn adam_body(k: &AdamConsts, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f
     }
 }
 
+/// SGD with momentum after the first step (PyTorch, dampening 0): `b ← μ·b + g; p ← p − lr·b`.
+pub(crate) fn sgd_momentum(p: &mut [f32], g: &[f32], buf: &mut [f32], momentum: f32, lr: f32) {
+    for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
+        *b = momentum * *b + g;
+        *p -= lr * *b;
+    }
+}
+
 /// `out (b×o) = x (b×i) · wt (i×o)` touching only inputs that differ from `base`: MNIST pixels
 /// are ~80 % background (0, or −0.42 after the starter's normalisation), so the first layer does
 /// a fifth of the dense work. Uses `x = base + (x − base)`: every row starts from

@@ -45,6 +45,7 @@ mod candle_engine;
 mod fused;
 mod kernels;
 mod model;
+mod optim;
 
 use std::str::FromStr;
 use std::time::Instant;
@@ -53,7 +54,8 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-pub use model::{CONFIG_FILE, FORMAT, FORMAT_VERSION, Mlp, SavedModel, WEIGHTS_FILE};
+pub use model::{CONFIG_FILE, FORMAT, FORMAT_VERSION, Mlp, SavedModel, Standardize, WEIGHTS_FILE};
+pub use optim::{LrSchedule, OptimizerKind};
 
 /// Output classes (digits 0–9).
 pub(crate) const N_CLASSES: usize = 10;
@@ -215,6 +217,12 @@ pub struct MlpConfig {
     /// Test metrics every this many epochs (0-based epochs 0, k, 2k, …); 0 = only at the end.
     pub(crate) eval_every: usize,
     pub(crate) engine: Engine,
+    /// Adam unless said otherwise (older saved configs have no such key).
+    #[serde(default)]
+    pub(crate) optimizer: OptimizerKind,
+    /// Learning rate per epoch [default: constant].
+    #[serde(default)]
+    pub(crate) schedule: LrSchedule,
 }
 
 impl Default for MlpConfig {
@@ -245,6 +253,8 @@ impl MlpConfig {
             eps: 1e-8,
             eval_every: 5,
             engine: Engine::Auto,
+            optimizer: OptimizerKind::Adam,
+            schedule: LrSchedule::Constant,
         }
     }
 
@@ -335,6 +345,8 @@ impl MlpConfig {
                 self.beta1, self.beta2, self.eps
             ));
         }
+        self.optimizer.validate().map_err(NnError::Config)?;
+        self.schedule.validate().map_err(NnError::Config)?;
         Ok(())
     }
 }
@@ -457,9 +469,11 @@ pub(crate) struct StepStats {
 /// What an engine must do; the epoch loop, RNG draws and metrics are shared so both engines see
 /// identical batches and dropout masks.
 pub(crate) trait Stepper {
-    /// Forward + backward + Adam on one batch (`x`: `b × input`, masks: one per hidden layer,
+    /// Forward + backward + optimizer update on one batch (`x`: `b × input`, masks: one per hidden layer,
     /// `b × width`, empty when that layer has no dropout).
     fn step(&mut self, x: &[f32], y: &[u8], masks: &[Vec<f32>]) -> Result<(), NnError>;
+    /// The learning rate of the following steps (the schedule's value for the coming epoch).
+    fn set_learning_rate(&mut self, lr: f64);
     /// Loss and accuracy counts summed over the steps since the last call (one epoch). Engines
     /// on an accelerator keep the sums on the device so a step never waits for a copy back.
     fn take_stats(&mut self) -> Result<StepStats, NnError>;
@@ -526,6 +540,9 @@ pub fn train(
     let mut eval_time = 0.0;
     let started = Instant::now();
     for epoch in 0..config.epochs {
+        if config.schedule != LrSchedule::Constant {
+            stepper.set_learning_rate(config.schedule.learning_rate(config.learning_rate, epoch));
+        }
         order.shuffle(&mut rng);
         for chunk in order.chunks(bs) {
             let b = chunk.len();

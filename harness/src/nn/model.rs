@@ -37,6 +37,54 @@ pub struct Mlp {
     /// Input preprocessing the model was trained with (pixels/255, then this), recorded for
     /// inference. `None` = pixels/255 only.
     pub normalize: Option<Normalize>,
+    /// Per-feature standardisation of tabular inputs fitted on the training rows; prediction
+    /// applies it ([`Standardize::apply`]) before the first layer.
+    pub standardize: Option<Standardize>,
+}
+
+/// Per-feature standardisation, scikit-learn's `StandardScaler`: `(x − mean) / scale` with the
+/// population standard deviation as scale (1 for a constant feature, so it maps to 0).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Standardize {
+    pub mean: Vec<f64>,
+    pub scale: Vec<f64>,
+}
+
+impl Standardize {
+    /// Fits on the row-major rows `x` of `n_features` columns (the training rows only).
+    pub fn fit(x: &[f64], n_features: usize) -> Self {
+        let n = (x.len() / n_features.max(1)).max(1) as f64;
+        let mut mean = vec![0.0; n_features];
+        for row in x.chunks_exact(n_features) {
+            for (m, v) in mean.iter_mut().zip(row) {
+                *m += v;
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= n);
+        let mut var = vec![0.0; n_features];
+        for row in x.chunks_exact(n_features) {
+            for ((s, v), m) in var.iter_mut().zip(row).zip(&mean) {
+                *s += (v - m) * (v - m);
+            }
+        }
+        let scale = var
+            .into_iter()
+            .map(|s| {
+                let sd = (s / n).sqrt();
+                if sd > f64::EPSILON * 10.0 { sd } else { 1.0 }
+            })
+            .collect();
+        Standardize { mean, scale }
+    }
+
+    /// The standardised rows as the engine's `f32` input.
+    pub fn apply(&self, x: &[f64]) -> Vec<f32> {
+        let d = self.mean.len().max(1);
+        x.iter()
+            .enumerate()
+            .map(|(i, v)| ((v - self.mean[i % d]) / self.scale[i % d]) as f32)
+            .collect()
+    }
 }
 
 /// Where [`Mlp::save`] wrote the model.
@@ -57,6 +105,9 @@ struct ConfigFile {
     n_parameters: usize,
     input_scale: f32,
     normalize: Option<Normalize>,
+    /// Absent for the MNIST models (whose files stay as they were).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    standardize: Option<Standardize>,
     weights: String,
 }
 
@@ -78,6 +129,7 @@ impl Mlp {
             dropout: config.dropout_per_layer(),
             params,
             normalize: None,
+            standardize: None,
         }
     }
 
@@ -268,6 +320,7 @@ impl Mlp {
             n_parameters: self.n_parameters(),
             input_scale: 1.0 / 255.0,
             normalize: self.normalize,
+            standardize: self.standardize.clone(),
             weights: WEIGHTS_FILE.into(),
         };
         let config = dir.join(CONFIG_FILE);
@@ -314,6 +367,22 @@ impl Mlp {
                 ),
             ));
         }
+        if let Some(s) = &cfg.standardize
+            && (s.mean.len() != cfg.layer_sizes[0]
+                || s.scale.len() != cfg.layer_sizes[0]
+                || s.scale.iter().any(|v| !(v.is_finite() && *v > 0.0)))
+        {
+            return Err(fmt(
+                &config_path,
+                format!(
+                    "`standardize` needs {} means and {} positive scales (got {} and {})",
+                    cfg.layer_sizes[0],
+                    cfg.layer_sizes[0],
+                    s.mean.len(),
+                    s.scale.len()
+                ),
+            ));
+        }
         let weights_path = dir.join(&cfg.weights);
         let bytes = std::fs::read(&weights_path).map_err(|source| NnError::Io {
             action: "read",
@@ -354,6 +423,7 @@ impl Mlp {
             dropout: cfg.dropout,
             params,
             normalize: cfg.normalize,
+            standardize: cfg.standardize,
         })
     }
 
@@ -370,6 +440,7 @@ impl Mlp {
             dropout,
             params,
             normalize: None,
+            standardize: None,
         }
     }
 }

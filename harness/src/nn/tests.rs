@@ -464,3 +464,75 @@ fn an_observer_can_stop_training_and_the_prefix_is_reproducible() {
     .unwrap();
     assert_eq!(digest(&stopped), digest(&exact));
 }
+
+/// Both engines implement SGD (with and without momentum), AdamW and the schedules the same
+/// way: a short run agrees epoch by epoch, and each choice trains differently from plain Adam.
+#[test]
+fn engines_agree_for_every_optimizer_and_schedule() {
+    let (tx, ty, vx, vy) = subset(300, 100);
+    let run = |engine: Engine, optimizer: OptimizerKind, schedule: LrSchedule| {
+        let mut config = MlpConfig::shallow().with_epochs(3).with_seed(11);
+        config.batch_size = 32;
+        config.learning_rate = 0.01;
+        config.engine = engine;
+        config.eval_every = 1;
+        config.optimizer = optimizer;
+        config.schedule = schedule;
+        train(
+            &config,
+            Samples::new(&tx, &ty),
+            Samples::new(&vx, &vy),
+            DeviceKind::Cpu,
+            &mut noop(),
+        )
+        .unwrap()
+    };
+    let adam = run(Engine::Fused, OptimizerKind::Adam, LrSchedule::Constant);
+    for (optimizer, schedule) in [
+        (OptimizerKind::Sgd { momentum: 0.0 }, LrSchedule::Constant),
+        (
+            OptimizerKind::Sgd { momentum: 0.9 },
+            LrSchedule::Step {
+                step_size: 1,
+                gamma: 0.5,
+            },
+        ),
+        (
+            OptimizerKind::AdamW { weight_decay: 0.01 },
+            LrSchedule::Constant,
+        ),
+        (OptimizerKind::Adam, LrSchedule::Cosine { t_max: 3 }),
+    ] {
+        let f = run(Engine::Fused, optimizer, schedule);
+        let c = run(Engine::Candle, optimizer, schedule);
+        for (a, b) in f.epochs.iter().zip(&c.epochs) {
+            assert!(
+                (a.train_loss - b.train_loss).abs() < 1e-3,
+                "{optimizer:?} {schedule:?}: {a:?} {b:?}"
+            );
+        }
+        assert!(
+            f.epochs[2].train_loss < f.epochs[0].train_loss,
+            "{optimizer:?} {schedule:?} learns: {:?}",
+            f.epochs
+        );
+        assert_ne!(
+            f.model.parameters(),
+            adam.model.parameters(),
+            "{optimizer:?} {schedule:?}"
+        );
+    }
+}
+
+#[test]
+fn bad_optimizer_settings_are_rejected() {
+    let mut config = tiny_config();
+    config.optimizer = OptimizerKind::Sgd { momentum: -0.1 };
+    assert!(matches!(config.validate(), Err(NnError::Config(m)) if m.contains("momentum")));
+    let mut config = tiny_config();
+    config.schedule = LrSchedule::Step {
+        step_size: 0,
+        gamma: 0.1,
+    };
+    assert!(matches!(config.validate(), Err(NnError::Config(m)) if m.contains("step_size")));
+}
