@@ -23,6 +23,7 @@ pub mod experiments;
 pub mod grading;
 pub mod handin;
 pub mod mlflow;
+pub mod model;
 pub mod nn;
 pub mod onnx;
 pub mod progress;

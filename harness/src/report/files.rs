@@ -177,6 +177,6 @@ pub(crate) fn write_reference_summary(
 
 /// Now, as reports show it.
 pub(crate) fn report_date() -> String {
-    let stamp = crate::reference::mlmodel::utc_time(crate::mlflow::now_ms());
+    let stamp = crate::model::mlmodel::utc_time(crate::mlflow::now_ms());
     format!("{} UTC", &stamp[..16])
 }
