@@ -29,6 +29,7 @@ pub mod onnx;
 pub mod progress;
 pub mod reference;
 pub mod report;
+pub mod serve;
 pub mod server;
 pub mod settings;
 pub mod snapshot;
@@ -85,5 +86,6 @@ pub fn run(settings: settings::Settings) -> Result<std::process::ExitCode, Error
         Action::BenchTrain { epochs, engine } => {
             commands::bench::train(*epochs, *engine, s.quiet, &mut out)
         }
+        Action::Serve(serve) => commands::serve::serve(serve, s.quiet, &mut out),
     }
 }
