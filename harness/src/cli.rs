@@ -71,6 +71,41 @@ pub(crate) enum Command {
     /// Measure things (training throughput)
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Serve a model over HTTP: MLflow's scoring protocol (/invocations, /ping, /version), the
+    /// course's /predict and Prometheus /metrics; follows the alias when it moves
+    #[command(after_help = EXIT_CODES)]
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The model: `models:/NAME@alias`, `models:/NAME/VERSION`, `models:/NAME/Stage`,
+    /// `runs:/RUN_ID/path`, or a local model folder (with its MLmodel)
+    #[arg(value_name = "MODEL_URI")]
+    pub model: String,
+
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1", value_name = "HOST")]
+    pub host: String,
+
+    /// Port to listen on (0 = any free port; the URL is printed)
+    #[arg(long, default_value_t = 8000, value_name = "PORT")]
+    pub port: u16,
+
+    /// Seconds between asking the registry where the alias (or stage) points; 0 = never
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub poll_interval: f64,
+
+    /// Largest request body accepted (bigger ones get 413)
+    #[arg(long, default_value_t = 8 << 20, value_name = "N")]
+    pub max_body_bytes: usize,
+
+    /// Most rows one request may score
+    #[arg(long, default_value_t = 5000, value_name = "N")]
+    pub max_batch_rows: usize,
+
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
 }
 
 #[derive(Debug, Subcommand)]

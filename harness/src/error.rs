@@ -54,6 +54,8 @@ pub enum Error {
     Bench(Box<crate::nn::NnError>),
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
+    #[error(transparent)]
+    Serve(#[from] crate::serve::ServeError),
 }
 
 impl From<crate::experiments::ExperimentError> for Error {
@@ -88,6 +90,7 @@ impl Error {
             {
                 2
             }
+            Error::Serve(e) => e.exit_code(),
             Error::Output(_)
             | Error::Report(
                 crate::report::ReportError::Write { .. } | crate::report::ReportError::Io(_),

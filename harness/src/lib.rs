@@ -24,11 +24,13 @@ pub mod experiments;
 pub mod grading;
 pub mod handin;
 pub mod mlflow;
+pub mod model;
 pub mod nn;
 pub mod onnx;
 pub mod progress;
 pub mod reference;
 pub mod report;
+pub mod serve;
 pub mod server;
 pub mod settings;
 pub mod snapshot;
@@ -88,5 +90,6 @@ pub fn run(settings: settings::Settings) -> Result<std::process::ExitCode, Error
         Action::BenchTrain { epochs, engine } => {
             commands::bench::train(*epochs, *engine, s.quiet, &mut out)
         }
+        Action::Serve(serve) => commands::serve::serve(serve, s.quiet, &mut out),
     }
 }

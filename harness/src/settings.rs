@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::{
     Backend, BenchCommand, CheckFormat, Cli, Command, EngineArg, GradeArgs, MlflowCommand,
-    ServerArgs, StateArgs, TaskName,
+    ServeArgs, ServerArgs, StateArgs, TaskName,
 };
 use crate::error::Error;
 use crate::handin::Limits;
@@ -90,6 +90,28 @@ pub(crate) enum Action {
         epochs: usize,
         engine: Engine,
     },
+    /// `harness serve`.
+    Serve(ServeSettings),
+}
+
+/// What `harness serve` serves, where, and how.
+#[derive(Debug)]
+pub(crate) struct ServeSettings {
+    pub(crate) model: ModelSource,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    /// How often to ask the registry where the alias points (`None`: never).
+    pub(crate) poll_interval: Option<std::time::Duration>,
+    pub(crate) limits: crate::serve::Limits,
+}
+
+/// Where `harness serve` gets its model.
+#[derive(Debug)]
+pub(crate) enum ModelSource {
+    /// A `models:/…` or `runs:/…` URI, resolved on this server.
+    Registry { uri: String, server: ServerTarget },
+    /// A model folder on this machine.
+    Folder(PathBuf),
 }
 
 /// How `check` reports.
@@ -326,6 +348,7 @@ impl Settings {
                     },
                 }
             }
+            Command::Serve(args) => Action::Serve(serve_settings(args, &home, &python)?),
             Command::Bench(BenchCommand::Train { epochs: 0, .. }) => {
                 return Err(Error::Usage("--epochs must be at least 1".into()));
             }
@@ -550,6 +573,47 @@ fn existing_manual(path: Option<PathBuf>) -> Result<Option<PathBuf>, Error> {
 
 /// Decides which server a command uses: `--tracking-uri`/`MLFLOW_TRACKING_URI` first, then the
 /// requested backend (`auto` = Docker when an engine answers, else embedded).
+fn serve_settings(args: ServeArgs, home: &Home, python: &str) -> Result<ServeSettings, Error> {
+    if !args.poll_interval.is_finite() || args.poll_interval < 0.0 {
+        return Err(Error::Usage(
+            "--poll-interval must be a number of seconds, 0 or more".into(),
+        ));
+    }
+    if args.max_body_bytes == 0 || args.max_batch_rows == 0 {
+        return Err(Error::Usage(
+            "--max-body-bytes and --max-batch-rows must be at least 1".into(),
+        ));
+    }
+    let model = if args.model.starts_with("models:/") || args.model.starts_with("runs:/") {
+        crate::mlflow::ModelUri::parse(&args.model)
+            .map_err(|e| Error::Usage(format!("MODEL_URI: {e}")))?;
+        ModelSource::Registry {
+            uri: args.model,
+            server: server_target(&args.server, home, python)?,
+        }
+    } else {
+        let dir = PathBuf::from(args.model.strip_prefix("file://").unwrap_or(&args.model));
+        if !dir.is_dir() {
+            return Err(Error::Usage(format!(
+                "`{}` is neither a model URI (models:/NAME@alias, models:/NAME/VERSION, models:/NAME/Stage, runs:/RUN_ID/path) nor a model folder",
+                args.model
+            )));
+        }
+        ModelSource::Folder(dir)
+    };
+    Ok(ServeSettings {
+        model,
+        host: args.host,
+        port: args.port,
+        poll_interval: (args.poll_interval > 0.0)
+            .then(|| std::time::Duration::from_secs_f64(args.poll_interval)),
+        limits: crate::serve::Limits {
+            max_body_bytes: args.max_body_bytes,
+            max_batch_rows: args.max_batch_rows,
+        },
+    })
+}
+
 pub(crate) fn server_target(
     args: &ServerArgs,
     home: &Home,

@@ -17,7 +17,9 @@ const LAYERS: &[&[&str]] = &[
     &["exercise"],
     // Experiments reuse the reference runs' MLmodel writing and interrupt handling as they are.
     &["experiments"],
-    &["grading", "reference"],
+    &["grading", "reference", "serve"],
+    // The MLmodel file: written by the reference runs, read by serve; names the ONNX flavor.
+    &["model"],
     &["task", "source", "onnx"],
     &["server", "train", "nn"],
     &["snapshot", "mlflow", "data"],

@@ -23,6 +23,7 @@ mod rescore;
 mod run_mnist;
 mod run_wine;
 mod sandbox_escape;
+mod serve;
 mod server_lifecycle;
 mod sources;
 mod sources_hostile;

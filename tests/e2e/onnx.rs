@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 
 use harness::data::{mnist, split::train_test_split, wine};
 use harness::mlflow::MlflowClient;
+use harness::model::mlmodel::{
+    MlModel, ONNX_FLAVOR, OnnxFlavor, PYTHON_FUNCTION_FLAVOR, PythonFunctionFlavor, parse_columns,
+};
 use harness::nn::{Mlp, Samples};
 use harness::onnx::OnnxClassifier;
 use harness::progress::Progress;
-use harness::reference::mlmodel::{
-    MlModel, ONNX_FLAVOR, OnnxFlavor, PYTHON_FUNCTION_FLAVOR, PythonFunctionFlavor, parse_columns,
-};
 use harness::reference::mnist::{self as run_mnist_task, MnistRunSpec};
 use harness::reference::wine::{self as run_wine_task, WineRunSpec};
 use harness::task::{TaskSource, TaskSpec};

@@ -7,4 +7,5 @@ pub(crate) mod gate;
 pub(crate) mod grade;
 pub(crate) mod mlflow;
 pub(crate) mod run;
+pub(crate) mod serve;
 pub(crate) mod sweep;

@@ -10,7 +10,7 @@ use super::error::{ExperimentError, at};
 use super::log::TREE_MODEL_FILE;
 use super::trainer::{self, Model};
 use crate::mlflow::MlflowClient;
-use crate::reference::mlmodel::{HARNESS_MLP_FLAVOR, HARNESS_TREE_FLAVOR, MLMODEL_FILE, MlModel};
+use crate::model::mlmodel::{HARNESS_MLP_FLAVOR, HARNESS_TREE_FLAVOR, MLMODEL_FILE, MlModel};
 use crate::train::ModelFile;
 
 /// Whose test rows the model is scored on.

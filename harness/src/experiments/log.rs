@@ -7,12 +7,13 @@ use crate::mlflow::{
     KeyValue, LoggedModelStatus, Metric, MlflowClient, NewLoggedModel, NewModelVersion, NewRun,
     RunStatus, now_ms,
 };
-use crate::nn;
-use crate::reference::mlmodel::{
+use crate::model::mlmodel::{
     HARNESS_MLP_FLAVOR, HARNESS_TREE_FLAVOR, HarnessMlpFlavor, HarnessTreeFlavor,
     INPUT_EXAMPLE_FILE, InputExample, MLMODEL_FILE, MlModel, double_columns_to_class_signature,
-    onnx_model_files, tensor_signature, utc_time,
+    tensor_signature, utc_time,
 };
+use crate::nn;
+use crate::reference::publish::onnx_model_files;
 use crate::train::{self, ModelFile, RegressorFile};
 
 use super::config::ExperimentConfig;
@@ -349,7 +350,7 @@ fn model_artefacts(
                     &[-1, table.n_features as i64],
                     &[-1, nn::N_CLASSES as i64],
                 )),
-                saved_input_example_info: Some(crate::reference::mlmodel::InputExampleInfo {
+                saved_input_example_info: Some(crate::model::mlmodel::InputExampleInfo {
                     artifact_path: INPUT_EXAMPLE_FILE.into(),
                     pandas_orient: None,
                     format: Some("tf-serving".into()),

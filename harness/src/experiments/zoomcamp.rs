@@ -29,7 +29,7 @@ use super::tpe::{Observation, Tpe};
 use super::trainer::RegressionMetrics;
 use crate::mlflow::{KeyValue, Metric, MlflowClient, NewRun, RunStatus, now_ms};
 use crate::progress::Progress;
-use crate::reference::mlmodel::MlModel;
+use crate::model::mlmodel::MlModel;
 use crate::train::{RandomForestParams, RegressionModel, RegressorFile, RegressorParams};
 
 /// The homework's experiment names (prefixed with `--name-prefix`).

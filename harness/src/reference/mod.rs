@@ -7,12 +7,10 @@
 //! - [`publish`] — the task-independent flow: run → logged model (files + `MLmodel`) →
 //!   registered version → tags → aliases; refuses or replaces an existing registered model.
 //! - [`ranking`] — which version gets `champion`/`staging`/`baseline` (pure, tie rules).
-//! - [`mlmodel`] — the `MLmodel` YAML, signatures and input examples.
 //! - `provenance` — the run tags that say what made a run (version, data, seed, commit).
 
 mod error;
 pub(crate) mod interrupt;
-pub mod mlmodel;
 pub mod mnist;
 mod provenance;
 pub mod publish;

@@ -190,6 +190,6 @@ pub(crate) fn write_exercise_results(
 
 /// Now, as reports show it.
 pub(crate) fn report_date() -> String {
-    let stamp = crate::reference::mlmodel::utc_time(crate::mlflow::now_ms());
+    let stamp = crate::model::mlmodel::utc_time(crate::mlflow::now_ms());
     format!("{} UTC", &stamp[..16])
 }

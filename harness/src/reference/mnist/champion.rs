@@ -2,10 +2,10 @@
 //! registry, then measured on the whole test split against the accuracy its run logged.
 
 use crate::mlflow::MlflowClient;
+use crate::model::mlmodel::{HARNESS_MLP_FLAVOR, HarnessMlpFlavor, tensor_shape};
 use crate::nn::{self, Mlp, N_CLASSES, Samples};
 use crate::reference::Published;
 use crate::reference::error::{RunError, at};
-use crate::reference::mlmodel::{HARNESS_MLP_FLAVOR, HarnessMlpFlavor, tensor_shape};
 use crate::reference::publish::{DownloadedChampion, download_champion};
 
 use super::data::TestData;

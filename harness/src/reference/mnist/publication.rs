@@ -2,15 +2,15 @@
 //! final metrics, dataset input, files (weights, config, input example) and `MLmodel`.
 
 use crate::mlflow::{self, DatasetInput, KeyValue};
+use crate::model::mlmodel::{
+    HARNESS_MLP_FLAVOR, HarnessMlpFlavor, INPUT_EXAMPLE_FILE, InputExampleInfo, MlModel,
+    tensor_signature,
+};
 use crate::nn::{self, Mlp, N_CLASSES};
 use crate::reference::RunError;
-use crate::reference::mlmodel::{
-    HARNESS_MLP_FLAVOR, HarnessMlpFlavor, INPUT_EXAMPLE_FILE, InputExampleInfo, MlModel,
-    onnx_model_files, tensor_signature,
-};
 use crate::reference::provenance::run_tags;
 use crate::reference::publish::{
-    ArtifactFile, RegistryPlan, VersionDraft, VersionPlan, fill_placeholders,
+    ArtifactFile, RegistryPlan, VersionDraft, VersionPlan, fill_placeholders, onnx_model_files,
 };
 use crate::train::py_float;
 

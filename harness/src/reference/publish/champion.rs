@@ -6,8 +6,8 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 
 use crate::mlflow::{MlflowClient, ModelVersion};
+use crate::model::mlmodel::{MLMODEL_FILE, MlModel};
 use crate::reference::error::{RunError, at};
-use crate::reference::mlmodel::{MLMODEL_FILE, MlModel};
 
 /// The champion as the registry serves it: downloaded through `models:/<name>@champion` into a
 /// temporary directory (kept alive by this value), with its version number, `MLmodel` and our
@@ -80,7 +80,7 @@ fn read_mlmodel<F: DeserializeOwned>(dir: &Path, flavor: &str) -> Result<(MlMode
 
 #[cfg(test)]
 mod tests {
-    use crate::reference::mlmodel::{HARNESS_TREE_FLAVOR, HarnessTreeFlavor};
+    use crate::model::mlmodel::{HARNESS_TREE_FLAVOR, HarnessTreeFlavor};
 
     use super::*;
 

@@ -7,8 +7,8 @@ use crate::mlflow::{
     DatasetInput, KeyValue, LoggedModelInfo, LoggedModelStatus, Metric, MlflowClient,
     NewLoggedModel, NewRun, RunStatus, now_ms,
 };
+use crate::model::mlmodel::{MLMODEL_FILE, MlModel, utc_time};
 use crate::reference::error::{RunError, at};
-use crate::reference::mlmodel::{MLMODEL_FILE, MlModel, utc_time};
 
 use super::parallel::{Job, both, parallel};
 use super::{ArtifactFile, PublishedVersion, VersionDraft, VersionPlan};
@@ -271,7 +271,7 @@ pub(super) fn fail_run(client: &MlflowClient, run_id: &str, pending_model: Optio
 
 #[cfg(test)]
 mod tests {
-    use crate::reference::mlmodel::HARNESS_TREE_FLAVOR;
+    use crate::model::mlmodel::HARNESS_TREE_FLAVOR;
 
     use super::*;
 

@@ -36,8 +36,8 @@ use crate::mlflow::{DatasetInput, KeyValue, MlflowClient};
 use crate::progress::Progress;
 
 use super::error::{RunError, at};
-use super::mlmodel::MlModel;
 use super::ranking::{ALIAS_RULE, AliasAssignment, RankError, Scored, assign_aliases};
+use crate::model::mlmodel::MlModel;
 
 pub use champion::{DownloadedChampion, download_champion};
 pub(crate) use plan::check_run_names;
@@ -80,6 +80,25 @@ pub struct VersionPlan {
 pub(crate) struct ArtifactFile {
     pub path: String,
     pub(crate) bytes: Vec<u8>,
+}
+
+/// The files the `onnx` and `python_function` flavors point at: the ONNX model and the
+/// environment files naming the pinned mlflow, onnx and onnxruntime.
+pub(crate) fn onnx_model_files(onnx_bytes: Vec<u8>) -> Vec<ArtifactFile> {
+    use crate::onnx;
+    let file = |path: &str, bytes: Vec<u8>| ArtifactFile {
+        path: path.into(),
+        bytes,
+    };
+    vec![
+        file(onnx::ONNX_FILE, onnx_bytes),
+        file(onnx::CONDA_FILE, onnx::conda_yaml().into_bytes()),
+        file(onnx::PYTHON_ENV_FILE, onnx::python_env_yaml().into_bytes()),
+        file(
+            onnx::REQUIREMENTS_FILE,
+            onnx::requirements_txt().into_bytes(),
+        ),
+    ]
 }
 
 /// What a producer returns for one version, once its model is trained.

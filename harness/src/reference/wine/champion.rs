@@ -3,7 +3,7 @@
 
 use crate::data::wine::Dataset;
 use crate::mlflow::MlflowClient;
-use crate::reference::mlmodel::{HARNESS_TREE_FLAVOR, HarnessTreeFlavor, parse_columns};
+use crate::model::mlmodel::{HARNESS_TREE_FLAVOR, HarnessTreeFlavor, parse_columns};
 use crate::reference::publish::{DownloadedChampion, download_champion};
 use crate::reference::{Published, RunError};
 use crate::train::{self, ModelFile};

@@ -4,13 +4,13 @@
 use crate::data::split::Split;
 use crate::data::wine::Dataset;
 use crate::mlflow::{self, DatasetInput, KeyValue};
-use crate::reference::mlmodel::{
+use crate::model::mlmodel::{
     HARNESS_TREE_FLAVOR, HarnessTreeFlavor, INPUT_EXAMPLE_FILE, InputExample, MlModel,
-    double_columns_to_class_signature, onnx_model_files,
+    double_columns_to_class_signature,
 };
 use crate::reference::provenance::run_tags;
 use crate::reference::publish::{
-    ArtifactFile, RegistryPlan, VersionDraft, VersionPlan, fill_placeholders,
+    ArtifactFile, RegistryPlan, VersionDraft, VersionPlan, fill_placeholders, onnx_model_files,
 };
 use crate::train::{self, ModelFile, py_float};
 
@@ -186,7 +186,7 @@ fn dataset_input(dataset: &Dataset) -> DatasetInput {
 mod tests {
     use crate::data::split::train_test_split;
     use crate::data::wine;
-    use crate::reference::mlmodel::InputExample;
+    use crate::model::mlmodel::InputExample;
 
     use super::*;
 

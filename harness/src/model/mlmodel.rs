@@ -6,8 +6,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::reference::publish::ArtifactFile;
-
 /// The `MLmodel` YAML. Fields are declared in alphabetical order because PyYAML's `safe_dump`
 /// (what MLflow uses) sorts keys; the file then reads like one the Python client wrote.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -208,25 +206,6 @@ impl MlModel {
     pub fn from_yaml(text: &str) -> Result<Self, serde_yaml_ng::Error> {
         serde_yaml_ng::from_str(text)
     }
-}
-
-/// The files the `onnx` and `python_function` flavors point at: the ONNX model and the
-/// environment files naming the pinned mlflow, onnx and onnxruntime.
-pub(crate) fn onnx_model_files(onnx_bytes: Vec<u8>) -> Vec<ArtifactFile> {
-    use crate::onnx;
-    let file = |path: &str, bytes: Vec<u8>| ArtifactFile {
-        path: path.into(),
-        bytes,
-    };
-    vec![
-        file(onnx::ONNX_FILE, onnx_bytes),
-        file(onnx::CONDA_FILE, onnx::conda_yaml().into_bytes()),
-        file(onnx::PYTHON_ENV_FILE, onnx::python_env_yaml().into_bytes()),
-        file(
-            onnx::REQUIREMENTS_FILE,
-            onnx::requirements_txt().into_bytes(),
-        ),
-    ]
 }
 
 /// One named input column of a column-based signature.

@@ -1,0 +1,43 @@
+//! Why `harness serve` could not start (or stopped).
+
+use crate::mlflow::MlflowError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The model's files cannot be served: no loadable flavor, a bad MLmodel, a broken file.
+    #[error("cannot serve {uri}: {reason}")]
+    Model { uri: String, reason: String },
+    /// The registry cannot say what the URI is (unknown model or version, alias not set), or
+    /// cannot be reached.
+    #[error("cannot serve {uri}: {source}")]
+    Registry {
+        uri: String,
+        #[source]
+        source: MlflowError,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("serving: {0}")]
+    Io(#[source] std::io::Error),
+}
+
+impl ServeError {
+    /// 2 when what the command line names cannot be served (an unknown model, a missing
+    /// alias, a folder without a loadable flavor, a port that is taken); 1 otherwise (the
+    /// registry unreachable, an I/O failure while serving).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ServeError::Model { .. } | ServeError::Bind { .. } => 2,
+            ServeError::Registry { source, .. }
+                if source.is_not_found() || matches!(source, MlflowError::InvalidUri { .. }) =>
+            {
+                2
+            }
+            _ => 1,
+        }
+    }
+}
