@@ -535,9 +535,10 @@ fn manual_items_show_the_hand_in_evidence_escaped_with_bounded_thumbnails() {
         .arg(out.path())
         .output()
         .unwrap();
+    // Every automatic check of the copied `perfect` hand-in passes; the rest awaits the TA.
     assert_eq!(
         o.status.code(),
-        Some(1),
+        Some(0),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );

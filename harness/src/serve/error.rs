@@ -28,12 +28,15 @@ pub enum ServeError {
 impl ServeError {
     /// 2 when what the command line names cannot be served (an unknown model, a missing
     /// alias, a folder without a loadable flavor, a port that is taken); 1 otherwise (the
-    /// registry unreachable, an I/O failure while serving).
+    /// registry unreachable or failing, an I/O failure while serving).
     pub fn exit_code(&self) -> u8 {
         match self {
             ServeError::Model { .. } | ServeError::Bind { .. } => 2,
+            // The registry answered that what was named is wrong: MLflow 3 says a missing alias
+            // with 400 INVALID_PARAMETER_VALUE, an unknown model with 404.
             ServeError::Registry { source, .. }
-                if source.is_not_found() || matches!(source, MlflowError::InvalidUri { .. }) =>
+                if source.status().is_some_and(|s| (400..500).contains(&s))
+                    || matches!(source, MlflowError::InvalidUri { .. }) =>
             {
                 2
             }
