@@ -55,7 +55,13 @@ pub enum Error {
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
     #[error(transparent)]
-    Serve(#[from] crate::serve::ServeError),
+    Serve(Box<crate::serve::ServeError>),
+}
+
+impl From<crate::serve::ServeError> for Error {
+    fn from(e: crate::serve::ServeError) -> Self {
+        Error::Serve(Box::new(e))
+    }
 }
 
 impl From<crate::experiments::ExperimentError> for Error {

@@ -385,12 +385,10 @@ fn model_artefacts(
 /// The ONNX copy and its environment files, so MLflow's `python_function` loads the model
 /// (`mlflow.pyfunc.load_model("models:/NAME/Production")`), as the reference runs' models do.
 fn onnx_files(onnx: Vec<u8>) -> impl Iterator<Item = ModelArtefact> {
-    onnx_model_files(onnx)
-        .into_iter()
-        .map(|f| ModelArtefact {
-            path: f.path,
-            bytes: f.bytes,
-        })
+    onnx_model_files(onnx).into_iter().map(|f| ModelArtefact {
+        path: f.path,
+        bytes: f.bytes,
+    })
 }
 
 /// A regressor's files (`model.json`, the ONNX copy and its environment files, the input

@@ -28,8 +28,8 @@ use super::space::{Dim, Space};
 use super::tpe::{Observation, Tpe};
 use super::trainer::RegressionMetrics;
 use crate::mlflow::{KeyValue, Metric, MlflowClient, NewRun, RunStatus, now_ms};
-use crate::progress::Progress;
 use crate::model::mlmodel::MlModel;
+use crate::progress::Progress;
 use crate::train::{RandomForestParams, RegressionModel, RegressorFile, RegressorParams};
 
 /// The homework's experiment names (prefixed with `--name-prefix`).

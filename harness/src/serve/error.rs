@@ -13,7 +13,7 @@ pub enum ServeError {
     Registry {
         uri: String,
         #[source]
-        source: MlflowError,
+        source: Box<MlflowError>,
     },
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -36,7 +36,7 @@ impl ServeError {
             // with 400 INVALID_PARAMETER_VALUE, an unknown model with 404.
             ServeError::Registry { source, .. }
                 if source.status().is_some_and(|s| (400..500).contains(&s))
-                    || matches!(source, MlflowError::InvalidUri { .. }) =>
+                    || matches!(**source, MlflowError::InvalidUri { .. }) =>
             {
                 2
             }

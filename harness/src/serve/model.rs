@@ -281,7 +281,7 @@ pub fn load_dir(dir: &Path, identity_uri: &str) -> Result<ServedModel, ServeErro
 pub fn load_from_registry(client: &MlflowClient, uri: &str) -> Result<ServedModel, ServeError> {
     let registry = |source| ServeError::Registry {
         uri: uri.to_owned(),
-        source,
+        source: Box::new(source),
     };
     let parsed = ModelUri::parse(uri).map_err(registry)?;
     let dir = tempfile::tempdir().map_err(ServeError::Io)?;
